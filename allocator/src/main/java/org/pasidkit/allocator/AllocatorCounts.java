@@ -1,0 +1,95 @@
+package org.pasidkit.allocator;
+
+/**
+ * A snapshot of an allocator's counts, filled by {@link PasidAllocator#counts(AllocatorCounts)} without stopping
+ * the allocator. Under concurrent use each figure is exact for some instant of the scan; at quiescence
+ * {@code free + cached + inUse + retired + held == capacity} holds exactly (nothing lost).
+ */
+public final class AllocatorCounts
+{
+    final long[] byState = new long[IdState.values().length];
+    long capacity;
+    long free;
+    long cached;
+    long inUse;
+    long retired;
+    long held;
+    long reclaimBacklog;
+    long oldestWaitNs;
+    long epoch;
+    int readersHoldingBack;
+
+    /** Ids in range. */
+    public long capacity()
+    {
+        return capacity;
+    }
+
+    /** Free in the bitmap. */
+    public long free()
+    {
+        return free;
+    }
+
+    /** Free in per-CPU caches (still allocatable by every thread). */
+    public long cached()
+    {
+        return cached;
+    }
+
+    /** Handed out. */
+    public long inUse()
+    {
+        return inUse;
+    }
+
+    /** Waiting out the epoch grace period (and quarantine) in the reclaim queue. */
+    public long retired()
+    {
+        return retired;
+    }
+
+    /** Retired but waiting for outstanding holders to release them. */
+    public long held()
+    {
+        return held;
+    }
+
+    /** Retired plus held: every id that is neither free nor in use. */
+    public long inGrace()
+    {
+        return retired + held;
+    }
+
+    /** Entries in the reclaim queue (JCTools size estimate). */
+    public long reclaimBacklog()
+    {
+        return reclaimBacklog;
+    }
+
+    /** Age of the oldest id in the reclaim queue as of the last reclaim pass, ns. */
+    public long oldestWaitNs()
+    {
+        return oldestWaitNs;
+    }
+
+    /** Global epoch. */
+    public long epoch()
+    {
+        return epoch;
+    }
+
+    /** Readers that held the epoch back at the last failed advance. */
+    public int readersHoldingBack()
+    {
+        return readersHoldingBack;
+    }
+
+    @Override
+    public String toString()
+    {
+        return "capacity=" + capacity + " free=" + free + " cached=" + cached + " inUse=" + inUse +
+            " retired=" + retired + " held=" + held + " backlog=" + reclaimBacklog + " oldestWaitNs=" + oldestWaitNs +
+            " epoch=" + epoch + " readersHoldingBack=" + readersHoldingBack;
+    }
+}

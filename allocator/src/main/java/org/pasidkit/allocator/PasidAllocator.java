@@ -1,0 +1,712 @@
+package org.pasidkit.allocator;
+
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.BitUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
+import org.pasidkit.allocator.internal.EpochReclaimQueue;
+import org.pasidkit.allocator.internal.IdBitmap;
+import org.pasidkit.allocator.internal.IdStateTable;
+import org.pasidkit.allocator.internal.StripedIdCache;
+
+/**
+ * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
+ * behind {@link #free}. Ids come from {@code [minId, maxId]} ({@code 1 .. 2^20 - 1} by default); 0 is never
+ * handed out.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: every method is safe from any thread.</li>
+ *   <li>Progress: {@link #allocate()}, {@link #allocate(int, int)}, {@link #free}, {@link #retire},
+ *       {@link #release} and {@link #reclaim} are lock-free; {@link #reserve} may spin for the two-instruction window
+ *       in which another thread is returning that very id to the bitmap. {@link #allocate(long, TimeUnit)} blocks,
+ *       with a timeout, by design.</li>
+ *   <li>Allocation: the hot paths (allocate on a cache hit, free, retire, release) allocate no Java objects.
+ *       Allocating: the first lease of a stripe by a thread (nothing), the first retirement of an id (one ticket,
+ *       reused after), {@link #allocate(long, TimeUnit)} (an idle strategy), the checked variants when they
+ *       throw, {@link EpochDomain#register()}.</li>
+ *   <li>No stranding: {@link #EXHAUSTED} is returned only when a scan of the bitmap and of every cache found no
+ *       free id and no id moved between them during the scan; ids cached by idle threads are taken from their
+ *       caches. {@link #ALL_IN_GRACE} is returned when, besides that, ids are retired or held.</li>
+ *   <li>Nothing lost: every id is at every instant in exactly one state of {@link IdState}; {@link #counts} sums
+ *       to the capacity at quiescence.</li>
+ *   <li>Bad input throws {@link IllegalArgumentException} naming the value and the rule, and changes nothing.</li>
+ *   <li>Reuse: with a grace period (the default) a freed id is reused only after (a) its holders released it,
+ *       (b) two epoch advances, (c) the quarantine time; ids reclaimed inline go to the tail of the reclaiming
+ *       thread's FIFO cache, so retired ids are reused oldest first.</li>
+ * </ul>
+ */
+/*
+ * Design notes.
+ * - Hot path, cache hit: allocate = probe + one CAS of the id's state byte (CACHED -> IN_USE); free without grace =
+ *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + one XADD
+ *   offer. Two atomics a pair: the state CAS on free is what makes a racing double free harmless.
+ * - Slow path order: inline reclaim into the thread's own ring (FIFO reuse), refill from the bitmap (one CAS for up
+ *   to refillBatch ids), then the exhaustion scan (bitmap, then steal from every ring, re-run while ids moved).
+ */
+public final class PasidAllocator implements IdAllocator
+{
+    /** Default lowest id: 0 means "no PASID" and is never handed out. */
+    public static final int DEFAULT_MIN_ID = 1;
+    /** Default highest id: 20-bit PASIDs. */
+    public static final int DEFAULT_MAX_ID = (1 << 20) - 1;
+
+    private final int minId;
+    private final int maxId;
+    private final IdBitmap bitmap;
+    private final IdStateTable states;
+    private final StripedIdCache cache;
+    private final EpochReclaimQueue reclaimQueue;
+    private final EpochReclaimQueue.ReclaimSink bitmapSink;
+    private final EpochReclaimQueue.ReclaimSink[] stripeSinks;
+    private final int refillBatch;
+    private final int[] directHints;
+
+    PasidAllocator(final Builder builder)
+    {
+        this.minId = builder.minId;
+        this.maxId = builder.maxId;
+        this.bitmap = new IdBitmap(minId, maxId);
+        this.states = new IdStateTable(minId, maxId);
+        this.cache = new StripedIdCache(builder.stripes, builder.cacheCapacity, states);
+        this.refillBatch = builder.refillBatch;
+        final int words = bitmap.wordCount();
+        this.directHints = new int[builder.stripes * 16];
+        for (int s = 0; s < builder.stripes; s++)
+        {
+            // spread the stripes' starting words over the bitmap, as sbitmap spreads its per-CPU hints
+            final int start = (int)((long)words * s / builder.stripes);
+            cache.hint(s, start);
+            directHints[s * 16] = start;
+        }
+        if (builder.immediateReuse)
+        {
+            this.reclaimQueue = null;
+        }
+        else
+        {
+            final EpochDomain domain = null != builder.epochDomain ?
+                builder.epochDomain : new EpochDomain(builder.maxReaders);
+            this.reclaimQueue = new EpochReclaimQueue(
+                minId, maxId, domain, states, builder.clock, builder.quarantineNs);
+        }
+        this.bitmapSink = this::reclaimedToBitmap;
+        this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
+        for (int s = 0; s < builder.stripes; s++)
+        {
+            final int stripe = s;
+            stripeSinks[s] = (id) -> reclaimedToStripe(stripe, id);
+        }
+    }
+
+    /** A builder with the defaults: {@code [1, 2^20 - 1]}, stripes = CPUs rounded up to a power of two. */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    @Override
+    public String name()
+    {
+        return "pasidkit";
+    }
+
+    @Override
+    public int minId()
+    {
+        return minId;
+    }
+
+    @Override
+    public int maxId()
+    {
+        return maxId;
+    }
+
+    /** Ids in range. */
+    public long capacity()
+    {
+        return (long)maxId - minId + 1;
+    }
+
+    /** The epoch domain readers must use, or null if this allocator reuses ids at once. */
+    public EpochDomain epochDomain()
+    {
+        return null == reclaimQueue ? null : reclaimQueue.domain();
+    }
+
+    /** Whether freed ids wait for a grace period. */
+    public boolean hasGracePeriod()
+    {
+        return null != reclaimQueue;
+    }
+
+    /**
+     * Hands out a free id from the whole range. Lock-free; 0 B on a cache hit.
+     *
+     * @return an id, or {@link #EXHAUSTED}, or {@link #ALL_IN_GRACE}.
+     */
+    @Override
+    public int allocate()
+    {
+        final int stripe = cache.stripeOf(Thread.currentThread());
+        if (stripe >= 0)
+        {
+            final int id = cache.pop(stripe);
+            if (0 != id)
+            {
+                return id;
+            }
+        }
+        return allocateSlow(stripe);
+    }
+
+    private int allocateSlow(final int stripe)
+    {
+        if (stripe >= 0)
+        {
+            if (null != reclaimQueue && reclaimQueue.reclaim(refillBatch, stripeSinks[stripe]) > 0)
+            {
+                final int id = cache.pop(stripe);
+                if (0 != id)
+                {
+                    return id;
+                }
+            }
+            final int id = cache.refill(stripe, refillBatch, bitmap);
+            if (0 != id)
+            {
+                return id;
+            }
+        }
+        else if (null != reclaimQueue)
+        {
+            reclaimQueue.reclaim(refillBatch, bitmapSink);
+        }
+        return allocateScan(minId, maxId, stripe);
+    }
+
+    /**
+     * Hands out a free id inside {@code [lo, hi]} (a device with a narrower PASID width). Bypasses the caches'
+     * fast path: searches the bitmap, then takes a cached id in range from any cache. Lock-free, 0 B.
+     *
+     * @return an id in {@code [lo, hi]}, or {@link #EXHAUSTED} (every id of the sub-range in use), or
+     *     {@link #ALL_IN_GRACE}.
+     * @throws IllegalArgumentException if {@code [lo, hi]} is empty or not inside {@code [minId, maxId]}.
+     */
+    public int allocate(final int lo, final int hi)
+    {
+        checkSubRange(lo, hi);
+        if (lo == minId && hi == maxId)
+        {
+            return allocate();
+        }
+        final int stripe = cache.leasedStripeOf(Thread.currentThread());
+        return allocateScan(lo, hi, stripe);
+    }
+
+    private int allocateScan(final int lo, final int hi, final int stripe)
+    {
+        final Thread thread = Thread.currentThread();
+        final int hintIndex = cache.homeOf(thread) * 16;
+        boolean reclaimed = false;
+        while (true)
+        {
+            final long moves = cache.moves();
+            int id = bitmap.claimInRange(lo, hi, directHints[hintIndex]);
+            if (id > 0)
+            {
+                directHints[hintIndex] = bitmap.wordOf(id);
+                states.putRelease(id, IdStateTable.IN_USE);
+                return id;
+            }
+            id = cache.steal(lo, hi);
+            if (id > 0)
+            {
+                return id;
+            }
+            if (cache.moves() != moves)
+            {
+                continue;
+            }
+            if (null == reclaimQueue || 0 == reclaimQueue.backlog() + reclaimQueue.heldCount())
+            {
+                return EXHAUSTED;
+            }
+            // Drive the grace period ourselves: two advances are needed for ids retired in the current epoch.
+            // A whole-range allocation with a cache takes them through its FIFO ring (oldest retired first).
+            if (!reclaimed)
+            {
+                reclaimed = true;
+                final boolean viaRing = stripe >= 0 && lo == minId && hi == maxId;
+                final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
+                final int limit = viaRing ? cache.capacity() / 2 : Integer.MAX_VALUE;
+                if (reclaimQueue.reclaim(limit, sink) > 0 || reclaimQueue.reclaim(limit, sink) > 0 ||
+                    reclaimQueue.reclaim(limit, sink) > 0)
+                {
+                    if (viaRing)
+                    {
+                        id = cache.pop(stripe);
+                        if (id > 0)
+                        {
+                            return id;
+                        }
+                    }
+                    continue;
+                }
+            }
+            return ALL_IN_GRACE;
+        }
+    }
+
+    /**
+     * Checked {@link #allocate()}.
+     *
+     * @throws IdsExhaustedException when no id can be handed out, saying whether ids are in their grace period.
+     */
+    public int allocateOrThrow()
+    {
+        return checked(allocate(), minId, maxId);
+    }
+
+    /**
+     * Checked {@link #allocate(int, int)}.
+     *
+     * @throws IdsExhaustedException when no id of the sub-range can be handed out.
+     */
+    public int allocateOrThrow(final int lo, final int hi)
+    {
+        return checked(allocate(lo, hi), lo, hi);
+    }
+
+    private int checked(final int id, final int lo, final int hi)
+    {
+        if (id > 0)
+        {
+            return id;
+        }
+        if (ALL_IN_GRACE == id)
+        {
+            throw new IdsExhaustedException("no free id in [" + lo + ", " + hi + "]: every id not in use is waiting " +
+                "out its grace period; retry after reclaim", true);
+        }
+        throw new IdsExhaustedException("no free id in [" + lo + ", " + hi + "]: every id is in use", false);
+    }
+
+    /**
+     * Blocking allocate: retries, driving reclaim, until an id is free or the timeout passes. Allocates an idle
+     * strategy per call; parks between attempts (up to 1 ms).
+     *
+     * @return an id, or {@link #EXHAUSTED} / {@link #ALL_IN_GRACE} as of the last attempt at the deadline.
+     */
+    public int allocate(final long timeout, final TimeUnit unit)
+    {
+        final long deadlineNs = System.nanoTime() + unit.toNanos(timeout);
+        final IdleStrategy idle = new BackoffIdleStrategy(10, 20, 1_000, 1_000_000);
+        while (true)
+        {
+            final int id = allocate();
+            if (id > 0 || deadlineNs - System.nanoTime() <= 0)
+            {
+                return id;
+            }
+            idle.idle(reclaim());
+        }
+    }
+
+    /**
+     * Claims exactly {@code id} (it must be free, in the bitmap or in a cache).
+     *
+     * @return true if reserved (now in use); false if it is in use, retired or held.
+     * @throws IllegalArgumentException if {@code id} is out of range.
+     */
+    public boolean reserve(final int id)
+    {
+        checkId(id);
+        while (true)
+        {
+            if (bitmap.tryClaim(id))
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+                return true;
+            }
+            final byte state = states.get(id);
+            if (IdStateTable.CACHED == state)
+            {
+                if (states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
+                {
+                    return true;
+                }
+            }
+            else if (IdStateTable.FREE != state)
+            {
+                return false;
+            }
+            // FREE with the bit still set: another thread is between its state CAS and its bit clear (flush,
+            // direct free, reclaim), or just claimed the bit for a refill. Both finish in a few instructions.
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Frees an id: retires it into the reclaim queue (or, without a grace period, caches it at once). Lock-free,
+     * 0 B in steady state.
+     *
+     * @throws IllegalArgumentException if {@code id} is out of range or not in use (double free, never allocated,
+     *     already retired); nothing is changed then.
+     */
+    @Override
+    public void free(final int id)
+    {
+        checkId(id);
+        if (null != reclaimQueue)
+        {
+            if (!reclaimQueue.retire(id, 0))
+            {
+                throw notInUse(id);
+            }
+        }
+        else if (!returnToCache(id, IdStateTable.IN_USE))
+        {
+            throw notInUse(id);
+        }
+    }
+
+    /**
+     * Retires an id that still has {@code holders} outstanding holders (bound devices): it is queued for its grace
+     * period only after {@link #release} was called {@code holders} times.
+     *
+     * @throws IllegalArgumentException if the id is out of range or not in use, or {@code holders < 0}, or this
+     *     allocator has no grace period; nothing is changed then.
+     */
+    public void retire(final int id, final int holders)
+    {
+        checkId(id);
+        if (holders < 0)
+        {
+            throw new IllegalArgumentException("holders " + holders + " of id " + id + " must be >= 0");
+        }
+        if (null == reclaimQueue)
+        {
+            throw new IllegalArgumentException("retire(id " + id + ", holders " + holders +
+                ") needs a grace period; this allocator reuses ids at once");
+        }
+        if (!reclaimQueue.retire(id, holders))
+        {
+            throw notInUse(id);
+        }
+    }
+
+    /**
+     * One holder of a retired id says it is done with it; the last one queues the id for its grace period.
+     *
+     * @return holders still outstanding.
+     * @throws IllegalArgumentException if the id is out of range or has no outstanding holder (a release below zero);
+     *     nothing is changed then.
+     */
+    public int release(final int id)
+    {
+        checkId(id);
+        final int left = null == reclaimQueue ? -1 : reclaimQueue.release(id);
+        if (left < 0)
+        {
+            throw new IllegalArgumentException("id " + id + " has no outstanding holder to release (state " +
+                IdStateTable.name(states.get(id)) + "): releasing would take its holder count below zero");
+        }
+        return left;
+    }
+
+    /** Outstanding holders of a retired id (0 unless {@link IdState#HELD}). */
+    public int holders(final int id)
+    {
+        checkId(id);
+        return null == reclaimQueue ? 0 : reclaimQueue.holders(id);
+    }
+
+    /**
+     * Advances the epoch if every reader allows it and makes eligible retired ids reusable: into this thread's cache
+     * if it holds one (FIFO), else into the bitmap. Non-blocking; 0 B.
+     *
+     * @return ids made reusable (0 also while another thread is reclaiming).
+     */
+    public int reclaim()
+    {
+        if (null == reclaimQueue)
+        {
+            return 0;
+        }
+        final int stripe = cache.leasedStripeOf(Thread.currentThread());
+        if (stripe >= 0)
+        {
+            return reclaimQueue.reclaim(cache.capacity() / 2, stripeSinks[stripe]);
+        }
+        return reclaimQueue.reclaim(4096, bitmapSink);
+    }
+
+    /** The state of one id now (acquire load). */
+    public IdState stateOf(final int id)
+    {
+        checkId(id);
+        return IdState.of(states.get(id));
+    }
+
+    /**
+     * Returns this thread's cached ids to the bitmap and gives up its stripe, so another thread can lease it.
+     * Call it when a thread stops allocating for good; it is never needed for correctness.
+     */
+    public void releaseThreadCache()
+    {
+        final int stripe = cache.leasedStripeOf(Thread.currentThread());
+        if (stripe >= 0)
+        {
+            cache.flushOldest(stripe, cache.capacity(), bitmap);
+            cache.unlease(stripe);
+        }
+    }
+
+    /**
+     * Fills {@code into} with a snapshot of the counts: a scan of the state table (O(range), about 8 ids a step),
+     * allocation-free, without stopping the allocator.
+     *
+     * @return {@code into}.
+     */
+    public AllocatorCounts counts(final AllocatorCounts into)
+    {
+        final long[] byState = into.byState;
+        states.countStates(byState);
+        into.capacity = capacity();
+        into.free = byState[IdStateTable.FREE];
+        into.cached = byState[IdStateTable.CACHED];
+        into.inUse = byState[IdStateTable.IN_USE];
+        into.retired = byState[IdStateTable.RETIRED];
+        into.held = byState[IdStateTable.HELD];
+        if (null != reclaimQueue)
+        {
+            into.reclaimBacklog = reclaimQueue.backlog();
+            into.oldestWaitNs = reclaimQueue.oldestWaitNs();
+            into.epoch = reclaimQueue.domain().epoch();
+            into.readersHoldingBack = reclaimQueue.domain().readersHoldingBack();
+        }
+        return into;
+    }
+
+    /** Native memory held: bitmap, state table and caches, in bytes. */
+    public long nativeBytes()
+    {
+        return bitmap.nativeBytes() + states.nativeBytes() + cache.nativeBytes();
+    }
+
+    /** Stripes of the per-CPU cache. */
+    public int stripes()
+    {
+        return cache.stripeCount();
+    }
+
+    private boolean returnToCache(final int id, final byte from)
+    {
+        final int stripe = cache.stripeOf(Thread.currentThread());
+        if (stripe >= 0)
+        {
+            return returnToStripe(stripe, id, from);
+        }
+        if (!states.compareAndSet(id, from, IdStateTable.FREE))
+        {
+            return false;
+        }
+        bitmap.clear(id);
+        return true;
+    }
+
+    private boolean returnToStripe(final int stripe, final int id, final byte from)
+    {
+        if (cache.size(stripe) >= cache.capacity())
+        {
+            cache.flushOldest(stripe, cache.capacity() / 2, bitmap);
+        }
+        if (!states.compareAndSet(id, from, IdStateTable.CACHED))
+        {
+            return false;
+        }
+        cache.push(stripe, id);
+        return true;
+    }
+
+    private void reclaimedToStripe(final int stripe, final int id)
+    {
+        if (!returnToStripe(stripe, id, IdStateTable.RETIRED))
+        {
+            throw new IllegalStateException("reclaimed id " + id + " was not RETIRED");
+        }
+    }
+
+    private void reclaimedToBitmap(final int id)
+    {
+        if (!states.compareAndSet(id, IdStateTable.RETIRED, IdStateTable.FREE))
+        {
+            throw new IllegalStateException("reclaimed id " + id + " was not RETIRED");
+        }
+        bitmap.clear(id);
+    }
+
+    private void checkId(final int id)
+    {
+        if (id < minId || id > maxId)
+        {
+            throw new IllegalArgumentException("id " + id + " is outside the allocator's range [" + minId + ", " +
+                maxId + "]");
+        }
+    }
+
+    private void checkSubRange(final int lo, final int hi)
+    {
+        if (lo > hi || lo < minId || hi > maxId)
+        {
+            throw new IllegalArgumentException("sub-range [" + lo + ", " + hi + "] must be non-empty and lie inside " +
+                "the allocator's range [" + minId + ", " + maxId + "]");
+        }
+    }
+
+    private IllegalArgumentException notInUse(final int id)
+    {
+        final byte state = states.get(id);
+        final String why;
+        switch (state)
+        {
+            case IdStateTable.FREE:
+            case IdStateTable.CACHED:
+                why = "it is free: a double free, or it was never allocated";
+                break;
+            case IdStateTable.RETIRED:
+            case IdStateTable.HELD:
+                why = "it was already freed and is waiting out its grace period: a double free";
+                break;
+            default:
+                why = "another thread changed it concurrently";
+        }
+        return new IllegalArgumentException("id " + id + " is not in use (state " + IdStateTable.name(state) +
+            "): " + why + "; nothing was changed");
+    }
+
+    /** Builds a {@link PasidAllocator}. */
+    public static final class Builder
+    {
+        int minId = DEFAULT_MIN_ID;
+        int maxId = DEFAULT_MAX_ID;
+        int stripes = BitUtil.findNextPositivePowerOfTwo(Runtime.getRuntime().availableProcessors());
+        int cacheCapacity = 256;
+        int refillBatch = 32;
+        boolean immediateReuse;
+        EpochDomain epochDomain;
+        int maxReaders = 256;
+        long quarantineNs;
+        NanoClock clock = SystemNanoClock.INSTANCE;
+
+        Builder()
+        {
+        }
+
+        /**
+         * The id range, inclusive.
+         *
+         * @throws IllegalArgumentException unless {@code 1 <= minId <= maxId <= 2^31 - 1}.
+         */
+        public Builder range(final int minId, final int maxId)
+        {
+            if (minId < 1 || minId > maxId)
+            {
+                throw new IllegalArgumentException("range [" + minId + ", " + maxId + "] must satisfy 1 <= min <= max " +
+                    "<= " + Integer.MAX_VALUE + " (0 is never a PASID)");
+            }
+            this.minId = minId;
+            this.maxId = maxId;
+            return this;
+        }
+
+        /** Number of cache stripes, a power of two in [1, 1024]; default: CPUs rounded up. */
+        public Builder stripes(final int stripes)
+        {
+            if (stripes < 1 || stripes > 1024 || !BitUtil.isPowerOfTwo(stripes))
+            {
+                throw new IllegalArgumentException("stripes " + stripes + " must be a power of two in [1, 1024]");
+            }
+            this.stripes = stripes;
+            return this;
+        }
+
+        /** Ids a stripe's ring holds, a power of two in [2, 65536]; default 256. */
+        public Builder cacheCapacity(final int capacity)
+        {
+            if (capacity < 2 || capacity > (1 << 16) || !BitUtil.isPowerOfTwo(capacity))
+            {
+                throw new IllegalArgumentException("cache capacity " + capacity +
+                    " must be a power of two in [2, 65536]");
+            }
+            this.cacheCapacity = capacity;
+            return this;
+        }
+
+        /** Most ids one refill claims from one bitmap word (one CAS), in [1, 64]; default 32. */
+        public Builder refillBatch(final int batch)
+        {
+            if (batch < 1 || batch > 64)
+            {
+                throw new IllegalArgumentException("refill batch " + batch + " must be in [1, 64]");
+            }
+            this.refillBatch = batch;
+            return this;
+        }
+
+        /** No grace period: a freed id may be handed out again at once (the allocator core alone). */
+        public Builder immediateReuse()
+        {
+            this.immediateReuse = true;
+            return this;
+        }
+
+        /** Use this epoch domain (shared with the readers that look ids up). Default: a new one. */
+        public Builder epochDomain(final EpochDomain domain)
+        {
+            this.epochDomain = domain;
+            this.immediateReuse = false;
+            return this;
+        }
+
+        /** Reader slots of the default epoch domain; default 256. */
+        public Builder maxReaders(final int maxReaders)
+        {
+            this.maxReaders = maxReaders;
+            return this;
+        }
+
+        /** Minimum time a freed id waits before reuse, on top of the epoch grace (default 0: off). */
+        public Builder quarantine(final long duration, final TimeUnit unit)
+        {
+            if (duration < 0)
+            {
+                throw new IllegalArgumentException("quarantine " + duration + " " + unit + " must be >= 0");
+            }
+            this.quarantineNs = unit.toNanos(duration);
+            return this;
+        }
+
+        /** Clock for the quarantine (default: System.nanoTime). */
+        public Builder clock(final NanoClock clock)
+        {
+            this.clock = clock;
+            return this;
+        }
+
+        public PasidAllocator build()
+        {
+            if ((long)cacheCapacity < 2L * refillBatch)
+            {
+                throw new IllegalArgumentException("cache capacity " + cacheCapacity +
+                    " must be at least twice the refill batch " + refillBatch);
+            }
+            return new PasidAllocator(this);
+        }
+    }
+}

@@ -1,0 +1,316 @@
+package org.pasidkit.allocator.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Per-CPU id caches: one FIFO ring of ids per stripe, each stripe leased by one thread at a time.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: a stripe's ring indices and slots are written only by the thread that holds the stripe's lease
+ *       ({@link #stripeOf}). {@link #steal} may be called by any thread at any time.</li>
+ *   <li>Progress: {@link #pop}, {@link #push}: wait-free except for the id CAS ({@code IdStateTable}), which fails
+ *       only when another thread took that id, so lock-free. {@link #steal}: lock-free. Leasing: one CAS.</li>
+ *   <li>No stranding: every {@code CACHED} id sits in at least one live slot of some ring, and a thief takes it
+ *       with the same CAS the owner uses, so ids in an idle thread's ring stay allocatable by everyone.</li>
+ *   <li>Linearization: a pop or steal takes effect at its successful {@code CACHED -> IN_USE} CAS; a push at the
+ *       {@code -> CACHED} transition done by the caller before it.</li>
+ * </ul>
+ */
+/*
+ * Design notes.
+ * - Why the id's state byte and not the ring indices arbitrate: a Chase-Lev deque needs a StoreLoad fence in the
+ *   owner's pop to stay safe against thieves; a CAS on the id's byte costs the same and also makes stale slots,
+ *   duplicates and foreign ids harmless. Thieves therefore never move head or tail: they scan slots and CAS.
+ * - Leases: the stripe is chosen by a per-thread probe (a mix of the thread id, as Striped64 uses its probe);
+ *   when the home stripe is leased by another live thread the probe walks on to the next stripe (rehash on
+ *   contention). A thread that finds every stripe leased works on the bitmap directly, which is correct, only
+ *   slower. A lease held by a thread that has terminated is taken over: Thread.isAlive() returning false orders
+ *   every action of that thread before the new owner's (JLS 17.4.4), so its plain head/tail are visible.
+ * - moves: a flush (ring -> bitmap) or refill (bitmap -> ring) can carry free ids past a concurrent exhaustion
+ *   scan. Both bump `moves` before they move anything; the scan re-runs while `moves` changed under it.
+ */
+public final class StripedIdCache
+{
+    private static final VarHandle OWNERS = MethodHandles.arrayElementVarHandle(Thread[].class);
+
+    private final UnsafeBuffer stripes;
+    private final Thread[] owners;
+    private final int[][] scratch;
+    private final int stripeCount;
+    private final int mask;
+    private final int capacity;
+    private final int ringMask;
+    private final int stripeLength;
+    private final IdStateTable states;
+    private final AtomicLong moves = new AtomicLong();
+
+    public StripedIdCache(final int stripeCount, final int capacity, final IdStateTable states)
+    {
+        if (stripeCount < 1 || stripeCount > 1024 || !BitUtil.isPowerOfTwo(stripeCount))
+        {
+            throw new IllegalArgumentException("stripes " + stripeCount + " must be a power of two in [1, 1024]");
+        }
+        StripeDescriptor.checkCapacity(capacity);
+        this.stripeCount = stripeCount;
+        this.mask = stripeCount - 1;
+        this.capacity = capacity;
+        this.ringMask = capacity - 1;
+        this.stripeLength = StripeDescriptor.stripeLength(capacity);
+        this.stripes = new UnsafeBuffer(BufferUtil.allocateDirectAligned(stripeLength * stripeCount, 128));
+        this.owners = new Thread[stripeCount];
+        this.scratch = new int[stripeCount][64];
+        this.states = states;
+    }
+
+    public int stripeCount()
+    {
+        return stripeCount;
+    }
+
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    /** Home stripe of a thread: a mixed thread id (the probe). */
+    public int homeOf(final Thread thread)
+    {
+        final long id = thread.getId();
+        final int h = (int)(id ^ (id >>> 32)) * 0x9E3779B9;
+        return (h ^ (h >>> 16)) & mask;
+    }
+
+    /**
+     * The stripe this thread holds a lease on, leasing one if it has none and one is free.
+     *
+     * @return the stripe index, or -1 if every stripe is leased by another live thread.
+     */
+    public int stripeOf(final Thread thread)
+    {
+        final int home = homeOf(thread);
+        if (owners[home] == thread)
+        {
+            return home;
+        }
+        return stripeOfSlow(thread, home);
+    }
+
+    private int stripeOfSlow(final Thread thread, final int home)
+    {
+        for (int i = 1; i < stripeCount; i++)
+        {
+            final int s = (home + i) & mask;
+            if (owners[s] == thread)
+            {
+                return s;
+            }
+        }
+        for (int i = 0; i < stripeCount; i++)
+        {
+            final int s = (home + i) & mask;
+            final Thread owner = (Thread)OWNERS.getAcquire(owners, s);
+            if ((null == owner || !owner.isAlive()) && OWNERS.compareAndSet(owners, s, owner, thread))
+            {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** The stripe this thread holds a lease on, without leasing one: -1 if none. */
+    public int leasedStripeOf(final Thread thread)
+    {
+        final int home = homeOf(thread);
+        for (int i = 0; i < stripeCount; i++)
+        {
+            final int s = (home + i) & mask;
+            if (owners[s] == thread)
+            {
+                return s;
+            }
+        }
+        return -1;
+    }
+
+    /** Gives up a lease (owner only); its ring must have been emptied by the caller first. */
+    public void unlease(final int stripe)
+    {
+        // NOTE: release store, read by stripeOfSlow's getAcquire before it CASes: orders the ring's plain writes
+        // before the next owner's reads.
+        OWNERS.setRelease(owners, stripe, (Thread)null);
+    }
+
+    /**
+     * Owner only: takes the oldest cached id of the ring.
+     *
+     * @return an id now {@code IN_USE}, or 0 if the ring held none that could be taken.
+     */
+    public int pop(final int stripe)
+    {
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        int id = 0;
+        while (head < tail)
+        {
+            final int candidate = stripes.getInt(slotOffset(base, head));
+            head++;
+            if (states.compareAndSet(candidate, IdStateTable.CACHED, IdStateTable.IN_USE))
+            {
+                id = candidate;
+                break;
+            }
+        }
+        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        return id;
+    }
+
+    /** Owner only: ids in the ring (an upper bound: some may have been stolen). */
+    public int size(final int stripe)
+    {
+        final int base = stripe * stripeLength;
+        return (int)(stripes.getLong(base + StripeDescriptor.TAIL_OFFSET) -
+            stripes.getLong(base + StripeDescriptor.HEAD_OFFSET));
+    }
+
+    /**
+     * Owner only: appends an id the caller has just made {@code CACHED}.
+     *
+     * @return false if the ring is full (call {@link #flushOldest} first).
+     */
+    public boolean push(final int stripe, final int id)
+    {
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        if (tail - stripes.getLong(base + StripeDescriptor.HEAD_OFFSET) >= capacity)
+        {
+            return false;
+        }
+        // NOTE: an opaque store so a concurrent thief reads either the old or the new id, never a torn one;
+        // which one it reads does not matter, the id's state byte decides.
+        stripes.putIntOpaque(slotOffset(base, tail), id);
+        stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + 1);
+        return true;
+    }
+
+    /**
+     * Owner only: returns up to {@code count} of the oldest ids of the ring to the bitmap.
+     *
+     * @return how many ids went back to the bitmap (stolen ones are skipped).
+     */
+    public int flushOldest(final int stripe, final int count, final IdBitmap bitmap)
+    {
+        moves.getAndIncrement();
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        int flushed = 0;
+        for (int i = 0; i < count && head < tail; i++)
+        {
+            final int id = stripes.getInt(slotOffset(base, head));
+            head++;
+            if (states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.FREE))
+            {
+                bitmap.clear(id);
+                flushed++;
+            }
+        }
+        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        return flushed;
+    }
+
+    /**
+     * Owner only: claims up to {@code max} ids from the bitmap with one CAS, starting the search at the stripe's
+     * hint, hands the first out ({@code IN_USE}) and caches the rest.
+     *
+     * @return the id handed out, or 0 if the bitmap had no clear bit.
+     */
+    public int refill(final int stripe, final int max, final IdBitmap bitmap)
+    {
+        final int base = stripe * stripeLength;
+        final int words = bitmap.wordCount();
+        int w = stripes.getInt(base + StripeDescriptor.HINT_OFFSET);
+        if (w >= words)
+        {
+            w = 0;
+        }
+        final int room = capacity - size(stripe);
+        final int batch = Math.max(1, Math.min(max, room + 1));
+        final int[] ids = scratch[stripe];
+        moves.getAndIncrement();
+        for (int i = 0; i < words; i++)
+        {
+            if (-1L != bitmap.word(w))
+            {
+                final int n = bitmap.claimBatch(w, -1L, batch, ids);
+                if (n > 0)
+                {
+                    stripes.putInt(base + StripeDescriptor.HINT_OFFSET, n == batch ? w : w + 1);
+                    states.putRelease(ids[0], IdStateTable.IN_USE);
+                    for (int k = 1; k < n; k++)
+                    {
+                        states.putRelease(ids[k], IdStateTable.CACHED);
+                        push(stripe, ids[k]);
+                    }
+                    return ids[0];
+                }
+            }
+            w = w + 1 == words ? 0 : w + 1;
+        }
+        stripes.putInt(base + StripeDescriptor.HINT_OFFSET, w);
+        return 0;
+    }
+
+    /** Sets the stripe's bitmap search hint (owner only, or before the stripe is used). */
+    public void hint(final int stripe, final int wordIndex)
+    {
+        stripes.putInt(stripe * stripeLength + StripeDescriptor.HINT_OFFSET, wordIndex);
+    }
+
+    /**
+     * Any thread: takes one cached id inside {@code [lo, hi]} from any ring.
+     *
+     * @return the id, now {@code IN_USE}, or 0 if no ring held one.
+     */
+    public int steal(final int lo, final int hi)
+    {
+        for (int s = 0; s < stripeCount; s++)
+        {
+            final int base = s * stripeLength + StripeDescriptor.SLOTS_OFFSET;
+            for (int i = 0; i < capacity; i++)
+            {
+                final int id = stripes.getIntOpaque(base + i * StripeDescriptor.SLOT_LENGTH);
+                if (id >= lo && id <= hi && id != 0 &&
+                    IdStateTable.CACHED == states.getOpaque(id) &&
+                    states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
+                {
+                    return id;
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** Counter of flushes and refills, read before and after an exhaustion scan (volatile). */
+    public long moves()
+    {
+        return moves.get();
+    }
+
+    private int slotOffset(final int base, final long index)
+    {
+        return base + StripeDescriptor.SLOTS_OFFSET + ((int)index & ringMask) * StripeDescriptor.SLOT_LENGTH;
+    }
+
+    public long nativeBytes()
+    {
+        return stripes.capacity();
+    }
+}

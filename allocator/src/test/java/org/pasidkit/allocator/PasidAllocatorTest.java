@@ -1,0 +1,363 @@
+package org.pasidkit.allocator;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PasidAllocatorTest
+{
+    private static PasidAllocator small(final int max, final boolean grace)
+    {
+        final PasidAllocator.Builder b = PasidAllocator.builder().range(1, max).stripes(2).cacheCapacity(16)
+            .refillBatch(8);
+        return (grace ? b : b.immediateReuse()).build();
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void handsOutEveryIdOnceThenReportsExhausted(final boolean grace)
+    {
+        final PasidAllocator a = small(200, grace);
+        final Set<Integer> seen = new HashSet<>();
+        for (int i = 0; i < 200; i++)
+        {
+            final int id = a.allocate();
+            assertTrue(id >= 1 && id <= 200, "id " + id);
+            assertTrue(seen.add(id), "id handed out twice: " + id);
+        }
+        assertEquals(IdAllocator.EXHAUSTED, a.allocate());
+        final IdsExhaustedException ex = assertThrows(IdsExhaustedException.class, a::allocateOrThrow);
+        assertFalse(ex.inGrace());
+        assertEquals(200, a.counts(new AllocatorCounts()).inUse());
+    }
+
+    @Test
+    void zeroIsNeverHandedOutAndDefaultRangeIs20Bits()
+    {
+        final PasidAllocator a = PasidAllocator.builder().immediateReuse().build();
+        assertEquals(1, a.minId());
+        assertEquals((1 << 20) - 1, a.maxId());
+        for (int i = 0; i < 1000; i++)
+        {
+            assertTrue(a.allocate() > 0);
+        }
+    }
+
+    @Test
+    void rejectsBadRangesWithTheRuleInTheMessage()
+    {
+        final IllegalArgumentException zero =
+            assertThrows(IllegalArgumentException.class, () -> PasidAllocator.builder().range(0, 10));
+        assertTrue(zero.getMessage().contains("[0, 10]"), zero.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> PasidAllocator.builder().range(10, 9));
+        assertThrows(IllegalArgumentException.class, () -> PasidAllocator.builder().stripes(3));
+        final PasidAllocator wide = PasidAllocator.builder().range(Integer.MAX_VALUE - 100, Integer.MAX_VALUE)
+            .immediateReuse().build();
+        assertTrue(wide.allocate() >= Integer.MAX_VALUE - 100);
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void badFreesThrowNameTheIdAndChangeNothing(final boolean grace)
+    {
+        final PasidAllocator a = small(100, grace);
+        final int id = a.allocate();
+        final int other = a.allocate();
+        final String before = a.counts(new AllocatorCounts()).toString();
+
+        final IllegalArgumentException outOfRange = assertThrows(IllegalArgumentException.class, () -> a.free(101));
+        assertTrue(outOfRange.getMessage().contains("id 101") && outOfRange.getMessage().contains("[1, 100]"),
+            outOfRange.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> a.free(0));
+        assertThrows(IllegalArgumentException.class, () -> a.free(-5));
+
+        final int neverAllocated = 77 == id || 77 == other ? 78 : 77;
+        final IllegalArgumentException never =
+            assertThrows(IllegalArgumentException.class, () -> a.free(neverAllocated));
+        assertTrue(never.getMessage().contains("id " + neverAllocated), never.getMessage());
+        assertEquals(before, a.counts(new AllocatorCounts()).toString());
+
+        a.free(id);
+        final String afterFree = a.counts(new AllocatorCounts()).toString();
+        final IllegalArgumentException twice = assertThrows(IllegalArgumentException.class, () -> a.free(id));
+        assertTrue(twice.getMessage().contains("double free"), twice.getMessage());
+        assertEquals(afterFree, a.counts(new AllocatorCounts()).toString());
+        assertEquals(IdState.IN_USE, a.stateOf(other));
+    }
+
+    @Test
+    void subRangeAllocationStaysInsideAndRejectsBadSubRanges()
+    {
+        final PasidAllocator a = PasidAllocator.builder().range(1, (1 << 20) - 1).immediateReuse().build();
+        for (int i = 0; i < 1000; i++)
+        {
+            final int id = a.allocate(1, (1 << 16) - 1);
+            assertTrue(id >= 1 && id < (1 << 16), "16-bit device got " + id);
+        }
+        final IllegalArgumentException ex =
+            assertThrows(IllegalArgumentException.class, () -> a.allocate(5, 1 << 21));
+        assertTrue(ex.getMessage().contains("[5, " + (1 << 21) + "]"), ex.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> a.allocate(9, 8));
+    }
+
+    @Test
+    void subRangeTakesCachedIdsWhenTheBitmapHasNone()
+    {
+        final PasidAllocator a = small(64, false);
+        final int[] ids = new int[64];
+        for (int i = 0; i < 64; i++)
+        {
+            ids[i] = a.allocate();
+        }
+        for (final int id : ids)
+        {
+            a.free(id);
+        }
+        int got = 0;
+        while (a.allocate(10, 20) > 0)
+        {
+            got++;
+        }
+        assertEquals(11, got);
+        assertEquals(IdAllocator.EXHAUSTED, a.allocate(10, 20));
+    }
+
+    @Test
+    void reserveClaimsExactlyThatIdOnce()
+    {
+        final PasidAllocator a = small(100, false);
+        assertTrue(a.reserve(42));
+        assertFalse(a.reserve(42));
+        assertEquals(IdState.IN_USE, a.stateOf(42));
+        for (int i = 0; i < 99; i++)
+        {
+            final int id = a.allocate();
+            assertTrue(id != 42 && id > 0, "got " + id);
+        }
+        assertEquals(IdAllocator.EXHAUSTED, a.allocate());
+        a.free(42);
+        assertTrue(a.reserve(42), "a cached id can be reserved");
+        assertThrows(IllegalArgumentException.class, () -> a.reserve(101));
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void oneThreadGetsEveryIdWhileOtherThreadsCachesHoldIds(final boolean grace) throws Exception
+    {
+        final PasidAllocator a = PasidAllocator.builder().stripes(4).build();
+        final PasidAllocator allocator = grace ? a : PasidAllocator.builder().stripes(4).immediateReuse().build();
+        final int holders = 3;
+        final CountDownLatch cached = new CountDownLatch(holders);
+        final CountDownLatch done = new CountDownLatch(1);
+        final Thread[] threads = new Thread[holders];
+        for (int t = 0; t < holders; t++)
+        {
+            threads[t] = new Thread(() ->
+            {
+                final int[] ids = new int[200];
+                for (int i = 0; i < ids.length; i++)
+                {
+                    ids[i] = allocator.allocate();
+                }
+                for (final int id : ids)
+                {
+                    allocator.free(id);
+                }
+                cached.countDown();
+                try
+                {
+                    done.await();
+                }
+                catch (final InterruptedException ignore)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            threads[t].start();
+        }
+        cached.await();
+        final AllocatorCounts counts = allocator.counts(new AllocatorCounts());
+        if (!grace)
+        {
+            assertTrue(counts.cached() > 0, "other threads' caches hold ids: " + counts);
+        }
+        final boolean[] seen = new boolean[allocator.maxId() + 1];
+        int n = 0;
+        int id;
+        while ((id = allocator.allocate()) > 0)
+        {
+            assertFalse(seen[id], "handed out twice: " + id);
+            seen[id] = true;
+            n++;
+        }
+        done.countDown();
+        for (final Thread t : threads)
+        {
+            t.join();
+        }
+        assertEquals(IdAllocator.EXHAUSTED, id);
+        assertEquals((1 << 20) - 1, n, "one thread must get all 2^20-1 ids");
+    }
+
+    @Test
+    void graceKeepsAnIdFromReuseWhileAReaderIsInside()
+    {
+        final PasidAllocator a = small(4, true);
+        final EpochDomain.Reader reader = a.epochDomain().register();
+        final int[] ids = {a.allocate(), a.allocate(), a.allocate(), a.allocate()};
+        reader.enter();
+        a.free(ids[2]);
+        for (int i = 0; i < 10; i++)
+        {
+            assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate(), "reused while a reader could still see it");
+            a.reclaim();
+        }
+        assertTrue(a.counts(new AllocatorCounts()).readersHoldingBack() >= 1);
+        assertTrue(assertThrows(IdsExhaustedException.class, a::allocateOrThrow).inGrace());
+        reader.exit();
+        assertEquals(ids[2], a.allocate());
+    }
+
+    @Test
+    void anIdNeedsTwoEpochAdvances()
+    {
+        final PasidAllocator a = small(8, true);
+        final EpochDomain domain = a.epochDomain();
+        final int id = a.allocate();
+        final long e0 = domain.epoch();
+        a.free(id);
+        assertEquals(IdState.RETIRED, a.stateOf(id));
+        a.reclaim(); // advances to e0 + 1: not yet
+        assertEquals(e0 + 1, domain.epoch());
+        assertEquals(IdState.RETIRED, a.stateOf(id));
+        a.reclaim(); // e0 + 2: eligible
+        assertEquals(IdState.CACHED, a.stateOf(id));
+    }
+
+    @Test
+    void heldIdWaitsForEveryHolderAndReleaseBelowZeroIsRefused()
+    {
+        final PasidAllocator a = small(2, true);
+        final int id = a.allocate();
+        final int other = a.allocate();
+        a.retire(id, 2);
+        assertEquals(IdState.HELD, a.stateOf(id));
+        assertEquals(2, a.holders(id));
+        assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate());
+        assertEquals(1, a.release(id));
+        assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate());
+        assertEquals(0, a.release(id));
+        final IllegalArgumentException below = assertThrows(IllegalArgumentException.class, () -> a.release(id));
+        assertTrue(below.getMessage().contains("below zero") && below.getMessage().contains("id " + id),
+            below.getMessage());
+        assertEquals(IdState.RETIRED, a.stateOf(id));
+        assertThrows(IllegalArgumentException.class, () -> a.retire(other, -1));
+        assertEquals(id, a.allocate());
+    }
+
+    @Test
+    void quarantineDelaysReuseByTime()
+    {
+        final long[] now = {1_000};
+        final PasidAllocator a = PasidAllocator.builder().range(1, 1).quarantine(1, TimeUnit.MILLISECONDS)
+            .clock(() -> now[0]).build();
+        final int id = a.allocate();
+        a.free(id);
+        assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate());
+        now[0] += 999_999;
+        assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate());
+        now[0] += 1;
+        assertEquals(id, a.allocate());
+    }
+
+    @Test
+    void reuseIsFifo()
+    {
+        final PasidAllocator a = small(16, true);
+        final int[] ids = new int[16];
+        for (int i = 0; i < 16; i++)
+        {
+            ids[i] = a.allocate();
+        }
+        final int[] order = {ids[5], ids[1], ids[9], ids[3]};
+        for (final int id : order)
+        {
+            a.free(id);
+        }
+        for (final int id : order)
+        {
+            assertEquals(id, a.allocate());
+        }
+    }
+
+    @Test
+    void exitWithoutEnterIsRefused()
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        final EpochDomain.Reader reader = domain.register();
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, reader::exit);
+        assertTrue(ex.getMessage().contains("without a matching enter"), ex.getMessage());
+        reader.enter();
+        reader.enter();
+        reader.exit();
+        assertTrue(reader.isInside());
+        reader.exit();
+        assertFalse(reader.isInside());
+        domain.register();
+        assertThrows(IllegalStateException.class, domain::register);
+        reader.close();
+        domain.register();
+    }
+
+    @Test
+    void blockingAllocateTimesOutThenSucceedsOnceReleased() throws Exception
+    {
+        final PasidAllocator a = small(1, true);
+        final int id = a.allocate();
+        a.retire(id, 1);
+        final long start = System.nanoTime();
+        assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate(20, TimeUnit.MILLISECONDS));
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(20));
+        final Thread releaser = new Thread(() -> a.release(id));
+        releaser.start();
+        assertEquals(id, a.allocate(5, TimeUnit.SECONDS));
+        releaser.join();
+    }
+
+    @Test
+    void reclaimAgentBringsIdsBackOnItsOwnThread() throws Exception
+    {
+        final PasidAllocator a = small(64, true);
+        final int[] ids = new int[64];
+        for (int i = 0; i < 64; i++)
+        {
+            ids[i] = a.allocate();
+        }
+        for (final int id : ids)
+        {
+            a.free(id);
+        }
+        final org.agrona.concurrent.AgentRunner runner = new org.agrona.concurrent.AgentRunner(
+            new org.agrona.concurrent.BackoffIdleStrategy(), Throwable::printStackTrace, null, new ReclaimAgent(a));
+        org.agrona.concurrent.AgentRunner.startOnThread(runner);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        final AllocatorCounts counts = new AllocatorCounts();
+        while (a.counts(counts).retired() > 0 && System.nanoTime() < deadline)
+        {
+            Thread.onSpinWait();
+        }
+        runner.close();
+        assertEquals(0, counts.retired(), counts.toString());
+        assertEquals(64, counts.free() + counts.cached());
+    }
+}
