@@ -1,0 +1,31 @@
+package org.pasidkit.bench;
+
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code ./pasidkit} command line. Subcommands: {@code demo} (the allocator walk-through). The launcher script
+ * runs {@code jcstress} and {@code jmh} itself.
+ */
+@Command(
+    name = "pasidkit",
+    mixinStandardHelpOptions = true,
+    version = "pasidkit 0.1.0",
+    description = "PCIe PASID management the way an IOMMU driver core does it.",
+    subcommands = {AllocatorDemoCommand.class})
+public final class PasidkitCli implements Callable<Integer>
+{
+    @Override
+    public Integer call()
+    {
+        CommandLine.usage(this, System.out);
+        return 0;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new PasidkitCli()).execute(args));
+    }
+}
