@@ -1,6 +1,16 @@
 /**
- * PASID tables in native memory and the PASID life cycle (owners, bind, unbind, exit, driver data, faults).
+ * PASID tables in native memory and the PASID life cycle: {@link org.pasidkit.tables.PasidSpace} (the facade),
+ * devices, standalone owners, handles, exit events, fault attribution.
  *
- * <p>Not built yet: this module is the place for issue 4. It depends on {@code pasidkit-allocator} only.</p>
+ * <h2>Memory-ordering vocabulary</h2>
+ * <table>
+ *   <caption>suffix to access mode</caption>
+ *   <tr><th>name</th><th>access mode</th></tr>
+ *   <tr><td>{@code getLong}/{@code putLong}</td><td>plain: the single writer's own fields</td></tr>
+ *   <tr><td>{@code *Opaque}</td><td>opaque: seq-validated reader loads; the writer's odd seq store</td></tr>
+ *   <tr><td>{@code *Acquire}</td><td>acquire load (state word, seq, directory entry, device slot)</td></tr>
+ *   <tr><td>{@code *Release}</td><td>release store; each names the acquire that reads it</td></tr>
+ *   <tr><td>{@code storeStoreFence} / {@code loadLoadFence}</td><td>the seqlock's two fences</td></tr>
+ * </table>
  */
 package org.pasidkit.tables;

@@ -1,0 +1,911 @@
+package org.pasidkit.tables;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.jctools.maps.NonBlockingHashMapLong;
+import org.pasidkit.allocator.AllocatorCounts;
+import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdAllocator;
+import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.allocator.PasidAllocator;
+import org.pasidkit.tables.internal.BondDescriptor;
+import org.pasidkit.tables.internal.BondTable;
+import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.internal.PasidTable;
+
+import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
+
+/**
+ * What an IOMMU driver core offers, in one facade: PASIDs for address spaces (bind) and for standalone owners,
+ * off-heap PASID tables, bonds with driver data, address-space exit with asynchronous driver notification, reclaim
+ * after every driver unbound and the grace period passed, and fault attribution.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: every method is safe from any thread.</li>
+ *   <li>Data path (lock-free, allocation-free, never blocked by the control path): {@link #driverData},
+ *       {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}. Readers that act on what they
+ *       read (e.g. an invalidation walker holding a PASID) do so inside an {@link #epochDomain()} critical section;
+ *       a PASID is never reused while such a reader may still hold it.</li>
+ *   <li>Control path (bind, unbind, exit, owners, allocate, free): serialized by one control lock, as Linux
+ *       serializes {@code iommu_sva_bind_device}/{@code unbind} on {@code iommu_sva_lock}. It is never taken by the
+ *       data path. Exit listeners are called after the lock is released.</li>
+ *   <li>Life cycle: ACTIVE -&gt; TEARDOWN (owner gone: dummy root, faults suppressed, drivers notified) -&gt;
+ *       RETIRED (every driver unbound; in the allocator's reclaim queue) -&gt; reusable after the epoch grace.
+ *       A driver that never unbinds holds exactly that PASID; it shows in {@link #counts}.</li>
+ *   <li>Bad input (out-of-range PASID, unknown or foreign owner, stale handle, unbound device, second unbind, bind
+ *       after exit, quota overflow, narrow device) throws an exception naming the value and the rule and changes
+ *       nothing; foreign-owner attempts are also counted.</li>
+ * </ul>
+ */
+public final class PasidSpace
+{
+    /** Flag for {@link #bind}: give the address space an extra PASID of its own instead of its shared one. */
+    public static final int PRIVATE = 1;
+
+    private static final VarHandle DEVICES = MethodHandles.arrayElementVarHandle(Device[].class);
+
+    private final PasidAllocator allocator;
+    private final PasidTable table;
+    private final BondTable bonds;
+    private final Device[] devices = new Device[1 << 16];
+    private final NonBlockingHashMapLong<AddressSpace> spaces = new NonBlockingHashMapLong<>();
+    private final NonBlockingHashMapLong<PasidOwner> owners = new NonBlockingHashMapLong<>();
+    private final ReentrantLock control = new ReentrantLock();
+    private final int addressSpaceQuota;
+    private final AtomicLong foreignRefusals = new AtomicLong();
+    private final AtomicLong suppressedFaults = new AtomicLong();
+    private final AtomicLong exitEvents = new AtomicLong();
+    private long nextOwnerId = 1;
+    private volatile int activePasids;
+    private volatile int teardownPasids;
+
+    PasidSpace(final Builder builder)
+    {
+        this.allocator = null != builder.allocator ? builder.allocator :
+            PasidAllocator.builder().range(1, builder.maxPasid).build();
+        if (!allocator.hasGracePeriod())
+        {
+            throw new IllegalArgumentException("PasidSpace needs an allocator with a grace period (not immediateReuse)");
+        }
+        this.table = new PasidTable(allocator.maxId());
+        this.bonds = new BondTable(builder.maxBonds);
+        this.addressSpaceQuota = builder.addressSpaceQuota;
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    public PasidAllocator allocator()
+    {
+        return allocator;
+    }
+
+    /** The epoch domain readers pin while they act on what they looked up. */
+    public EpochDomain epochDomain()
+    {
+        return allocator.epochDomain();
+    }
+
+    // ------------------------------------------------------------------------------------------------ devices
+
+    /**
+     * Registers a device.
+     *
+     * @param requesterId bus:dev.fn, 0..65535.
+     * @param pasidBits   the device's PASID width, 1..20 (the PCIe maximum).
+     * @param ats         whether it has an ATC.
+     * @param listener    called on exit events; null to poll them with {@link #pollExitEvents}.
+     */
+    public Device addDevice(final int requesterId, final int pasidBits, final boolean ats, final ExitListener listener)
+    {
+        if (requesterId < 0 || requesterId > 0xFFFF)
+        {
+            throw new IllegalArgumentException("requester id " + requesterId + " must be in [0, 65535] (bus:dev.fn)");
+        }
+        if (pasidBits < 1 || pasidBits > 20)
+        {
+            throw new IllegalArgumentException("PASID width " + pasidBits + " bits must be in [1, 20]");
+        }
+        control.lock();
+        try
+        {
+            if (null != devices[requesterId])
+            {
+                throw new IllegalArgumentException("requester id " + requesterId + " is already registered");
+            }
+            final Device device = new Device(requesterId, pasidBits, ats, listener, allocator.maxId());
+            DEVICES.setRelease(devices, requesterId, device);
+            return device;
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /** The device registered at {@code requesterId}, or null. */
+    public Device device(final int requesterId)
+    {
+        return requesterId < 0 || requesterId > 0xFFFF ? null : (Device)DEVICES.getAcquire(devices, requesterId);
+    }
+
+    /**
+     * Drains up to {@code limit} exit events of a device without a listener.
+     *
+     * @return events handed to {@code handler}.
+     */
+    public int pollExitEvents(final Device device, final ExitListener handler, final int limit)
+    {
+        checkDevice(device);
+        int n = 0;
+        ExitEvent event;
+        while (n < limit && null != (event = device.exitEvents.relaxedPoll()))
+        {
+            handler.onExit(event);
+            n++;
+        }
+        return n;
+    }
+
+    // ------------------------------------------------------------------------------------------------ owners
+
+    /**
+     * Opens a standalone owner (FD-lifetime model) that may hold at most {@code quota} PASIDs at once.
+     *
+     * @throws IllegalArgumentException if {@code quota < 1}.
+     */
+    public PasidOwner openOwner(final String name, final int quota)
+    {
+        if (quota < 1)
+        {
+            throw new IllegalArgumentException("quota " + quota + " of owner '" + name + "' must be >= 1");
+        }
+        control.lock();
+        try
+        {
+            final PasidOwner owner = new PasidOwner(this, nextOwnerId++, name, quota);
+            owners.put(owner.id, owner);
+            return owner;
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /** Opens a standalone owner without a quota. */
+    public PasidOwner openOwner(final String name)
+    {
+        return openOwner(name, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Allocates a standalone PASID for {@code owner}, below {@code 2^pasidBits}.
+     *
+     * @return its handle.
+     * @throws IllegalArgumentException for a closed or foreign owner, a full quota or a bad width.
+     * @throws IdsExhaustedException if no PASID is free.
+     */
+    public long allocate(final PasidOwner owner, final int pasidBits)
+    {
+        if (pasidBits < 1 || pasidBits > 20)
+        {
+            throw new IllegalArgumentException("PASID width " + pasidBits + " bits must be in [1, 20]");
+        }
+        control.lock();
+        try
+        {
+            checkOwner(owner);
+            if (owner.pasids.size() >= owner.quota)
+            {
+                throw new IllegalArgumentException(owner + " holds " + owner.pasids.size() +
+                    " PASIDs: its quota of " + owner.quota + " is full");
+            }
+            final int pasid = allocatePasid(pasidBits);
+            final int generation = table.activate(pasid, owner.key(), NO_ROOT, FLAG_FAULTS_ON | FLAG_STANDALONE);
+            owner.pasids.add(pasid);
+            activePasids++;
+            return PasidHandle.of(pasid, generation);
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /** Allocates a standalone 20-bit PASID for {@code owner}. */
+    public long allocate(final PasidOwner owner)
+    {
+        return allocate(owner, 20);
+    }
+
+    /**
+     * Frees a standalone PASID: it goes to TEARDOWN; bound drivers get exit events; it is reused only after each
+     * unbound and the grace period passed.
+     */
+    public void free(final PasidOwner owner, final long handle)
+    {
+        final List<ExitEvent> notify;
+        control.lock();
+        try
+        {
+            checkOwner(owner);
+            final int pasid = checkHandle(handle, STATE_ACTIVE);
+            checkOwns(owner, pasid, handle);
+            owner.pasids.remove(pasid);
+            notify = teardown(pasid, handle, -1, null);
+        }
+        finally
+        {
+            control.unlock();
+        }
+        deliver(notify);
+    }
+
+    /** Closes an owner: every PASID it holds goes to TEARDOWN (the FD-close model). A second close is refused. */
+    public void close(final PasidOwner owner)
+    {
+        final List<ExitEvent> notify = new ArrayList<>();
+        control.lock();
+        try
+        {
+            checkOwner(owner);
+            owner.closed = true;
+            owners.remove(owner.id);
+            for (final int pasid : owner.pasids.toArray(new Integer[0]))
+            {
+                final long handle = PasidHandle.of(pasid, generation(table.stateWord(pasid)));
+                teardown(pasid, handle, -1, notify);
+            }
+            owner.pasids.clear();
+        }
+        finally
+        {
+            control.unlock();
+        }
+        deliver(notify);
+    }
+
+    /**
+     * Binds a standalone owner's PASID to a device with the driver's data.
+     *
+     * @throws IllegalArgumentException for a foreign or closed owner, a stale handle, an unregistered or too narrow
+     *     device, or a bond that exists already.
+     */
+    public void attach(final PasidOwner owner, final long handle, final Device device, final Object drvdata)
+    {
+        control.lock();
+        try
+        {
+            checkOwner(owner);
+            checkDevice(device);
+            final int pasid = checkHandle(handle, STATE_ACTIVE);
+            checkOwns(owner, pasid, handle);
+            addBond(pasid, device, drvdata);
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ bind
+
+    /**
+     * Binds address space {@code mm} to {@code device}: gives the address space's shared PASID (allocated on its
+     * first bind), or with {@link #PRIVATE} an extra PASID of its own, and records the bond with {@code drvdata}.
+     *
+     * @return the PASID's handle.
+     * @throws IllegalArgumentException for a negative mm, an address space that exited, an unregistered device, a
+     *     device narrower than the shared PASID (as Linux's -EOVERFLOW), a bond that exists already, or a full
+     *     per-address-space quota.
+     * @throws IdsExhaustedException if no PASID is free.
+     */
+    public long bind(final long mm, final Device device, final Object drvdata, final int flags)
+    {
+        if (mm < 0)
+        {
+            throw new IllegalArgumentException("address space id " + mm + " must be >= 0");
+        }
+        if (0 != (flags & ~PRIVATE))
+        {
+            throw new IllegalArgumentException("bind flags " + flags + " may only contain PRIVATE (" + PRIVATE + ")");
+        }
+        control.lock();
+        try
+        {
+            checkDevice(device);
+            AddressSpace space = spaces.get(mm);
+            if (null != space && space.exited)
+            {
+                throw new IllegalArgumentException("address space " + mm + " has exited: bind after exit");
+            }
+            final boolean isPrivate = 0 != (flags & PRIVATE);
+            int pasid = isPrivate || null == space ? 0 : space.sharedPasid;
+            if (0 != pasid)
+            {
+                if (pasid > device.maxPasid())
+                {
+                    throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
+                        "-bit PASIDs but address space " + mm + " already uses PASID " + pasid + " (EOVERFLOW)");
+                }
+                if (0 != device.slotOf(pasid))
+                {
+                    throw new IllegalArgumentException("device " + device + " is already bound to address space " +
+                        mm + " (PASID " + pasid + ")");
+                }
+                addBond(pasid, device, drvdata);
+                return PasidHandle.of(pasid, generation(table.stateWord(pasid)));
+            }
+            if (null != space && space.pasids.length >= addressSpaceQuota)
+            {
+                throw new IllegalArgumentException("address space " + mm + " holds " + space.pasids.length +
+                    " PASIDs: its quota of " + addressSpaceQuota + " is full");
+            }
+            if (bonds.used() >= bonds.capacity() - 1)
+            {
+                throw new IllegalArgumentException("bond table is full (" + (bonds.capacity() - 1) + " bonds)");
+            }
+            pasid = allocatePasid(device.pasidBits());
+            if (null == space)
+            {
+                space = new AddressSpace(mm);
+                spaces.put(mm, space);
+            }
+            final int generation = table.activate(pasid, mm, mm, FLAG_FAULTS_ON | (isPrivate ? FLAG_PRIVATE : 0));
+            activePasids++;
+            space.add(pasid);
+            if (!isPrivate)
+            {
+                space.sharedPasid = pasid;
+            }
+            addBond(pasid, device, drvdata);
+            return PasidHandle.of(pasid, generation);
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /**
+     * Removes the bond of {@code device} with the PASID of {@code handle}. After an exit this is the driver saying
+     * it is done; the PASID is reclaimed once every driver said so. An address space's PASID whose last bond goes
+     * while the address space lives is freed (through the grace period).
+     *
+     * @throws IllegalArgumentException for a stale handle, an out-of-range PASID, an unregistered device or a device
+     *     that is not bound (including a second unbind).
+     */
+    public void unbind(final long handle, final Device device)
+    {
+        control.lock();
+        try
+        {
+            checkDevice(device);
+            final int pasid = checkHandle(handle, -1);
+            final int state = state(table.stateWord(pasid));
+            final int slot = device.slotOf(pasid);
+            if (0 == slot || (STATE_ACTIVE != state && STATE_TEARDOWN != state))
+            {
+                throw new IllegalArgumentException("device " + device + " is not bound to " +
+                    PasidHandle.toString(handle) + " (a second unbind, or never bound)");
+            }
+            final int left = removeBond(pasid, device, slot);
+            if (STATE_TEARDOWN == state)
+            {
+                allocator.release(pasid);
+                if (0 == left)
+                {
+                    table.retire(pasid, epochDomain().epoch());
+                    teardownPasids--;
+                }
+            }
+            else if (0 == left)
+            {
+                final PasidEntryView view = new PasidEntryView();
+                table.snapshot(pasid, view);
+                if (0 == (view.flags() & FLAG_STANDALONE))
+                {
+                    final AddressSpace space = spaces.get(view.owner());
+                    space.remove(pasid);
+                    if (space.sharedPasid == pasid)
+                    {
+                        space.sharedPasid = 0;
+                    }
+                    table.retire(pasid, epochDomain().epoch());
+                    activePasids--;
+                    allocator.free(pasid);
+                }
+            }
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /**
+     * Address-space exit: at once every PASID of {@code mm} goes to TEARDOWN (dummy root, faults suppressed) and
+     * every bound driver gets an exit event (its listener is called after this returns from the lock, or the event
+     * is queued for {@link #pollExitEvents}). Nothing waits for a driver.
+     *
+     * @throws IllegalArgumentException if {@code mm} never bound or already exited.
+     */
+    public void exit(final long mm)
+    {
+        final List<ExitEvent> notify = new ArrayList<>();
+        control.lock();
+        try
+        {
+            final AddressSpace space = spaces.get(mm);
+            if (null == space || space.exited)
+            {
+                throw new IllegalArgumentException("address space " + mm +
+                    (null == space ? " never bound a device" : " has already exited"));
+            }
+            space.exited = true;
+            for (final int pasid : space.pasids)
+            {
+                teardown(pasid, PasidHandle.of(pasid, generation(table.stateWord(pasid))), mm, notify);
+            }
+            space.sharedPasid = 0;
+            space.pasids = EMPTY;
+        }
+        finally
+        {
+            control.unlock();
+        }
+        deliver(notify);
+    }
+
+    // ------------------------------------------------------------------------------------------------ data path
+
+    /** The driver's data of the bond (pasid, device), or null. Lock-free, allocation-free. */
+    public Object driverData(final int pasid, final int requesterId)
+    {
+        final Device device = device(requesterId);
+        if (null == device)
+        {
+            return null;
+        }
+        final int slot = device.slotOf(pasid);
+        return 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
+    }
+
+    /**
+     * The requester ids of every device bound to {@code pasid}, as one consistent snapshot. Lock-free,
+     * allocation-free.
+     *
+     * @return how many were written to {@code requesterIdsOut} (at most its length).
+     */
+    public int bondsOf(final int pasid, final int[] requesterIdsOut)
+    {
+        if (pasid < allocator.minId() || pasid > allocator.maxId())
+        {
+            return 0;
+        }
+        while (true)
+        {
+            final long seq = table.readBegin(pasid);
+            if (seq < 0)
+            {
+                return 0;
+            }
+            int n = 0;
+            int slot = table.firstBond(pasid);
+            while (0 != slot && n < requesterIdsOut.length)
+            {
+                requesterIdsOut[n++] = (int)(bonds.key(slot) & 0xFFFF);
+                slot = bonds.nextOfPasid(slot);
+            }
+            if (table.readValidate(pasid, seq))
+            {
+                return n;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The live PASIDs of address space {@code mm} (shared first, then private). Lock-free, allocation-free.
+     *
+     * @return how many were written to {@code pasidsOut}.
+     */
+    public int pasidsOf(final long mm, final int[] pasidsOut)
+    {
+        final AddressSpace space = spaces.get(mm);
+        if (null == space)
+        {
+            return 0;
+        }
+        final int[] pasids = space.pasids;
+        final int n = Math.min(pasids.length, pasidsOut.length);
+        System.arraycopy(pasids, 0, pasidsOut, 0, n);
+        return n;
+    }
+
+    /** A consistent copy of one PASID entry (lock-free, allocation-free); false if it was never used. */
+    public boolean entry(final int pasid, final PasidEntryView into)
+    {
+        if (pasid < allocator.minId() || pasid > allocator.maxId())
+        {
+            throw new IllegalArgumentException("PASID " + pasid + " is outside [" + allocator.minId() + ", " +
+                allocator.maxId() + "]");
+        }
+        return table.snapshot(pasid, into);
+    }
+
+    /**
+     * A device reports a page fault for {@code pasid} at {@code address}: says who owns it, or that it is
+     * suppressed (teardown; counted), or that the PASID is unknown to the device. Lock-free, allocation-free.
+     *
+     * @return {@code into}.
+     */
+    public FaultAttribution reportFault(final int requesterId, final int pasid, final long address,
+        final FaultAttribution into)
+    {
+        final Device device = device(requesterId);
+        if (null == device || pasid < allocator.minId() || pasid > allocator.maxId())
+        {
+            into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
+            return into;
+        }
+        while (true)
+        {
+            final long seq = table.readBegin(pasid);
+            if (seq < 0)
+            {
+                into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
+                return into;
+            }
+            final long stateWord = table.stateWordPlain(pasid);
+            final int state = state(stateWord);
+            final long owner = table.owner(pasid);
+            final long root = table.root(pasid);
+            if (!table.readValidate(pasid, seq))
+            {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (STATE_TEARDOWN == state)
+            {
+                table.countSuppressedFault(pasid);
+                suppressedFaults.getAndIncrement();
+                into.set(FaultAttribution.Kind.SUPPRESSED, requesterId, pasid, address);
+                into.generation = generation(stateWord);
+                return into;
+            }
+            if (STATE_ACTIVE != state)
+            {
+                into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
+                return into;
+            }
+            final int slot = device.slotOf(pasid);
+            final Object data = 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
+            if (null == data && (0 == slot || 0 == bonds.key(slot)))
+            {
+                into.set(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, requesterId, pasid, address);
+                return into;
+            }
+            into.set(FaultAttribution.Kind.ATTRIBUTED, requesterId, pasid, address);
+            into.owner = owner;
+            into.addressSpace = root >= 0 ? root : -1;
+            into.generation = generation(stateWord);
+            into.driverData = data;
+            return into;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ counts
+
+    /** Fills {@code into} with the space's counts (the allocator's by a state-table scan). */
+    public PasidSpaceCounts counts(final PasidSpaceCounts into)
+    {
+        allocator.counts(into.allocator);
+        into.activePasids = activePasids;
+        into.teardownPasids = teardownPasids;
+        into.bonds = bonds.used();
+        into.addressSpaces = spaces.size();
+        into.owners = owners.size();
+        into.foreignOwnerRefusals = foreignRefusals.get();
+        into.suppressedFaults = suppressedFaults.get();
+        into.exitEvents = exitEvents.get();
+        into.tableNativeBytes = table.nativeBytes() + bonds.nativeBytes();
+        into.tableLeaves = table.leafCount();
+        return into;
+    }
+
+    // ------------------------------------------------------------------------------------------------ internals
+
+    private int allocatePasid(final int pasidBits)
+    {
+        final int hi = (int)Math.min(allocator.maxId(), (1L << pasidBits) - 1);
+        if (hi < allocator.minId())
+        {
+            throw new IllegalArgumentException(pasidBits + "-bit PASIDs cannot reach the allocator's range [" +
+                allocator.minId() + ", " + allocator.maxId() + "]");
+        }
+        final int pasid = hi == allocator.maxId() ? allocator.allocate() : allocator.allocate(allocator.minId(), hi);
+        if (pasid <= 0)
+        {
+            throw new IdsExhaustedException("no free PASID in [" + allocator.minId() + ", " + hi + "]" +
+                (IdAllocator.ALL_IN_GRACE == pasid ? ": every PASID not in use is waiting out its grace period" : ""),
+                IdAllocator.ALL_IN_GRACE == pasid);
+        }
+        return pasid;
+    }
+
+    private void addBond(final int pasid, final Device device, final Object drvdata)
+    {
+        if (pasid > device.maxPasid())
+        {
+            throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
+                "-bit PASIDs; PASID " + pasid + " does not fit (EOVERFLOW)");
+        }
+        if (0 != device.slotOf(pasid))
+        {
+            throw new IllegalArgumentException("device " + device + " is already bound to PASID " + pasid);
+        }
+        final PasidEntryView view = new PasidEntryView();
+        table.snapshot(pasid, view);
+        final int slot = bonds.add(pasid, device.requesterId(), drvdata, view.firstBond(), device.firstBond);
+        if (slot < 0)
+        {
+            throw new IllegalArgumentException("bond table is full (" + (bonds.capacity() - 1) + " bonds)");
+        }
+        device.firstBond = slot;
+        device.bondCount++;
+        device.slot(pasid, slot);
+        table.bonds(pasid, view.bondCount() + 1, slot);
+    }
+
+    /** Unlinks and frees a bond; returns the bonds the PASID has left. */
+    private int removeBond(final int pasid, final Device device, final int slot)
+    {
+        final PasidEntryView view = new PasidEntryView();
+        table.snapshot(pasid, view);
+        int first = view.firstBond();
+        if (first == slot)
+        {
+            first = bonds.nextOfPasid(slot);
+        }
+        else
+        {
+            int prev = first;
+            while (bonds.nextOfPasid(prev) != slot)
+            {
+                prev = bonds.nextOfPasid(prev);
+            }
+            bonds.nextOfPasid(prev, bonds.nextOfPasid(slot));
+        }
+        if (device.firstBond == slot)
+        {
+            device.firstBond = bonds.nextOfDevice(slot);
+        }
+        else
+        {
+            int prev = device.firstBond;
+            while (bonds.nextOfDevice(prev) != slot)
+            {
+                prev = bonds.nextOfDevice(prev);
+            }
+            bonds.nextOfDevice(prev, bonds.nextOfDevice(slot));
+        }
+        device.bondCount--;
+        device.slot(pasid, 0);
+        table.bonds(pasid, view.bondCount() - 1, first);
+        bonds.remove(slot);
+        return view.bondCount() - 1;
+    }
+
+    /** TEARDOWN of one ACTIVE PASID; collects the exit events. Returns the list it added to. */
+    private List<ExitEvent> teardown(final int pasid, final long handle, final long mm, final List<ExitEvent> events)
+    {
+        final PasidEntryView view = new PasidEntryView();
+        table.snapshot(pasid, view);
+        activePasids--;
+        final int bondCount = view.bondCount();
+        if (0 == bondCount)
+        {
+            table.retire(pasid, epochDomain().epoch());
+            allocator.free(pasid);
+            return events;
+        }
+        table.teardown(pasid);
+        teardownPasids++;
+        allocator.retire(pasid, bondCount);
+        final List<ExitEvent> out = null == events ? new ArrayList<>(bondCount) : events;
+        for (int slot = view.firstBond(); 0 != slot; slot = bonds.nextOfPasid(slot))
+        {
+            final Device device = device((int)(bonds.key(slot) & 0xFFFF));
+            bonds.flags(slot, bonds.flags(slot) | BondDescriptor.FLAG_EXIT_NOTIFIED);
+            out.add(new ExitEvent(device, handle, mm, bonds.drvdataOf(slot)));
+        }
+        return out;
+    }
+
+    private void deliver(final List<ExitEvent> events)
+    {
+        if (null == events)
+        {
+            return;
+        }
+        for (final ExitEvent event : events)
+        {
+            exitEvents.getAndIncrement();
+            final ExitListener listener = event.device().listener();
+            if (null != listener)
+            {
+                listener.onExit(event);
+            }
+            else
+            {
+                event.device().exitEvents.offer(event);
+            }
+        }
+    }
+
+    private void checkOwner(final PasidOwner owner)
+    {
+        if (null == owner || owner.space != this)
+        {
+            foreignRefusals.getAndIncrement();
+            throw new IllegalArgumentException(owner + " does not belong to this PasidSpace");
+        }
+        if (owner.closed)
+        {
+            throw new IllegalArgumentException(owner + " is closed");
+        }
+    }
+
+    private void checkOwns(final PasidOwner owner, final int pasid, final long handle)
+    {
+        final PasidEntryView view = new PasidEntryView();
+        table.snapshot(pasid, view);
+        if (view.owner() != owner.key())
+        {
+            foreignRefusals.getAndIncrement();
+            throw new IllegalArgumentException(owner + " does not own " + PasidHandle.toString(handle) +
+                " (owner key " + view.owner() + "): refused");
+        }
+    }
+
+    private void checkDevice(final Device device)
+    {
+        if (null == device || device(device.requesterId()) != device)
+        {
+            throw new IllegalArgumentException("device " + device + " is not registered with this PasidSpace");
+        }
+    }
+
+    /** Checks range and generation (and state if {@code state >= 0}); returns the PASID. */
+    private int checkHandle(final long handle, final int state)
+    {
+        final int pasid = PasidHandle.pasid(handle);
+        if (pasid < allocator.minId() || pasid > allocator.maxId())
+        {
+            throw new IllegalArgumentException("PASID " + pasid + " is outside [" + allocator.minId() + ", " +
+                allocator.maxId() + "]");
+        }
+        final long stateWord = table.stateWord(pasid);
+        if (generation(stateWord) != PasidHandle.generation(handle))
+        {
+            throw new IllegalArgumentException("stale handle: " + PasidHandle.toString(handle) +
+                " but the PASID is now at generation " + generation(stateWord));
+        }
+        if (state >= 0 && state(stateWord) != state)
+        {
+            throw new IllegalArgumentException(PasidHandle.toString(handle) + " is " +
+                stateName(state(stateWord)) + ", not " + stateName(state));
+        }
+        return pasid;
+    }
+
+    private static final int[] EMPTY = new int[0];
+
+    /** One address space: its PASIDs (copy-on-write, read lock-free by pasidsOf). */
+    private static final class AddressSpace
+    {
+        final long mm;
+        int sharedPasid;
+        volatile int[] pasids = EMPTY;
+        boolean exited;
+
+        AddressSpace(final long mm)
+        {
+            this.mm = mm;
+        }
+
+        void add(final int pasid)
+        {
+            final int[] next = Arrays.copyOf(pasids, pasids.length + 1);
+            next[next.length - 1] = pasid;
+            pasids = next;
+        }
+
+        void remove(final int pasid)
+        {
+            final int[] current = pasids;
+            final int[] next = new int[current.length - 1];
+            int n = 0;
+            for (final int p : current)
+            {
+                if (p != pasid)
+                {
+                    next[n++] = p;
+                }
+            }
+            pasids = next;
+        }
+
+        @Override
+        public String toString()
+        {
+            return "mm " + mm;
+        }
+    }
+
+    /** Builds a {@link PasidSpace}. */
+    public static final class Builder
+    {
+        PasidAllocator allocator;
+        int maxPasid = PasidAllocator.DEFAULT_MAX_ID;
+        int maxBonds = 1 << 16;
+        int addressSpaceQuota = 64;
+
+        Builder()
+        {
+        }
+
+        /** The allocator to use (it must have a grace period). Default: a new one over [1, maxPasid]. */
+        public Builder allocator(final PasidAllocator allocator)
+        {
+            this.allocator = allocator;
+            return this;
+        }
+
+        /** Highest PASID of the default allocator; default 2^20 - 1. */
+        public Builder maxPasid(final int maxPasid)
+        {
+            if (maxPasid < 1)
+            {
+                throw new IllegalArgumentException("max PASID " + maxPasid + " must be >= 1");
+            }
+            this.maxPasid = maxPasid;
+            return this;
+        }
+
+        /** Bond slots; default 65536. */
+        public Builder maxBonds(final int maxBonds)
+        {
+            BondDescriptor.checkCapacity(maxBonds + 1);
+            this.maxBonds = maxBonds + 1;
+            return this;
+        }
+
+        /** Most PASIDs (shared + private) one address space may hold; default 64. */
+        public Builder addressSpaceQuota(final int quota)
+        {
+            if (quota < 1)
+            {
+                throw new IllegalArgumentException("address-space quota " + quota + " must be >= 1");
+            }
+            this.addressSpaceQuota = quota;
+            return this;
+        }
+
+        public PasidSpace build()
+        {
+            return new PasidSpace(this);
+        }
+    }
+}
