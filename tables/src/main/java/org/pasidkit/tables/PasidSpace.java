@@ -62,6 +62,8 @@ public final class PasidSpace
     private final AtomicLong foreignRefusals = new AtomicLong();
     private final AtomicLong suppressedFaults = new AtomicLong();
     private final AtomicLong exitEvents = new AtomicLong();
+    /** Scratch entry copy of the control path (guarded by the control lock): bind/unbind allocate nothing. */
+    private final PasidEntryView writerView = new PasidEntryView();
     private long nextOwnerId = 1;
     private volatile int activePasids;
     private volatile int teardownPasids;
@@ -411,7 +413,7 @@ public final class PasidSpace
             }
             else if (0 == left)
             {
-                final PasidEntryView view = new PasidEntryView();
+                final PasidEntryView view = writerView;
                 table.snapshot(pasid, view);
                 if (0 == (view.flags() & FLAG_STANDALONE))
                 {
@@ -655,7 +657,7 @@ public final class PasidSpace
         {
             throw new IllegalArgumentException("device " + device + " is already bound to PASID " + pasid);
         }
-        final PasidEntryView view = new PasidEntryView();
+        final PasidEntryView view = writerView;
         table.snapshot(pasid, view);
         final int slot = bonds.add(pasid, device.requesterId(), drvdata, view.firstBond(), device.firstBond);
         if (slot < 0)
@@ -671,7 +673,7 @@ public final class PasidSpace
     /** Unlinks and frees a bond; returns the bonds the PASID has left. */
     private int removeBond(final int pasid, final Device device, final int slot)
     {
-        final PasidEntryView view = new PasidEntryView();
+        final PasidEntryView view = writerView;
         table.snapshot(pasid, view);
         int first = view.firstBond();
         if (first == slot)
@@ -710,7 +712,7 @@ public final class PasidSpace
     /** TEARDOWN of one ACTIVE PASID; collects the exit events. Returns the list it added to. */
     private List<ExitEvent> teardown(final int pasid, final long handle, final long mm, final List<ExitEvent> events)
     {
-        final PasidEntryView view = new PasidEntryView();
+        final PasidEntryView view = writerView;
         table.snapshot(pasid, view);
         activePasids--;
         final int bondCount = view.bondCount();
@@ -769,7 +771,7 @@ public final class PasidSpace
 
     private void checkOwns(final PasidOwner owner, final int pasid, final long handle)
     {
-        final PasidEntryView view = new PasidEntryView();
+        final PasidEntryView view = writerView;
         table.snapshot(pasid, view);
         if (view.owner() != owner.key())
         {

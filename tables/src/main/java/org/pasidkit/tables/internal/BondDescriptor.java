@@ -1,7 +1,8 @@
 package org.pasidkit.tables.internal;
 
 /**
- * Layout of the off-heap bond table: one 32-byte record a bond slot; slot 0 is never used (0 means "no bond").
+ * Layout of the off-heap bond table: one 32-byte record a bond slot, in chunks of 4096 records allocated on first
+ * use; slot 0 is never used (0 means "no bond").
  * The driver's data object of slot {@code s} lives on-heap at {@code drvdata[s]}.
  * <pre>
  *   0        8                         16              20               24        28      32
@@ -33,9 +34,10 @@ public final class BondDescriptor
         return ((long)pasid << 16) | (requesterId & 0xFFFF);
     }
 
+    /** Offset of a slot's record inside its chunk of 4096 records. */
     public static int offset(final int slot)
     {
-        return slot * RECORD_LENGTH;
+        return (slot & 4095) * RECORD_LENGTH;
     }
 
     public static void checkCapacity(final int capacity)

@@ -25,8 +25,13 @@ import static org.pasidkit.tables.internal.BondDescriptor.*;
 public final class BondTable
 {
     private static final VarHandle DRVDATA = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(UnsafeBuffer[].class);
+    private static final int CHUNK_SHIFT = 12;
+    private static final int CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
 
-    private final UnsafeBuffer records;
+    /** Records in chunks of 4096 slots (128 KiB), allocated the first time a slot of the chunk is used. */
+    private final UnsafeBuffer[] chunks;
+    private int chunkCount;
     private final Object[] drvdata;
     private final int[] freeSlots;
     private int freeCount;
@@ -34,7 +39,7 @@ public final class BondTable
     public BondTable(final int capacity)
     {
         checkCapacity(capacity);
-        this.records = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity * RECORD_LENGTH, 64));
+        this.chunks = new UnsafeBuffer[(capacity + CHUNK_MASK) >>> CHUNK_SHIFT];
         this.drvdata = new Object[capacity];
         this.freeSlots = new int[capacity - 1];
         for (int slot = capacity - 1; slot >= 1; slot--)
@@ -62,69 +67,73 @@ public final class BondTable
             return -1;
         }
         final int slot = freeSlots[--freeCount];
+        final UnsafeBuffer records = chunkForWrite(slot);
         final int offset = offset(slot);
-        beginWrite(offset);
+        beginWrite(records, offset);
         records.putLong(offset + KEY_OFFSET, BondDescriptor.key(pasid, requesterId));
         records.putInt(offset + NEXT_OF_PASID_OFFSET, nextOfPasid);
         records.putInt(offset + NEXT_OF_DEVICE_OFFSET, nextOfDevice);
         records.putInt(offset + FLAGS_OFFSET, 0);
         DRVDATA.setRelease(drvdata, slot, data);
-        endWrite(offset);
+        endWrite(records, offset);
         return slot;
     }
 
     /** Writer: frees a slot. */
     public void remove(final int slot)
     {
+        final UnsafeBuffer records = chunks[slot >>> CHUNK_SHIFT];
         final int offset = offset(slot);
-        beginWrite(offset);
+        beginWrite(records, offset);
         records.putLong(offset + KEY_OFFSET, 0);
         DRVDATA.setRelease(drvdata, slot, (Object)null);
-        endWrite(offset);
+        endWrite(records, offset);
         freeSlots[freeCount++] = slot;
     }
 
     /** Writer: relinks a slot's next-of-PASID pointer. */
     public void nextOfPasid(final int slot, final int next)
     {
+        final UnsafeBuffer records = chunks[slot >>> CHUNK_SHIFT];
         final int offset = offset(slot);
-        beginWrite(offset);
+        beginWrite(records, offset);
         records.putInt(offset + NEXT_OF_PASID_OFFSET, next);
-        endWrite(offset);
+        endWrite(records, offset);
     }
 
     /** Writer: relinks a slot's next-of-device pointer. */
     public void nextOfDevice(final int slot, final int next)
     {
+        final UnsafeBuffer records = chunks[slot >>> CHUNK_SHIFT];
         final int offset = offset(slot);
-        beginWrite(offset);
+        beginWrite(records, offset);
         records.putInt(offset + NEXT_OF_DEVICE_OFFSET, next);
-        endWrite(offset);
+        endWrite(records, offset);
     }
 
     public void flags(final int slot, final int flags)
     {
-        records.putIntRelease(offset(slot) + FLAGS_OFFSET, flags);
+        chunks[slot >>> CHUNK_SHIFT].putIntRelease(offset(slot) + FLAGS_OFFSET, flags);
     }
 
     public int flags(final int slot)
     {
-        return records.getIntAcquire(offset(slot) + FLAGS_OFFSET);
+        return chunk(slot).getIntAcquire(offset(slot) + FLAGS_OFFSET);
     }
 
     public int nextOfPasid(final int slot)
     {
-        return records.getIntAcquire(offset(slot) + NEXT_OF_PASID_OFFSET);
+        return chunk(slot).getIntAcquire(offset(slot) + NEXT_OF_PASID_OFFSET);
     }
 
     public int nextOfDevice(final int slot)
     {
-        return records.getIntAcquire(offset(slot) + NEXT_OF_DEVICE_OFFSET);
+        return chunk(slot).getIntAcquire(offset(slot) + NEXT_OF_DEVICE_OFFSET);
     }
 
     public long key(final int slot)
     {
-        return records.getLongAcquire(offset(slot) + KEY_OFFSET);
+        return chunk(slot).getLongAcquire(offset(slot) + KEY_OFFSET);
     }
 
     /** Writer-side read of a slot's data object. */
@@ -139,6 +148,7 @@ public final class BondTable
      */
     public Object driverData(final int slot, final long key)
     {
+        final UnsafeBuffer records = chunk(slot);
         final int offset = offset(slot);
         while (true)
         {
@@ -158,14 +168,34 @@ public final class BondTable
         }
     }
 
-    private void beginWrite(final int offset)
+    private UnsafeBuffer chunk(final int slot)
+    {
+        return (UnsafeBuffer)CHUNKS.getAcquire(chunks, slot >>> CHUNK_SHIFT);
+    }
+
+    private UnsafeBuffer chunkForWrite(final int slot)
+    {
+        final int index = slot >>> CHUNK_SHIFT;
+        UnsafeBuffer chunk = chunks[index];
+        if (null == chunk)
+        {
+            chunk = new UnsafeBuffer(BufferUtil.allocateDirectAligned((CHUNK_MASK + 1) * RECORD_LENGTH, 64));
+            // NOTE: release, read by chunk() via getAcquire: a reader only reaches a slot through a device index
+            // entry published after this.
+            CHUNKS.setRelease(chunks, index, chunk);
+            chunkCount++;
+        }
+        return chunk;
+    }
+
+    private static void beginWrite(final UnsafeBuffer records, final int offset)
     {
         records.putLongOpaque(offset + SEQ_OFFSET, records.getLong(offset + SEQ_OFFSET) + 1);
         // NOTE: odd seq visible before the field stores (read by driverData's second seq load).
         VarHandle.storeStoreFence();
     }
 
-    private void endWrite(final int offset)
+    private static void endWrite(final UnsafeBuffer records, final int offset)
     {
         // NOTE: release, read by driverData via getLongAcquire.
         records.putLongRelease(offset + SEQ_OFFSET, records.getLong(offset + SEQ_OFFSET) + 1);
@@ -173,6 +203,6 @@ public final class BondTable
 
     public long nativeBytes()
     {
-        return records.capacity();
+        return (long)chunkCount * (CHUNK_MASK + 1) * RECORD_LENGTH;
     }
 }
