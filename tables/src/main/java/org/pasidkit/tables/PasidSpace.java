@@ -380,6 +380,34 @@ public final class PasidSpace
     }
 
     /**
+     * Binds one more device to an address space's existing PASID (shared or private) given by its handle: how
+     * every device of a process reaches each of its private PASIDs.
+     *
+     * @throws IllegalArgumentException for a stale handle, a standalone or torn-down PASID, an unregistered or too
+     *     narrow device, or a bond that exists already.
+     */
+    public void bindTo(final long handle, final Device device, final Object drvdata)
+    {
+        control.lock();
+        try
+        {
+            checkDevice(device);
+            final int pasid = checkHandle(handle, STATE_ACTIVE);
+            table.snapshot(pasid, writerView);
+            if (0 != (writerView.flags() & FLAG_STANDALONE))
+            {
+                throw new IllegalArgumentException(PasidHandle.toString(handle) +
+                    " is a standalone PASID: attach it through its owner");
+            }
+            addBond(pasid, device, drvdata);
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
+    /**
      * Removes the bond of {@code device} with the PASID of {@code handle}. After an exit this is the driver saying
      * it is done; the PASID is reclaimed once every driver said so. An address space's PASID whose last bond goes
      * while the address space lives is freed (through the grace period).

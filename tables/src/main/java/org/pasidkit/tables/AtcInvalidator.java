@@ -1,0 +1,351 @@
+package org.pasidkit.tables;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.pasidkit.allocator.EpochDomain;
+
+import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
+
+/**
+ * ATC invalidation fan-out: a change to {@code [address, address + length)} of an address space becomes one
+ * {@code CMD_ATC_INV} per (device with ATS, PASID of that address space) — every private PASID multiplies it — written
+ * in batches of at most {@code batch} commands into an off-heap command ring (an Agrona {@link ManyToOneRingBuffer}),
+ * the last batch ending with one {@code CMD_SYNC}. Above {@code flushAllAboveBytes} each command invalidates the whole
+ * (device, PASID) instead. {@link SimulatedIommu} consumes the ring.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: many producers (one {@link Producer} per thread), one consumer.</li>
+ *   <li>Progress: {@link Producer#emit} is lock-free while the ring has room (one ring claim per batch); it waits,
+ *       with the sync timeout, only when the ring is full. {@link Producer#invalidate} then waits for its
+ *       {@code CMD_SYNC} to complete, as a CPU waits for CMD_SYNC before munmap returns — with a timeout, after the
+ *       VT-d {@code qi_submit_sync} lesson.</li>
+ *   <li>Walkers are epoch readers: the (PASID, device) walk runs inside the producer's critical section, so no PASID
+ *       it read can be reused before its commands are in the ring.</li>
+ *   <li>Allocation: none per change (scratch arrays per producer).</li>
+ * </ul>
+ */
+public final class AtcInvalidator
+{
+    /** Default commands a batch (ring record). */
+    public static final int DEFAULT_BATCH = 64;
+    private static final int SLOT_STRIDE = 128;
+    private static final VarHandle STATS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int COMMANDS = 8;
+    private static final int SYNCS = 9;
+    private static final int FULL_FLUSHES = 10;
+    private static final int CHANGES = 11;
+    private static final int TIMEOUTS = 12;
+
+    private final PasidSpace space;
+    private final ManyToOneRingBuffer ring;
+    private final UnsafeBuffer syncSlots;
+    private final int batch;
+    private final long flushAllAboveBytes;
+    private final long syncTimeoutNs;
+    private final int maxProducers;
+    private final AtomicInteger producers = new AtomicInteger();
+    private final Producer[] registered;
+
+    /**
+     * @param space              where the bonds come from.
+     * @param ringBytes          command ring capacity, a power of two (e.g. 1 MiB).
+     * @param batch              commands a ring record, 1..1024.
+     * @param flushAllAboveBytes changes longer than this invalidate everything of each (device, PASID).
+     * @param syncTimeoutNs      how long a producer waits for ring room or a CMD_SYNC.
+     * @param maxProducers       producer threads.
+     */
+    public AtcInvalidator(final PasidSpace space, final int ringBytes, final int batch, final long flushAllAboveBytes,
+        final long syncTimeoutNs, final int maxProducers)
+    {
+        if (batch < 1 || batch > 1024)
+        {
+            throw new IllegalArgumentException("batch " + batch + " must be in [1, 1024] commands");
+        }
+        if (flushAllAboveBytes < 4096)
+        {
+            throw new IllegalArgumentException("flush-all threshold " + flushAllAboveBytes + " must be >= 4096 bytes");
+        }
+        if (maxProducers < 1 || maxProducers > 1024)
+        {
+            throw new IllegalArgumentException("producers " + maxProducers + " must be in [1, 1024]");
+        }
+        this.space = space;
+        this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            ringBytes + RingBufferDescriptor.TRAILER_LENGTH, 64)));
+        if (recordLength(batch + 1) > ring.maxMsgLength())
+        {
+            throw new IllegalArgumentException("ring of " + ringBytes + " bytes cannot hold a batch of " + batch +
+                " commands (" + recordLength(batch + 1) + " bytes > max message " + ring.maxMsgLength() + ")");
+        }
+        this.batch = batch;
+        this.flushAllAboveBytes = flushAllAboveBytes;
+        this.syncTimeoutNs = syncTimeoutNs;
+        this.maxProducers = maxProducers;
+        this.syncSlots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(maxProducers * SLOT_STRIDE, 128));
+        this.registered = new Producer[maxProducers];
+    }
+
+    public PasidSpace space()
+    {
+        return space;
+    }
+
+    RingBuffer ring()
+    {
+        return ring;
+    }
+
+    /** Consumer side: marks {@code token} of producer {@code slot} complete (release; read by awaitSync). */
+    void completeSync(final int slot, final long token)
+    {
+        syncSlots.putLongRelease(slot * SLOT_STRIDE, token);
+    }
+
+    public int batch()
+    {
+        return batch;
+    }
+
+    public long flushAllAboveBytes()
+    {
+        return flushAllAboveBytes;
+    }
+
+    /** Registers a producer for the calling thread (allocates; do it once per thread). */
+    public Producer newProducer()
+    {
+        final int slot = producers.getAndIncrement();
+        if (slot >= maxProducers)
+        {
+            producers.getAndDecrement();
+            throw new IllegalStateException("all " + maxProducers + " producer slots are taken");
+        }
+        final Producer producer = new Producer(slot, space.epochDomain().register());
+        registered[slot] = producer;
+        return producer;
+    }
+
+    /** Sums every producer's counters into {@code into} (index 0 commands, 1 syncs, 2 full flushes, 3 changes, 4 timeouts). */
+    public void counters(final long[] into)
+    {
+        for (int i = 0; i < 5; i++)
+        {
+            into[i] = 0;
+        }
+        final int n = Math.min(producers.get(), maxProducers);
+        for (int i = 0; i < n; i++)
+        {
+            final Producer p = registered[i];
+            if (null != p)
+            {
+                into[0] += (long)STATS.getOpaque(p.stats, COMMANDS);
+                into[1] += (long)STATS.getOpaque(p.stats, SYNCS);
+                into[2] += (long)STATS.getOpaque(p.stats, FULL_FLUSHES);
+                into[3] += (long)STATS.getOpaque(p.stats, CHANGES);
+                into[4] += (long)STATS.getOpaque(p.stats, TIMEOUTS);
+            }
+        }
+    }
+
+    /** One producer thread's handle: scratch space, epoch reader, sync slot and counters. Not thread-safe. */
+    public final class Producer
+    {
+        private final int slot;
+        private final EpochDomain.Reader reader;
+        private final int[] pasids = new int[256];
+        private final int[] rids = new int[256];
+        private final long[] pairs = new long[64 * 1024];
+        private void add(final int counter, final long delta)
+        {
+            // NOTE: single writer; opaque so another thread's counters() read sees a whole value, no fence needed.
+            STATS.setOpaque(stats, counter, stats[counter] + delta);
+        }
+
+        private final BackoffIdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        private long nextToken;
+        /** Counters at indexes 8..12 (padded from the array header): written by this producer only, opaque. */
+        private final long[] stats = new long[24];
+
+        Producer(final int slot, final EpochDomain.Reader reader)
+        {
+            this.slot = slot;
+            this.reader = reader;
+        }
+
+        /**
+         * Emits the invalidations of one change and waits for its CMD_SYNC to complete.
+         *
+         * @return ATC invalidation commands emitted (syncs not counted), or -1 if the ring stayed full or the sync did
+         *     not complete within the timeout (counted in the timeouts counter).
+         */
+        public int invalidate(final long mm, final long address, final long length)
+        {
+            final int n = emit(mm, address, length);
+            if (n < 0 || awaitSync())
+            {
+                return n;
+            }
+            add(TIMEOUTS, 1);
+            return -1;
+        }
+
+        /**
+         * Emits the invalidations of one change, the last batch ending with CMD_SYNC, without waiting for it.
+         *
+         * @return ATC invalidation commands emitted, or -1 on a ring-full timeout.
+         */
+        public int emit(final long mm, final long address, final long length)
+        {
+            int pairCount = 0;
+            reader.enter();
+            try
+            {
+                final int pasidCount = space.pasidsOf(mm, pasids);
+                for (int p = 0; p < pasidCount; p++)
+                {
+                    final int pasid = pasids[p];
+                    final int ridCount = space.bondsOf(pasid, rids);
+                    for (int r = 0; r < ridCount && pairCount < pairs.length; r++)
+                    {
+                        final Device device = space.device(rids[r]);
+                        if (null != device && device.ats())
+                        {
+                            pairs[pairCount++] = ((long)rids[r] << 32) | pasid;
+                        }
+                    }
+                }
+                final long word1 = length > flushAllAboveBytes ? SIZE_ALL : invalidationWord1(address, length);
+                return write(mm, address, length, pairCount, word1);
+            }
+            finally
+            {
+                reader.exit();
+            }
+        }
+
+        /**
+         * Emits one "invalidate all" for (device, PASID) and its sync, and waits (the unbind path: a driver flushes
+         * the device's ATC for a PASID before it lets the PASID go).
+         */
+        public int invalidateAll(final Device device, final int pasid)
+        {
+            pairs[0] = ((long)device.requesterId() << 32) | pasid;
+            final int n = write(-1, 0, 0, device.ats() ? 1 : 0, SIZE_ALL);
+            if (n < 0 || awaitSync())
+            {
+                return n;
+            }
+            add(TIMEOUTS, 1);
+            return -1;
+        }
+
+        private int write(final long mm, final long address, final long length, final int pairCount, final long word1)
+        {
+            final long token = ++nextToken;
+            final RingBuffer ring = AtcInvalidator.this.ring;
+            final UnsafeBuffer buffer = (UnsafeBuffer)ring.buffer();
+            int done = 0;
+            do
+            {
+                final int inBatch = Math.min(batch, pairCount - done);
+                final boolean last = done + inBatch == pairCount;
+                final int count = inBatch + (last ? 1 : 0);
+                final int index = claim(ring, recordLength(count));
+                if (index < 0)
+                {
+                    return -1;
+                }
+                buffer.putInt(index + PRODUCER_OFFSET, slot);
+                buffer.putInt(index + FLAGS_OFFSET, last ? FLAG_LAST : 0);
+                buffer.putLong(index + TOKEN_OFFSET, token);
+                buffer.putLong(index + MM_OFFSET, mm);
+                buffer.putLong(index + ADDRESS_OFFSET, address);
+                buffer.putLong(index + LENGTH_OFFSET, length);
+                buffer.putInt(index + COUNT_OFFSET, count);
+                int offset = index + HEADER_LENGTH;
+                for (int i = 0; i < inBatch; i++)
+                {
+                    final long pair = pairs[done + i];
+                    buffer.putLong(offset, word0(OP_ATC_INV, (int)pair, (int)(pair >>> 32)));
+                    buffer.putLong(offset + 8, word1);
+                    offset += COMMAND_LENGTH;
+                }
+                if (last)
+                {
+                    buffer.putLong(offset, word0(OP_SYNC, 0, 0));
+                    buffer.putLong(offset + 8, token);
+                }
+                // NOTE: commit is the ring's release store, read by the consumer's read(): the record body first.
+                ring.commit(index);
+                done += inBatch;
+            }
+            while (done < pairCount);
+            add(COMMANDS, pairCount);
+            add(SYNCS, 1);
+            add(CHANGES, 1);
+            if (SIZE_ALL == word1)
+            {
+                add(FULL_FLUSHES, pairCount);
+            }
+            return pairCount;
+        }
+
+        private int claim(final RingBuffer ring, final int length)
+        {
+            int index = ring.tryClaim(MSG_TYPE_BATCH, length);
+            if (index >= 0)
+            {
+                return index;
+            }
+            final long deadlineNs = System.nanoTime() + syncTimeoutNs;
+            idle.reset();
+            while (index < 0)
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    add(TIMEOUTS, 1);
+                    return -1;
+                }
+                idle.idle();
+                index = ring.tryClaim(MSG_TYPE_BATCH, length);
+            }
+            return index;
+        }
+
+        /** Waits for this producer's last token; false on timeout. */
+        public boolean awaitSync()
+        {
+            final long token = nextToken;
+            final int offset = slot * SLOT_STRIDE;
+            if (syncSlots.getLongAcquire(offset) >= token)
+            {
+                return true;
+            }
+            final long deadlineNs = System.nanoTime() + syncTimeoutNs;
+            idle.reset();
+            while (syncSlots.getLongAcquire(offset) < token)
+            {
+                if (System.nanoTime() - deadlineNs > 0)
+                {
+                    return false;
+                }
+                idle.idle();
+            }
+            return true;
+        }
+
+        public int slot()
+        {
+            return slot;
+        }
+    }
+}
