@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "pasidkit 0.1.0",
     description = "PCIe PASID management the way an IOMMU driver core does it.",
-    subcommands = {AllocatorDemoCommand.class})
+    subcommands = {org.pasidkit.bench.fanout.FanoutCommand.class, AllocatorDemoCommand.class})
 public final class PasidkitCli implements Callable<Integer>
 {
     @Override

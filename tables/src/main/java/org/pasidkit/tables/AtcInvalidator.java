@@ -170,7 +170,7 @@ public final class AtcInvalidator
             STATS.setOpaque(stats, counter, stats[counter] + delta);
         }
 
-        private final BackoffIdleStrategy idle = new BackoffIdleStrategy(100, 10, 1_000, 100_000);
+        private final BackoffIdleStrategy idle = new BackoffIdleStrategy(20_000, 1_000, 1_000, 50_000);
         private long nextToken;
         /** Counters at indexes 8..12 (padded from the array header): written by this producer only, opaque. */
         private final long[] stats = new long[24];
