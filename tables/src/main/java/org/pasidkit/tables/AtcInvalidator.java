@@ -54,6 +54,7 @@ public final class AtcInvalidator
     private final int maxProducers;
     private final AtomicInteger producers = new AtomicInteger();
     private final Producer[] registered;
+    private volatile Runnable assist;
 
     /**
      * @param space              where the bonds come from.
@@ -108,6 +109,16 @@ public final class AtcInvalidator
     void completeSync(final int slot, final long token)
     {
         syncSlots.putLongRelease(slot * SLOT_STRIDE, token);
+    }
+
+    /**
+     * Work a waiting producer may do before it idles, e.g. {@code () -> iommu.poll(64)} so that waiters drain the
+     * ring themselves instead of parking while the consumer thread is descheduled (a machine with fewer cores than
+     * threads). Null: just wait.
+     */
+    public void assist(final Runnable assist)
+    {
+        this.assist = assist;
     }
 
     public int batch()
@@ -332,11 +343,16 @@ public final class AtcInvalidator
             }
             final long deadlineNs = System.nanoTime() + syncTimeoutNs;
             idle.reset();
+            final Runnable assist = AtcInvalidator.this.assist;
             while (syncSlots.getLongAcquire(offset) < token)
             {
                 if (System.nanoTime() - deadlineNs > 0)
                 {
                     return false;
+                }
+                if (null != assist)
+                {
+                    assist.run();
                 }
                 idle.idle();
             }

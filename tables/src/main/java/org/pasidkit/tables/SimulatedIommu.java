@@ -13,7 +13,7 @@ import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: one consumer thread calls {@link #poll}. {@link #touch} is called by the workload thread that
+ *   <li>Threading: one thread at a time consumes ({@link #poll} is a try-lock). {@link #touch} is called by the workload thread that
  *       owns the address space, only while no change of that address space is in flight (between its sync and its
  *       next emit) — the ring's commit/read and the sync slot's release/acquire order the two sides.</li>
  *   <li>An ATC holds up to {@link #ATC_WAYS} pages per (device, PASID), replaced round-robin.</li>
@@ -37,6 +37,7 @@ public final class SimulatedIommu implements MessageHandler
     private long staleTranslations;
     private long translationsInvalidated;
     private volatile long published;
+    private final java.util.concurrent.atomic.AtomicBoolean consuming = new java.util.concurrent.atomic.AtomicBoolean();
 
     public SimulatedIommu(final AtcInvalidator invalidator)
     {
@@ -44,15 +45,30 @@ public final class SimulatedIommu implements MessageHandler
         this.space = invalidator.space();
     }
 
-    /** Consumer: processes up to {@code limit} ring records; returns how many. */
+    /**
+     * Consumer: processes up to {@code limit} ring records; returns how many. One thread consumes at a time: a call
+     * made while another thread is consuming returns 0 at once (a try-lock, never a wait), so producers waiting for
+     * their CMD_SYNC may call it to help ({@link AtcInvalidator#assist}).
+     */
     public int poll(final int limit)
     {
-        final int n = invalidator.ring().read(this, limit);
-        if (n > 0)
+        if (!consuming.compareAndSet(false, true))
         {
-            published = commandsConsumed;
+            return 0;
         }
-        return n;
+        try
+        {
+            final int n = invalidator.ring().read(this, limit);
+            if (n > 0)
+            {
+                published = commandsConsumed;
+            }
+            return n;
+        }
+        finally
+        {
+            consuming.set(false);
+        }
     }
 
     @Override

@@ -81,6 +81,7 @@ public final class FanoutReplay
         this.invalidator = new AtcInvalidator(space, config.ringBytes, config.batch, config.flushAllAboveBytes,
             TimeUnit.MILLISECONDS.toNanos(config.syncTimeoutMs), config.threads + 1);
         this.iommu = new SimulatedIommu(invalidator);
+        invalidator.assist(() -> iommu.poll(64));
         this.devices = new Device[config.devices];
         for (int d = 0; d < config.devices; d++)
         {

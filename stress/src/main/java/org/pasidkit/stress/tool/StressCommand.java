@@ -1,0 +1,99 @@
+package org.pasidkit.stress.tool;
+
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code ./pasidkit stress}: randomized concurrent life-cycle operations with invariant checks. */
+@Command(name = "stress", mixinStandardHelpOptions = true,
+    description = "Randomized concurrent PASID life cycles against the real PasidSpace, with invariant checks.")
+public final class StressCommand implements Callable<Integer>
+{
+    @Option(names = "--threads", defaultValue = "4", description = "Worker threads (default 4).")
+    int threads;
+
+    @Option(names = "--seconds", defaultValue = "10", description = "Run time (default 10 s).")
+    long seconds;
+
+    @Option(names = "--operations", defaultValue = "0", description = "Stop after this many operations instead.")
+    long operations;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of each worker's choice of operations.")
+    long seed;
+
+    @Option(names = "--stall-readers", description = "A reader parks inside its critical section 50 ms of every 100.")
+    boolean stallReaders;
+
+    @Option(names = "--slow-drivers", description = "Drivers unbind late, and one in ten only at the very end.")
+    boolean slowDrivers;
+
+    @Option(names = "--exhaust", description = "Run at 99%+ of a 1023-PASID range.")
+    boolean exhaust;
+
+    @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception
+    {
+        if (threads < 1 || threads > 64)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--threads " + threads +
+                " must be in [1, 64]");
+        }
+        final StressRun.Config config = new StressRun.Config();
+        config.threads = threads;
+        config.seconds = seconds;
+        config.operations = operations;
+        config.seed = seed;
+        config.stallReaders = stallReaders;
+        config.slowDrivers = slowDrivers;
+        config.exhaust = exhaust;
+        final StressRun run = new StressRun(config);
+        final Thread bar = json ? null : progress(run);
+        final StressResult result = run.run();
+        if (null != bar)
+        {
+            bar.interrupt();
+            bar.join();
+        }
+        System.out.println(json ? result.json() : result.summary());
+        return 0 == result.violations ? 0 : 1;
+    }
+
+    private Thread progress(final StressRun run)
+    {
+        final Thread bar = new Thread(() ->
+        {
+            final long startNs = System.nanoTime();
+            try
+            {
+                while (true)
+                {
+                    Thread.sleep(250); // NOTE: progress display thread only
+                    final double elapsed = (System.nanoTime() - startNs) / 1e9;
+                    final int width = 40;
+                    final double fraction = operations > 0 ?
+                        Math.min(1, run.opsDone() / (double)operations) : Math.min(1, elapsed / seconds);
+                    final int filled = (int)(width * fraction);
+                    System.err.printf("\r[%s%s] %,d ops, %.0f s", "#".repeat(filled), " ".repeat(width - filled),
+                        run.opsDone(), elapsed);
+                }
+            }
+            catch (final InterruptedException ignore)
+            {
+                System.err.println();
+            }
+        }, "progress");
+        bar.setDaemon(true);
+        bar.start();
+        return bar;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(new CommandLine(new StressCommand()).execute(args));
+    }
+}

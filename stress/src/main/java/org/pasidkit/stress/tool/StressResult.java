@@ -1,0 +1,86 @@
+package org.pasidkit.stress.tool;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** What a stress run did and found. */
+final class StressResult
+{
+    StressRun.Config config;
+    long elapsedNs;
+    long operations;
+    final Map<String, Long> opsByKind = new TreeMap<>();
+    long violations;
+    final Map<String, Long> violationsByKind = new TreeMap<>();
+    final List<String> firstViolations = new ArrayList<>();
+    long staleTranslations;
+    long maxBacklog;
+    long maxOldestWaitNs;
+    long reuseP50Ns;
+    long reuseP99Ns;
+    long pasidsReused;
+    int maxPasid;
+
+    double opsPerSecond()
+    {
+        return elapsedNs == 0 ? 0 : operations * 1e9 / elapsedNs;
+    }
+
+    String summary()
+    {
+        final StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "pasidkit stress: %d threads, %.1f s, seed %d, PASIDs 1..%d%s%s%s%n",
+            config.threads, elapsedNs / 1e9, config.seed, maxPasid, config.stallReaders ? ", stalled readers" : "",
+            config.slowDrivers ? ", slow drivers" : "", config.exhaust ? ", exhaust (99%+ of the range)" : ""));
+        sb.append(String.format(Locale.ROOT, "  operations      %,14d  (%,.0f ops/s)%n", operations, opsPerSecond()));
+        opsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-16s %,12d%n", k, v)));
+        sb.append(String.format(Locale.ROOT, "  reuse latency   p50 %,d ns, p99 %,d ns over %,d reuses (release to reuse)%n",
+            reuseP50Ns, reuseP99Ns, pasidsReused));
+        sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held; oldest wait %.1f ms%n",
+            maxBacklog, maxOldestWaitNs / 1e6));
+        sb.append(String.format(Locale.ROOT, "  violations      %,14d%n", violations));
+        violationsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-20s %,8d%n", k, v)));
+        for (final String v : firstViolations)
+        {
+            sb.append("    - ").append(v).append(System.lineSeparator());
+        }
+        return sb.toString();
+    }
+
+    String json()
+    {
+        final StringBuilder sb = new StringBuilder("{");
+        sb.append("\"operations\":").append(operations);
+        sb.append(",\"opsPerSecond\":").append(String.format(Locale.ROOT, "%.1f", opsPerSecond()));
+        sb.append(",\"violations\":").append(violations);
+        sb.append(",\"violationsByKind\":").append(map(violationsByKind));
+        sb.append(",\"operationsByKind\":").append(map(opsByKind));
+        sb.append(",\"threads\":").append(config.threads);
+        sb.append(",\"seconds\":").append(String.format(Locale.ROOT, "%.2f", elapsedNs / 1e9));
+        sb.append(",\"seed\":").append(config.seed);
+        sb.append(",\"stallReaders\":").append(config.stallReaders);
+        sb.append(",\"slowDrivers\":").append(config.slowDrivers);
+        sb.append(",\"exhaust\":").append(config.exhaust);
+        sb.append(",\"staleTranslations\":").append(staleTranslations);
+        sb.append(",\"maxBacklog\":").append(maxBacklog);
+        sb.append(",\"maxOldestWaitNs\":").append(maxOldestWaitNs);
+        sb.append(",\"reuseLatencyNs\":{\"p50\":").append(reuseP50Ns).append(",\"p99\":").append(reuseP99Ns)
+            .append(",\"count\":").append(pasidsReused).append('}');
+        sb.append(",\"firstViolations\":[");
+        for (int i = 0; i < firstViolations.size(); i++)
+        {
+            sb.append(i == 0 ? "" : ",").append('"').append(firstViolations.get(i).replace("\"", "'")).append('"');
+        }
+        return sb.append("]}").toString();
+    }
+
+    private static String map(final Map<String, Long> map)
+    {
+        final StringBuilder sb = new StringBuilder("{");
+        map.forEach((k, v) -> sb.append(sb.length() > 1 ? "," : "").append('"').append(k).append("\":").append(v));
+        return sb.append('}').toString();
+    }
+}

@@ -1,0 +1,785 @@
+package org.pasidkit.stress.tool;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.pasidkit.allocator.AllocatorCounts;
+import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.AtcInvalidator;
+import org.pasidkit.tables.Device;
+import org.pasidkit.tables.ExitEvent;
+import org.pasidkit.tables.FaultAttribution;
+import org.pasidkit.tables.PasidHandle;
+import org.pasidkit.tables.PasidOwner;
+import org.pasidkit.tables.PasidSpace;
+import org.pasidkit.tables.PasidSpaceCounts;
+import org.pasidkit.tables.SimulatedIommu;
+import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.internal.PasidTableDescriptor;
+
+/**
+ * Randomized concurrent life-cycle operations against the real {@link PasidSpace}, with invariants checked while it
+ * runs and at quiescence. Each worker thread owns its own address spaces and standalone owners (so the model of what
+ * it holds is exact), while lookups and fault reports go anywhere, and every acquisition of a PASID is checked
+ * against a global claim table.
+ */
+public final class StressRun
+{
+    /** Operation kinds, in summary order. */
+    enum Op
+    {
+        ALLOCATE, FREE, BIND, BIND_PRIVATE, UNBIND, EXIT, OWNER_CLOSE, RECLAIM, LOOKUP, FOREIGN_LOOKUP, FAULT,
+        INVALIDATE
+    }
+
+    /** Settings. */
+    static final class Config
+    {
+        int threads = 4;
+        long seconds = 10;
+        long operations;
+        long seed = 1;
+        boolean stallReaders;
+        boolean slowDrivers;
+        boolean exhaust;
+        int devices = 3;
+    }
+
+    /** The driver data every bond carries: who it belongs to, so a lookup can prove it got the right one. */
+    static final class DrvData
+    {
+        final int thread;
+        final long owner;
+        final int pasid;
+        final int rid;
+
+        DrvData(final int thread, final long owner, final int pasid, final int rid)
+        {
+            this.thread = thread;
+            this.owner = owner;
+            this.pasid = pasid;
+            this.rid = rid;
+        }
+    }
+
+    private final Config config;
+    private final PasidSpace space;
+    private final AtcInvalidator invalidator;
+    private final SimulatedIommu iommu;
+    private final Device[] devices;
+    private final int maxPasid;
+    private final AtomicIntegerArray holder;
+    private final AtomicIntegerArray outstanding;
+    private final AtomicLongArray releaseEpoch;
+    private final AtomicLongArray reuseStartNs;
+    private final AtomicLong[] opCounts = new AtomicLong[Op.values().length];
+    private final Map<String, AtomicLong> violationsByKind = new TreeMap<>();
+    private final List<String> firstViolations = new ArrayList<>();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicLong opsDone = new AtomicLong();
+    private final ThreadLocal<Worker> current = new ThreadLocal<>();
+    private long maxBacklog;
+    private long maxOldestWaitNs;
+    private final org.HdrHistogram.Histogram reuseLatency =
+        new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(600), 2);
+
+    StressRun(final Config config)
+    {
+        this.config = config;
+        this.maxPasid = config.exhaust ? 1023 : 65535;
+        this.space = PasidSpace.builder().maxPasid(maxPasid).addressSpaceQuota(4).maxBonds(1 << 18).build();
+        this.invalidator = new AtcInvalidator(space, 1 << 20, 64, 2L << 20, TimeUnit.SECONDS.toNanos(10),
+            config.threads + 1);
+        this.iommu = new SimulatedIommu(invalidator);
+        invalidator.assist(() -> iommu.poll(64));
+        this.devices = new Device[config.devices];
+        for (int d = 0; d < config.devices; d++)
+        {
+            devices[d] = space.addDevice(0x200 + d, d == config.devices - 1 ? 10 : 20, d != 1, this::onExit);
+        }
+        this.holder = new AtomicIntegerArray(maxPasid + 1);
+        this.outstanding = new AtomicIntegerArray(maxPasid + 1);
+        this.releaseEpoch = new AtomicLongArray(maxPasid + 1);
+        this.reuseStartNs = new AtomicLongArray(maxPasid + 1);
+        for (int i = 0; i < opCounts.length; i++)
+        {
+            opCounts[i] = new AtomicLong();
+        }
+    }
+
+    long opsDone()
+    {
+        return opsDone.get();
+    }
+
+    void violation(final String kind, final String what)
+    {
+        synchronized (violationsByKind)
+        {
+            violationsByKind.computeIfAbsent(kind, (k) -> new AtomicLong()).incrementAndGet();
+            if (firstViolations.size() < 10)
+            {
+                firstViolations.add(kind + ": " + what);
+            }
+        }
+    }
+
+    private void onExit(final ExitEvent event)
+    {
+        current.get().exited(event);
+    }
+
+    /** Runs to the end (time or operations), quiesces, checks, and returns the summary. */
+    StressResult run() throws InterruptedException
+    {
+        final AtomicBoolean producersDone = new AtomicBoolean();
+        final Thread consumer = new Thread(() ->
+        {
+            final BackoffIdleStrategy idle = new BackoffIdleStrategy(1_000, 100, 1_000, 50_000);
+            while (true)
+            {
+                final int n = iommu.poll(64);
+                if (0 == n && producersDone.get() && 0 == iommu.poll(64))
+                {
+                    return;
+                }
+                idle.idle(n);
+            }
+        }, "simulated-iommu");
+        consumer.setDaemon(true);
+        consumer.start();
+
+        final List<Thread> extra = new ArrayList<>();
+        if (config.stallReaders)
+        {
+            extra.add(stallingReader());
+        }
+        final Worker[] workers = new Worker[config.threads];
+        final Thread[] threads = new Thread[config.threads];
+        final long startNs = System.nanoTime();
+        final long deadlineNs = config.operations > 0 ? Long.MAX_VALUE : startNs + TimeUnit.SECONDS.toNanos(config.seconds);
+        for (int t = 0; t < config.threads; t++)
+        {
+            workers[t] = new Worker(t, config.seed * 1_000_003L + t, deadlineNs);
+            threads[t] = new Thread(workers[t], "stress-" + t);
+            threads[t].start();
+        }
+        final AllocatorCounts counts = new AllocatorCounts();
+        while (true)
+        {
+            boolean alive = false;
+            for (final Thread t : threads)
+            {
+                alive |= t.isAlive();
+            }
+            if (!alive)
+            {
+                break;
+            }
+            space.allocator().counts(counts);
+            maxBacklog = Math.max(maxBacklog, counts.reclaimBacklog() + counts.held());
+            maxOldestWaitNs = Math.max(maxOldestWaitNs, counts.oldestWaitNs());
+            if (config.operations > 0 && opsDone.get() >= config.operations)
+            {
+                stop.set(true);
+            }
+            Thread.sleep(50); // NOTE: the supervisor samples counts; workers never sleep.
+        }
+        final long elapsedNs = System.nanoTime() - startNs;
+        stop.set(true);
+        for (final Thread t : extra)
+        {
+            t.join();
+        }
+        producersDone.set(true);
+        consumer.join();
+        quiescenceChecks(workers);
+
+        final StressResult result = new StressResult();
+        result.config = config;
+        result.elapsedNs = elapsedNs;
+        for (final Op op : Op.values())
+        {
+            result.opsByKind.put(op.name().toLowerCase(java.util.Locale.ROOT), opCounts[op.ordinal()].get());
+            result.operations += opCounts[op.ordinal()].get();
+        }
+        synchronized (violationsByKind)
+        {
+            violationsByKind.forEach((k, v) -> result.violationsByKind.put(k, v.get()));
+            result.firstViolations.addAll(firstViolations);
+        }
+        result.violations = result.violationsByKind.values().stream().mapToLong(Long::longValue).sum();
+        result.staleTranslations = iommu.staleTranslations();
+        result.maxBacklog = maxBacklog;
+        result.maxOldestWaitNs = maxOldestWaitNs;
+        result.reuseP50Ns = reuseLatency.getTotalCount() == 0 ? 0 : reuseLatency.getValueAtPercentile(50);
+        result.reuseP99Ns = reuseLatency.getTotalCount() == 0 ? 0 : reuseLatency.getValueAtPercentile(99);
+        result.pasidsReused = reuseLatency.getTotalCount();
+        result.maxPasid = maxPasid;
+        return result;
+    }
+
+    /** A reader that parks inside its critical section for 50 ms out of every 100 ms. */
+    private Thread stallingReader()
+    {
+        final Thread thread = new Thread(() ->
+        {
+            final EpochDomain.Reader reader = space.epochDomain().register();
+            while (!stop.get())
+            {
+                reader.enter();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // NOTE: the injected stall
+                reader.exit();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+            }
+            reader.close();
+        }, "stalling-reader");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private void quiescenceChecks(final Worker[] workers)
+    {
+        // Every PASID is accounted for, and counts agree with a full scan of the tables.
+        final PasidEntryView view = new PasidEntryView();
+        int active = 0;
+        int teardown = 0;
+        int bonds = 0;
+        final int[] rids = new int[16];
+        for (int pasid = 1; pasid <= maxPasid; pasid++)
+        {
+            space.entry(pasid, view);
+            if (PasidTableDescriptor.STATE_ACTIVE == view.state())
+            {
+                active++;
+            }
+            else if (PasidTableDescriptor.STATE_TEARDOWN == view.state())
+            {
+                teardown++;
+            }
+            if (PasidTableDescriptor.STATE_ACTIVE == view.state() || PasidTableDescriptor.STATE_TEARDOWN == view.state())
+            {
+                final int n = space.bondsOf(pasid, rids);
+                if (n != view.bondCount())
+                {
+                    violation("counts-vs-scan", "PASID " + pasid + " lists " + n + " bonds, entry says " +
+                        view.bondCount());
+                }
+                bonds += n;
+            }
+        }
+        final PasidSpaceCounts counts = space.counts(new PasidSpaceCounts());
+        if (counts.activePasids() != active || counts.teardownPasids() != teardown || counts.bonds() != bonds)
+        {
+            violation("counts-vs-scan", "counts " + counts + " but the scan found active " + active + ", teardown " +
+                teardown + ", bonds " + bonds);
+        }
+        final AllocatorCounts a = counts.allocator();
+        if (a.free() + a.cached() + a.inUse() + a.inGrace() != a.capacity())
+        {
+            violation("lost-pasid", "allocator counts do not sum to the capacity: " + a);
+        }
+        if (a.inUse() != active || a.held() != teardown)
+        {
+            violation("counts-vs-scan", "allocator in use " + a.inUse() + " / held " + a.held() +
+                " but the table has " + active + " active / " + teardown + " teardown");
+        }
+        if (iommu.staleTranslations() != 0)
+        {
+            violation("stale-translation", iommu.staleTranslations() + " translations survived their sync");
+        }
+    }
+
+    /** One worker: its own address spaces and owners; lookups and faults anywhere. */
+    private final class Worker implements Runnable
+    {
+        final int index;
+        final SplittableRandom random;
+        final long deadlineNs;
+        final List<long[]> mms = new ArrayList<>();
+        final List<PasidOwner> owners = new ArrayList<>();
+        final List<long[]> standalone = new ArrayList<>();
+        final List<Object[]> pendingUnbinds = new ArrayList<>();
+        final List<Object[]> neverUnbind = new ArrayList<>();
+        final FaultAttribution fault = new FaultAttribution();
+        final int[] scratch = new int[16];
+        EpochDomain.Reader reader;
+        AtcInvalidator.Producer producer;
+        long nextMm;
+
+        Worker(final int index, final long seed, final long deadlineNs)
+        {
+            this.index = index;
+            this.random = new SplittableRandom(seed);
+            this.deadlineNs = deadlineNs;
+            this.nextMm = (long)index << 40;
+        }
+
+        void exited(final ExitEvent event)
+        {
+            final Object[] unbind = {event.handle(), event.device()};
+            if (config.slowDrivers && random.nextInt(10) == 0)
+            {
+                neverUnbind.add(unbind);
+            }
+            else
+            {
+                pendingUnbinds.add(unbind);
+            }
+        }
+
+        @Override
+        public void run()
+        {
+            current.set(this);
+            reader = space.epochDomain().register();
+            producer = invalidator.newProducer();
+            long n = 0;
+            while (!stop.get() && ((n & 63) != 0 || System.nanoTime() - deadlineNs < 0))
+            {
+                step();
+                n++;
+                if (0 == (n & 1023))
+                {
+                    opsDone.addAndGet(1024);
+                }
+            }
+            opsDone.addAndGet(n & 1023);
+            cleanup();
+            reader.close();
+        }
+
+        private void count(final Op op)
+        {
+            opCounts[op.ordinal()].incrementAndGet();
+        }
+
+        private void step()
+        {
+            final int dice = random.nextInt(1000);
+            if (!pendingUnbinds.isEmpty() && dice < (config.slowDrivers ? 10 : 80))
+            {
+                driverUnbind(pendingUnbinds.remove(random.nextInt(pendingUnbinds.size())));
+            }
+            else if (dice < 420)
+            {
+                lookupOwn();
+            }
+            else if (dice < 560)
+            {
+                foreignLookup();
+            }
+            else if (dice < 700)
+            {
+                fault();
+            }
+            else if (dice < 760)
+            {
+                bind(false);
+            }
+            else if (dice < 780)
+            {
+                bind(true);
+            }
+            else if (dice < 830)
+            {
+                exit();
+            }
+            else if (dice < 880)
+            {
+                allocate();
+            }
+            else if (dice < 920)
+            {
+                free();
+            }
+            else if (dice < 935)
+            {
+                closeOwner();
+            }
+            else if (dice < 945)
+            {
+                space.allocator().reclaim();
+                count(Op.RECLAIM);
+            }
+            else
+            {
+                invalidate();
+            }
+        }
+
+        private void acquired(final int pasid, final long ownerKey)
+        {
+            if (!holder.compareAndSet(pasid, 0, index + 1))
+            {
+                violation("two-owners", "PASID " + pasid + " handed to thread " + index + " while thread " +
+                    (holder.get(pasid) - 1) + " holds it");
+                return;
+            }
+            if (0 != outstanding.get(pasid))
+            {
+                violation("reuse-with-bonds", "PASID " + pasid + " reused with " + outstanding.get(pasid) +
+                    " bonds of its previous life outstanding");
+            }
+            final long released = releaseEpoch.get(pasid);
+            if (0 != released && space.epochDomain().epoch() < released + 2)
+            {
+                violation("reuse-before-grace", "PASID " + pasid + " reused in epoch " + space.epochDomain().epoch() +
+                    ", released in epoch " + released);
+            }
+            final long since = reuseStartNs.getAndSet(pasid, 0);
+            if (0 != since)
+            {
+                synchronized (reuseLatency)
+                {
+                    reuseLatency.recordValue(Math.min(System.nanoTime() - since, reuseLatency.getHighestTrackableValue()));
+                }
+            }
+        }
+
+        private void released(final int pasid)
+        {
+            releaseEpoch.set(pasid, space.epochDomain().epoch());
+            reuseStartNs.set(pasid, System.nanoTime());
+            holder.set(pasid, 0);
+        }
+
+        private void bind(final boolean isPrivate)
+        {
+            count(isPrivate ? Op.BIND_PRIVATE : Op.BIND);
+            long[] mm = null;
+            if (!mms.isEmpty() && (isPrivate || random.nextInt(3) > 0))
+            {
+                mm = mms.get(random.nextInt(mms.size()));
+            }
+            final boolean fresh = null == mm;
+            if (fresh)
+            {
+                if (mms.size() >= (config.exhaust ? 200 : 64))
+                {
+                    return;
+                }
+                mm = new long[]{nextMm++, 0};
+            }
+            final long id = mm[0];
+            final Device device = devices[random.nextInt(devices.length)];
+            final int before = space.pasidsOf(id, scratch);
+            try
+            {
+                final int pasid = PasidHandle.pasid(space.bind(id, device,
+                    new DrvData(index, id, 0, device.requesterId()), isPrivate ? PasidSpace.PRIVATE : 0));
+                final int after = space.pasidsOf(id, scratch);
+                if (after > before)
+                {
+                    acquired(pasid, id);
+                    outstanding.set(pasid, 0);
+                }
+                outstanding.incrementAndGet(pasid);
+                mm[1]++;
+                if (fresh)
+                {
+                    mms.add(mm);
+                }
+            }
+            catch (final IdsExhaustedException ex)
+            {
+                // A device narrower than the range (the 10-bit one) can legitimately find its sub-range in use or in
+                // grace; the whole range running dry in a normal run would be a leak.
+                if (!config.exhaust && !config.slowDrivers && device.pasidBits() == 20)
+                {
+                    violation("exhausted", "bind found no PASID in a range of " + maxPasid + ": " + ex.getMessage());
+                }
+            }
+            catch (final IllegalArgumentException expected)
+            {
+                // already bound, too narrow, quota: refused with no change, as it must be
+            }
+        }
+
+        private void exit()
+        {
+            if (mms.isEmpty())
+            {
+                return;
+            }
+            count(Op.EXIT);
+            final long[] mm = mms.remove(random.nextInt(mms.size()));
+            final int n = space.pasidsOf(mm[0], scratch);
+            for (int i = 0; i < n; i++)
+            {
+                if (0 == outstanding.get(scratch[i]))
+                {
+                    released(scratch[i]);
+                }
+            }
+            space.exit(mm[0]);
+        }
+
+        private void driverUnbind(final Object[] unbind)
+        {
+            count(Op.UNBIND);
+            final long handle = (Long)unbind[0];
+            final Device device = (Device)unbind[1];
+            final int pasid = PasidHandle.pasid(handle);
+            producer.invalidateAll(device, pasid);
+            final boolean last = 1 == outstanding.get(pasid);
+            if (last)
+            {
+                released(pasid);
+            }
+            outstanding.decrementAndGet(pasid);
+            space.unbind(handle, device);
+        }
+
+        private void allocate()
+        {
+            count(Op.ALLOCATE);
+            if (owners.isEmpty() || random.nextInt(20) == 0)
+            {
+                owners.add(space.openOwner("t" + index + "-" + owners.size(), 8));
+            }
+            final PasidOwner owner = owners.get(random.nextInt(owners.size()));
+            try
+            {
+                final long handle = space.allocate(owner);
+                final int pasid = PasidHandle.pasid(handle);
+                acquired(pasid, -owner.id());
+                outstanding.set(pasid, 0);
+                if (random.nextBoolean())
+                {
+                    final Device device = devices[random.nextInt(devices.length)];
+                    try
+                    {
+                        space.attach(owner, handle, device, new DrvData(index, -owner.id(), pasid, device.requesterId()));
+                        outstanding.incrementAndGet(pasid);
+                    }
+                    catch (final IllegalArgumentException narrow)
+                    {
+                        // a 10-bit device and a wide PASID: refused, nothing changed
+                    }
+                }
+                standalone.add(new long[]{handle, owners.indexOf(owner)});
+            }
+            catch (final IdsExhaustedException ex)
+            {
+                if (!config.exhaust && !config.slowDrivers)
+                {
+                    violation("exhausted", ex.getMessage());
+                }
+            }
+            catch (final IllegalArgumentException quota)
+            {
+                // quota full: refused, nothing changed
+            }
+        }
+
+        private void free()
+        {
+            if (standalone.isEmpty())
+            {
+                return;
+            }
+            count(Op.FREE);
+            final long[] s = standalone.remove(random.nextInt(standalone.size()));
+            final PasidOwner owner = owners.get((int)s[1]);
+            final int pasid = PasidHandle.pasid(s[0]);
+            // NOTE: bookkeeping first: once free() returns, another thread may already hold the PASID again.
+            if (0 == outstanding.get(pasid))
+            {
+                released(pasid);
+            }
+            space.free(owner, s[0]);
+        }
+
+        private void closeOwner()
+        {
+            if (owners.isEmpty())
+            {
+                return;
+            }
+            count(Op.OWNER_CLOSE);
+            final int which = random.nextInt(owners.size());
+            close(which);
+            owners.set(which, space.openOwner("t" + index + "-" + which, 8));
+        }
+
+        private void close(final int which)
+        {
+            final List<long[]> mine = new ArrayList<>();
+            standalone.removeIf((s) ->
+            {
+                if (s[1] == which)
+                {
+                    mine.add(s);
+                    return true;
+                }
+                return false;
+            });
+            for (final long[] s : mine)
+            {
+                final int pasid = PasidHandle.pasid(s[0]);
+                if (0 == outstanding.get(pasid))
+                {
+                    released(pasid);
+                }
+            }
+            space.close(owners.get(which));
+        }
+
+        private void lookupOwn()
+        {
+            count(Op.LOOKUP);
+            if (mms.isEmpty())
+            {
+                return;
+            }
+            final long mm = mms.get(random.nextInt(mms.size()))[0];
+            reader.enter();
+            try
+            {
+                final int n = space.pasidsOf(mm, scratch);
+                for (int i = 0; i < n; i++)
+                {
+                    for (final Device device : devices)
+                    {
+                        final Object data = space.driverData(scratch[i], device.requesterId());
+                        if (null != data)
+                        {
+                            final DrvData d = (DrvData)data;
+                            if (d.thread != index || d.owner != mm || d.rid != device.requesterId())
+                            {
+                                violation("foreign-drvdata", "lookup of (" + scratch[i] + ", " + device +
+                                    ") of mm " + mm + " returned the data of thread " + d.thread + " owner " + d.owner);
+                            }
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                reader.exit();
+            }
+        }
+
+        private void foreignLookup()
+        {
+            count(Op.FOREIGN_LOOKUP);
+            final int pasid = 1 + random.nextInt(maxPasid);
+            final Device device = devices[random.nextInt(devices.length)];
+            reader.enter();
+            try
+            {
+                final Object data = space.driverData(pasid, device.requesterId());
+                if (null != data && ((DrvData)data).rid != device.requesterId())
+                {
+                    violation("foreign-drvdata", "lookup of (" + pasid + ", " + device + ") returned a bond of rid " +
+                        ((DrvData)data).rid);
+                }
+            }
+            finally
+            {
+                reader.exit();
+            }
+        }
+
+        private void fault()
+        {
+            count(Op.FAULT);
+            final boolean own = !mms.isEmpty() && random.nextBoolean();
+            final Device device = devices[random.nextInt(devices.length)];
+            final int pasid;
+            long mm = -1;
+            if (own)
+            {
+                mm = mms.get(random.nextInt(mms.size()))[0];
+                final int n = space.pasidsOf(mm, scratch);
+                if (0 == n)
+                {
+                    return;
+                }
+                pasid = scratch[random.nextInt(n)];
+            }
+            else
+            {
+                pasid = 1 + random.nextInt(maxPasid);
+            }
+            space.reportFault(device.requesterId(), pasid, random.nextLong(), fault);
+            if (FaultAttribution.Kind.ATTRIBUTED == fault.kind())
+            {
+                final DrvData d = (DrvData)fault.driverData();
+                if (null == d || d.rid != device.requesterId() || (own && (d.owner != mm || fault.addressSpace() != mm)))
+                {
+                    violation("foreign-drvdata", "fault on (" + pasid + ", " + device + ") attributed to " + fault);
+                }
+            }
+            else if (own && FaultAttribution.Kind.UNKNOWN_PASID == fault.kind())
+            {
+                violation("fault-attribution", "fault on live PASID " + pasid + " of own mm " + mm + " said UNKNOWN");
+            }
+        }
+
+        private void invalidate()
+        {
+            count(Op.INVALIDATE);
+            if (mms.isEmpty())
+            {
+                return;
+            }
+            final long mm = mms.get(random.nextInt(mms.size()))[0];
+            final int n = space.pasidsOf(mm, scratch);
+            final long address = 0x7f0000000000L + ((long)random.nextInt(1 << 20) << 12);
+            final long length = 4096L << random.nextInt(12);
+            for (int i = 0; i < n; i++)
+            {
+                for (final Device device : devices)
+                {
+                    iommu.touch(device, scratch[i], address);
+                    iommu.touch(device, scratch[i], address + length - 1);
+                }
+            }
+            if (producer.invalidate(mm, address, length) < 0)
+            {
+                violation("sync-timeout", "CMD_SYNC of mm " + mm + " timed out");
+            }
+        }
+
+        private void cleanup()
+        {
+            for (final long[] mm : new ArrayList<>(mms))
+            {
+                mms.remove(mm);
+                final int n = space.pasidsOf(mm[0], scratch);
+                for (int i = 0; i < n; i++)
+                {
+                    if (0 == outstanding.get(scratch[i]))
+                    {
+                        released(scratch[i]);
+                    }
+                }
+                space.exit(mm[0]);
+            }
+            for (int which = 0; which < owners.size(); which++)
+            {
+                close(which);
+            }
+            pendingUnbinds.addAll(neverUnbind);
+            neverUnbind.clear();
+            while (!pendingUnbinds.isEmpty())
+            {
+                driverUnbind(pendingUnbinds.remove(pendingUnbinds.size() - 1));
+            }
+        }
+    }
+}
