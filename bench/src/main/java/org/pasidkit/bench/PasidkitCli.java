@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "pasidkit 0.1.0",
     description = "PCIe PASID management the way an IOMMU driver core does it.",
-    subcommands = {org.pasidkit.bench.fanout.FanoutCommand.class, AllocatorDemoCommand.class})
+    subcommands = {org.pasidkit.bench.fanout.FanoutCommand.class, org.pasidkit.bench.report.BenchCommand.class,
+        AllocatorDemoCommand.class})
 public final class PasidkitCli implements Callable<Integer>
 {
     @Override

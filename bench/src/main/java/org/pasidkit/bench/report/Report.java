@@ -1,0 +1,257 @@
+package org.pasidkit.bench.report;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * Renders {@code REPORT.md}: the machine, then one table per workload with pasidkit and every baseline side by side
+ * (score ± error, B/op, per thread count) and pasidkit's ratio to the best baseline; the goals of the issues with
+ * met / missed and by how much; and PNG charts (score against threads; latency percentiles).
+ */
+final class Report
+{
+    private final List<BenchRow> rows;
+    private final Path out;
+    private final String runKind;
+    private final String source;
+    private int charts;
+
+    Report(final List<BenchRow> rows, final Path out, final String runKind, final String source)
+    {
+        this.rows = rows;
+        this.out = out;
+        this.runKind = runKind;
+        this.source = source;
+    }
+
+    int charts()
+    {
+        return charts;
+    }
+
+    void write() throws IOException
+    {
+        final StringBuilder md = new StringBuilder();
+        md.append("# pasidkit benchmark report\n\n");
+        md.append("Produced by `./pasidkit bench").append("quick".equals(runKind) ? " --quick" : "")
+            .append("` on ").append(LocalDateTime.now().withNano(0)).append(" from `").append(source).append("`.\n\n");
+        md.append("Machine: ").append(machine()).append("\n\n");
+        md.append("Every benchmark ran with `-prof gc` (B/op is `gc.alloc.rate.norm`) and `-foe true`, forked with ")
+            .append("`-Xms2g -Xmx2g -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
+            .append("99.9% error; this 2-core machine is noisy, so compare within one run.\n\n");
+        md.append(Goals.render(rows));
+        final Map<String, Map<String, List<BenchRow>>> bySubject = new LinkedHashMap<>();
+        for (final BenchRow row : rows)
+        {
+            bySubject.computeIfAbsent(row.subject, (k) -> new LinkedHashMap<>())
+                .computeIfAbsent(row.workload, (k) -> new ArrayList<>()).add(row);
+        }
+        for (final Map.Entry<String, Map<String, List<BenchRow>>> subject : bySubject.entrySet())
+        {
+            md.append("## ").append(subject.getKey()).append("\n\n");
+            for (final Map.Entry<String, List<BenchRow>> workload : subject.getValue().entrySet())
+            {
+                table(md, workload.getKey(), workload.getValue());
+            }
+            chart(subject.getKey(), subject.getValue(), md);
+        }
+        Files.writeString(out.resolve("REPORT.md"), md.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static void table(final StringBuilder md, final String workload, final List<BenchRow> rows)
+    {
+        final TreeSet<Integer> threads = new TreeSet<>();
+        final Map<String, Map<Integer, BenchRow>> byImpl = new LinkedHashMap<>();
+        for (final BenchRow row : rows)
+        {
+            threads.add(row.threads);
+            byImpl.computeIfAbsent(row.implementation, (k) -> new TreeMap<>()).put(row.threads, row);
+        }
+        final BenchRow any = rows.get(0);
+        md.append("### ").append(workload).append(" (").append(any.unit).append(any.lowerIsBetter() ?
+            ", lower is better" : ", higher is better").append(")\n\n");
+        md.append("| implementation |");
+        for (final int t : threads)
+        {
+            md.append(' ').append(t).append(t == 1 ? " thread | B/op |" : " threads | B/op |");
+        }
+        md.append("\n|---|");
+        for (int i = 0; i < threads.size(); i++)
+        {
+            md.append("---:|---:|");
+        }
+        md.append('\n');
+        for (final Map.Entry<String, Map<Integer, BenchRow>> impl : byImpl.entrySet())
+        {
+            md.append("| ").append(impl.getKey().equals("pasidkit") ? "**pasidkit**" : impl.getKey()).append(" |");
+            for (final int t : threads)
+            {
+                final BenchRow row = impl.getValue().get(t);
+                if (null == row)
+                {
+                    md.append(" – | – |");
+                    continue;
+                }
+                md.append(' ').append(fmt(row.score)).append(" ± ").append(fmt(row.scoreError)).append(" | ")
+                    .append(Double.isNaN(row.allocBytesPerOp) ? "–" : fmt(row.allocBytesPerOp)).append(" |");
+            }
+            md.append('\n');
+        }
+        if (byImpl.containsKey("pasidkit") && byImpl.size() > 1)
+        {
+            md.append("| *pasidkit vs best baseline* |");
+            for (final int t : threads)
+            {
+                final BenchRow mine = byImpl.get("pasidkit").get(t);
+                BenchRow best = null;
+                for (final Map.Entry<String, Map<Integer, BenchRow>> impl : byImpl.entrySet())
+                {
+                    final BenchRow other = impl.getValue().get(t);
+                    if (impl.getKey().equals("pasidkit") || impl.getKey().startsWith("pasidkit") || null == other)
+                    {
+                        continue;
+                    }
+                    if (null == best || (other.lowerIsBetter() ? other.score < best.score : other.score > best.score))
+                    {
+                        best = other;
+                    }
+                }
+                if (null == mine || null == best)
+                {
+                    md.append(" – | |");
+                }
+                else
+                {
+                    final double speedup = mine.lowerIsBetter() ? best.score / mine.score : mine.score / best.score;
+                    md.append(String.format(Locale.ROOT, " %.2fx (%s) | |", speedup, best.implementation));
+                }
+            }
+            md.append('\n');
+        }
+        for (final BenchRow row : rows)
+        {
+            if (!row.percentiles.isEmpty())
+            {
+                md.append("\n").append(row.implementation).append(" @ ").append(row.threads).append(" threads: ");
+                row.percentiles.forEach((k, v) -> md.append(k).append(' ').append(fmt(v)).append(' ')
+                    .append(row.unit).append("; "));
+            }
+            if (!row.secondary.isEmpty())
+            {
+                md.append("\n").append(row.implementation).append(" @ ").append(row.threads).append(" threads, counters: ");
+                row.secondary.forEach((k, v) -> md.append(k).append(' ').append(fmt(v)).append("; "));
+            }
+        }
+        md.append("\n\n");
+    }
+
+    private void chart(final String subject, final Map<String, List<BenchRow>> workloads, final StringBuilder md)
+        throws IOException
+    {
+        System.setProperty("java.awt.headless", "true");
+        for (final Map.Entry<String, List<BenchRow>> workload : workloads.entrySet())
+        {
+            final List<BenchRow> rows = workload.getValue();
+            final TreeSet<Integer> threads = new TreeSet<>();
+            rows.forEach((r) -> threads.add(r.threads));
+            final boolean sample = rows.stream().anyMatch((r) -> !r.percentiles.isEmpty());
+            final String file = (subject + "-" + workload.getKey()).replaceAll("[^A-Za-z0-9]+", "-").toLowerCase(
+                Locale.ROOT) + ".png";
+            if (sample)
+            {
+                final DefaultCategoryDataset data = new DefaultCategoryDataset();
+                for (final BenchRow r : rows)
+                {
+                    r.percentiles.forEach((k, v) -> data.addValue(v, r.implementation + " x" + r.threads, k));
+                }
+                final JFreeChart chart = ChartFactory.createLineChart(workload.getKey() + ": latency percentiles",
+                    "percentile", rows.get(0).unit, data, PlotOrientation.VERTICAL, true, false, false);
+                ChartUtils.saveChartAsPNG(out.resolve(file).toFile(), chart, 900, 500);
+            }
+            else if (threads.size() > 1)
+            {
+                final XYSeriesCollection data = new XYSeriesCollection();
+                final Map<String, XYSeries> series = new LinkedHashMap<>();
+                for (final BenchRow r : rows)
+                {
+                    series.computeIfAbsent(r.implementation, (k) -> new XYSeries(k)).add(r.threads, r.score);
+                }
+                series.values().forEach(data::addSeries);
+                final JFreeChart chart = ChartFactory.createXYLineChart(workload.getKey() + " against threads",
+                    "threads", rows.get(0).unit, data, PlotOrientation.VERTICAL, true, false, false);
+                chart.getXYPlot().setRenderer(new XYLineAndShapeRenderer(true, true));
+                ChartUtils.saveChartAsPNG(out.resolve(file).toFile(), chart, 900, 500);
+            }
+            else
+            {
+                continue;
+            }
+            charts++;
+            md.append("![").append(workload.getKey()).append("](").append(file).append(")\n\n");
+        }
+    }
+
+    static String fmt(final double v)
+    {
+        if (Double.isNaN(v))
+        {
+            return "NaN";
+        }
+        final double a = Math.abs(v);
+        if (a >= 1e6)
+        {
+            return String.format(Locale.ROOT, "%,.0f", v);
+        }
+        if (a >= 100)
+        {
+            return String.format(Locale.ROOT, "%.1f", v);
+        }
+        if (a >= 1)
+        {
+            return String.format(Locale.ROOT, "%.2f", v);
+        }
+        return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String machine()
+    {
+        String cpu = "unknown CPU";
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/cpuinfo")))
+            {
+                if (line.startsWith("model name"))
+                {
+                    cpu = line.substring(line.indexOf(':') + 1).strip();
+                    break;
+                }
+            }
+        }
+        catch (final IOException ignore)
+        {
+            // not Linux
+        }
+        return Runtime.getRuntime().availableProcessors() + " CPUs (" + cpu + "), " +
+            System.getProperty("os.name") + " " + System.getProperty("os.version") + ", Java " +
+            System.getProperty("java.vm.version") + " (" + System.getProperty("java.vm.name") + ")";
+    }
+}
