@@ -21,16 +21,19 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  * <ul>
  *   <li>Threading: every method is safe from any thread.</li>
  *   <li>Progress: {@link #allocate()}, {@link #allocate(int, int)}, {@link #free}, {@link #retire},
- *       {@link #release} and {@link #reclaim} are lock-free; {@link #reserve} may spin for the two-instruction window
- *       in which another thread is returning that very id to the bitmap. {@link #allocate(long, TimeUnit)} blocks,
+ *       {@link #release} and {@link #reclaim} are lock-free, except that a scan that finds no free id in the bitmap
+ *       waits for any refill or flush in flight on another thread (see {@code StripedIdCache#scanBegin});
+ *       {@link #reserve} may spin for the two-instruction window in which another thread is returning that very id
+ *       to the bitmap. {@link #allocate(long, TimeUnit)} blocks,
  *       with a timeout, by design.</li>
  *   <li>Allocation: the hot paths (allocate on a cache hit, free, retire, release) allocate no Java objects.
  *       Allocating: the first lease of a stripe by a thread (nothing), the first retirement of an id (one ticket,
  *       reused after), {@link #allocate(long, TimeUnit)} (an idle strategy), the checked variants when they
  *       throw, {@link EpochDomain#register()}.</li>
  *   <li>No stranding: {@link #EXHAUSTED} is returned only when a scan of the bitmap and of every cache found no
- *       free id and no id moved between them during the scan; ids cached by idle threads are taken from their
- *       caches. {@link #ALL_IN_GRACE} is returned when, besides that, ids are retired or held.</li>
+ *       free id while no refill or flush was in flight; ids cached by idle threads are taken from their caches.
+ *       {@link #ALL_IN_GRACE} is returned when, besides that, ids are retired or held. The exhaustion scan is the
+ *       one place that waits for another thread: for a refill or flush in flight to finish.</li>
  *   <li>Nothing lost: every id is at every instant in exactly one state of {@link IdState}; {@link #counts} sums
  *       to the capacity at quiescence.</li>
  *   <li>Bad input throws {@link IllegalArgumentException} naming the value and the rule, and changes nothing.</li>
@@ -53,6 +56,10 @@ public final class PasidAllocator implements IdAllocator
     public static final int DEFAULT_MIN_ID = 1;
     /** Default highest id: 20-bit PASIDs. */
     public static final int DEFAULT_MAX_ID = (1 << 20) - 1;
+    /** Most ids one inline reclaim pass moves; the ring takes what it has room for, the bitmap the rest. */
+    static final int RECLAIM_PASS_LIMIT = 1024;
+    /** Rescans an exhaustion scan makes while another thread holds the reclaim pass. */
+    static final int MAX_BUSY_RETRIES = 1 << 20;
 
     private final int minId;
     private final int maxId;
@@ -93,12 +100,11 @@ public final class PasidAllocator implements IdAllocator
             this.reclaimQueue = new EpochReclaimQueue(
                 minId, maxId, domain, states, builder.clock, builder.quarantineNs);
         }
-        this.bitmapSink = this::reclaimedToBitmap;
+        this.bitmapSink = new MovingSink(-1);
         this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
         for (int s = 0; s < builder.stripes; s++)
         {
-            final int stripe = s;
-            stripeSinks[s] = (id) -> reclaimedToStripe(stripe, id);
+            stripeSinks[s] = new MovingSink(s);
         }
     }
 
@@ -168,7 +174,7 @@ public final class PasidAllocator implements IdAllocator
     {
         if (stripe >= 0)
         {
-            if (null != reclaimQueue && reclaimQueue.reclaim(refillBatch, stripeSinks[stripe]) > 0)
+            if (null != reclaimQueue && reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]) > 0)
             {
                 final int id = cache.pop(stripe);
                 if (0 != id)
@@ -184,7 +190,7 @@ public final class PasidAllocator implements IdAllocator
         }
         else if (null != reclaimQueue)
         {
-            reclaimQueue.reclaim(refillBatch, bitmapSink);
+            reclaimMoving(RECLAIM_PASS_LIMIT, bitmapSink);
         }
         return allocateScan(minId, maxId, stripe);
     }
@@ -212,10 +218,10 @@ public final class PasidAllocator implements IdAllocator
     {
         final Thread thread = Thread.currentThread();
         final int hintIndex = cache.homeOf(thread) * 16;
-        boolean reclaimed = false;
+        int busyRetries = 0;
         while (true)
         {
-            final long moves = cache.moves();
+            final long moves = cache.scanBegin();
             int id = bitmap.claimInRange(lo, hi, directHints[hintIndex]);
             if (id > 0)
             {
@@ -228,7 +234,7 @@ public final class PasidAllocator implements IdAllocator
             {
                 return id;
             }
-            if (cache.moves() != moves)
+            if (!cache.scanStillValid(moves))
             {
                 continue;
             }
@@ -238,25 +244,36 @@ public final class PasidAllocator implements IdAllocator
             }
             // Drive the grace period ourselves: two advances are needed for ids retired in the current epoch.
             // A whole-range allocation with a cache takes them through its FIFO ring (oldest retired first).
-            if (!reclaimed)
+            final boolean viaRing = stripe >= 0 && lo == minId && hi == maxId;
+            final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
+            int got = 0;
+            for (int pass = 0; pass < 3 && got <= 0; pass++)
             {
-                reclaimed = true;
-                final boolean viaRing = stripe >= 0 && lo == minId && hi == maxId;
-                final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
-                final int limit = viaRing ? cache.capacity() / 2 : Integer.MAX_VALUE;
-                if (reclaimQueue.reclaim(limit, sink) > 0 || reclaimQueue.reclaim(limit, sink) > 0 ||
-                    reclaimQueue.reclaim(limit, sink) > 0)
+                got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
+                if (EpochReclaimQueue.BUSY == got)
                 {
-                    if (viaRing)
-                    {
-                        id = cache.pop(stripe);
-                        if (id > 0)
-                        {
-                            return id;
-                        }
-                    }
-                    continue;
+                    // Another thread is reclaiming: the ids it frees land in its ring or the bitmap, where the next
+                    // scan finds them. Not a reason to report ALL_IN_GRACE.
+                    busyRetries++;
+                    Thread.onSpinWait();
+                    break;
                 }
+            }
+            if (got > 0)
+            {
+                if (viaRing)
+                {
+                    id = cache.pop(stripe);
+                    if (id > 0)
+                    {
+                        return id;
+                    }
+                }
+                continue;
+            }
+            if (EpochReclaimQueue.BUSY == got && busyRetries < MAX_BUSY_RETRIES)
+            {
+                continue;
             }
             return ALL_IN_GRACE;
         }
@@ -441,9 +458,9 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
-            return reclaimQueue.reclaim(cache.capacity() / 2, stripeSinks[stripe]);
+            return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
         }
-        return reclaimQueue.reclaim(4096, bitmapSink);
+        return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT * 4, bitmapSink));
     }
 
     /** The state of one id now (acquire load). */
@@ -503,6 +520,52 @@ public final class PasidAllocator implements IdAllocator
     public int stripes()
     {
         return cache.stripeCount();
+    }
+
+    private int reclaimMoving(final int limit, final EpochReclaimQueue.ReclaimSink sink)
+    {
+        return reclaimQueue.reclaim(limit, sink);
+    }
+
+    /**
+     * A reclaim sink whose passes count as moves: between its poll and its push a reclaimed id is visible neither
+     * in a ring nor in the bitmap nor in the queue's backlog, so exhaustion scans must not overlap a pass.
+     */
+    private final class MovingSink implements EpochReclaimQueue.ReclaimSink
+    {
+        private final int stripe;
+
+        MovingSink(final int stripe)
+        {
+            this.stripe = stripe;
+        }
+
+        @Override
+        public void reclaimed(final int id)
+        {
+            // NOTE: the ring takes reclaimed ids (FIFO reuse) while it has room for a refill to spare; the rest spill
+            // to the bitmap, so one pass can drain everything eligible and the backlog stays bounded.
+            if (stripe >= 0 && cache.size(stripe) < cache.capacity() - refillBatch)
+            {
+                reclaimedToStripe(stripe, id);
+            }
+            else
+            {
+                reclaimedToBitmap(id);
+            }
+        }
+
+        @Override
+        public void beginPass()
+        {
+            cache.beginMove();
+        }
+
+        @Override
+        public void endPass()
+        {
+            cache.endMove();
+        }
     }
 
     private boolean returnToCache(final int id, final byte from)

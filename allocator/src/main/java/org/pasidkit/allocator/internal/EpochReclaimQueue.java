@@ -41,6 +41,16 @@ public final class EpochReclaimQueue
     public interface ReclaimSink
     {
         void reclaimed(int id);
+
+        /** Called once before the first eligible id of a pass is polled (ids are in flight from here). */
+        default void beginPass()
+        {
+        }
+
+        /** Called after the last id of a pass that called {@link #beginPass}. */
+        default void endPass()
+        {
+        }
     }
 
     private static final int CHUNK_SHIFT = 12;
@@ -176,16 +186,23 @@ public final class EpochReclaimQueue
         queue.offer(ticket);
     }
 
+    /** Returned by {@link #reclaim} when another thread is reclaiming right now. */
+    public static final int BUSY = -1;
+
     /**
      * Advances the epoch if it can, then moves up to {@code limit} eligible ids, oldest first, to {@code sink}.
      *
-     * @return how many ids were reclaimed; 0 also when another thread is reclaiming right now.
+     * @return how many ids were reclaimed, or {@link #BUSY} if another thread is reclaiming right now.
      */
     public int reclaim(final int limit, final ReclaimSink sink)
     {
-        if (queue.isEmpty() || !reclaiming.compareAndSet(false, true))
+        if (queue.isEmpty())
         {
             return 0;
+        }
+        if (!reclaiming.compareAndSet(false, true))
+        {
+            return BUSY;
         }
         int n = 0;
         try
@@ -195,15 +212,29 @@ public final class EpochReclaimQueue
             domain.tryAdvance();
             final long epoch = domain.epoch();
             RetireTicket head;
-            while (n < limit && null != (head = queue.relaxedPeek()))
+            try
             {
-                if (epoch - head.epoch < 2 || (0 != quarantineNs && nowNs - head.retiredNs < quarantineNs))
+                while (n < limit && null != (head = queue.relaxedPeek()))
                 {
-                    break;
+                    if (epoch - head.epoch < 2 || (0 != quarantineNs && nowNs - head.retiredNs < quarantineNs))
+                    {
+                        break;
+                    }
+                    if (0 == n)
+                    {
+                        sink.beginPass();
+                    }
+                    queue.relaxedPoll();
+                    sink.reclaimed(head.id);
+                    n++;
                 }
-                queue.relaxedPoll();
-                sink.reclaimed(head.id);
-                n++;
+            }
+            finally
+            {
+                if (n > 0)
+                {
+                    sink.endPass();
+                }
             }
             head = queue.relaxedPeek();
             if (null != head)

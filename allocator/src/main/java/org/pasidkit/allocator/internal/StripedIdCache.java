@@ -33,8 +33,12 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   contention). A thread that finds every stripe leased works on the bitmap directly, which is correct, only
  *   slower. A lease held by a thread that has terminated is taken over: Thread.isAlive() returning false orders
  *   every action of that thread before the new owner's (JLS 17.4.4), so its plain head/tail are visible.
- * - moves: a flush (ring -> bitmap) or refill (bitmap -> ring) can carry free ids past a concurrent exhaustion
- *   scan. Both bump `moves` before they move anything; the scan re-runs while `moves` changed under it.
+ * - moves: a flush (ring -> bitmap) or refill (bitmap -> ring) carries free ids through a window in which neither
+ *   half of an exhaustion scan can see them (the bit is set but the id is not yet, or no longer, CACHED in a slot).
+ *   Each move counts itself started before and finished after. An exhaustion scan starts only when no move is in
+ *   flight (it waits a mover out: moves are short straight-line code, and only the exhaustion path ever waits)
+ *   and is re-run if a move started during it, so EXHAUSTED is reported only when no id was free at some instant.
+ *   Lincheck found the window when `moves` was bumped once, before the move.
  */
 public final class StripedIdCache
 {
@@ -49,7 +53,8 @@ public final class StripedIdCache
     private final int ringMask;
     private final int stripeLength;
     private final IdStateTable states;
-    private final AtomicLong moves = new AtomicLong();
+    private final AtomicLong movesStarted = new AtomicLong();
+    private final AtomicLong movesFinished = new AtomicLong();
 
     public StripedIdCache(final int stripeCount, final int capacity, final IdStateTable states)
     {
@@ -207,7 +212,7 @@ public final class StripedIdCache
      */
     public int flushOldest(final int stripe, final int count, final IdBitmap bitmap)
     {
-        moves.getAndIncrement();
+        movesStarted.getAndIncrement();
         final int base = stripe * stripeLength;
         final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
         long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
@@ -223,6 +228,7 @@ public final class StripedIdCache
             }
         }
         stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        movesFinished.getAndIncrement();
         return flushed;
     }
 
@@ -244,13 +250,17 @@ public final class StripedIdCache
         final int room = capacity - size(stripe);
         final int batch = Math.max(1, Math.min(max, room + 1));
         final int[] ids = scratch[stripe];
-        moves.getAndIncrement();
         for (int i = 0; i < words; i++)
         {
             if (-1L != bitmap.word(w))
             {
+                movesStarted.getAndIncrement();
                 final int n = bitmap.claimBatch(w, -1L, batch, ids);
-                if (n > 0)
+                if (0 == n)
+                {
+                    movesFinished.getAndIncrement();
+                }
+                else
                 {
                     stripes.putInt(base + StripeDescriptor.HINT_OFFSET, n == batch ? w : w + 1);
                     states.putRelease(ids[0], IdStateTable.IN_USE);
@@ -259,6 +269,7 @@ public final class StripedIdCache
                         states.putRelease(ids[k], IdStateTable.CACHED);
                         push(stripe, ids[k]);
                     }
+                    movesFinished.getAndIncrement();
                     return ids[0];
                 }
             }
@@ -298,10 +309,48 @@ public final class StripedIdCache
         return 0;
     }
 
-    /** Counter of flushes and refills, read before and after an exhaustion scan (volatile). */
-    public long moves()
+    /** Marks the start of a move of free ids that a scan could miss in flight (e.g. reclaim into ring or bitmap). */
+    public void beginMove()
     {
-        return moves.get();
+        movesStarted.getAndIncrement();
+    }
+
+    /** Marks the end of a move started with {@link #beginMove}. */
+    public void endMove()
+    {
+        movesFinished.getAndIncrement();
+    }
+
+    /**
+     * Starts an exhaustion scan: waits until no refill or flush is in flight (each is a few hundred ns of straight-line
+     * code on another thread), then returns the token to pass to {@link #scanStillValid}.
+     */
+    public long scanBegin()
+    {
+        int spins = 0;
+        while (true)
+        {
+            final long finished = movesFinished.get();
+            final long started = movesStarted.get();
+            if (started == finished)
+            {
+                return started;
+            }
+            if (++spins < 1000)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield(); // NOTE: the mover was preempted mid-move; give it the CPU back
+            }
+        }
+    }
+
+    /** True if no refill or flush started since {@link #scanBegin} returned {@code token}. */
+    public boolean scanStillValid(final long token)
+    {
+        return movesStarted.get() == token;
     }
 
     private int slotOffset(final int base, final long index)
