@@ -222,11 +222,9 @@ public final class PasidAllocator implements IdAllocator
         while (true)
         {
             final long moves = cache.scanBegin();
-            int id = bitmap.claimInRange(lo, hi, directHints[hintIndex]);
+            int id = claimDirect(lo, hi, hintIndex);
             if (id > 0)
             {
-                directHints[hintIndex] = bitmap.wordOf(id);
-                states.putRelease(id, IdStateTable.IN_USE);
                 return id;
             }
             id = cache.steal(lo, hi);
@@ -234,7 +232,8 @@ public final class PasidAllocator implements IdAllocator
             {
                 return id;
             }
-            if (!cache.scanStillValid(moves))
+            // NOTE: + 1: the failed claimDirect above counted itself as one (empty) move.
+            if (!cache.scanStillValid(moves + 1))
             {
                 continue;
             }
@@ -276,6 +275,29 @@ public final class PasidAllocator implements IdAllocator
                 continue;
             }
             return ALL_IN_GRACE;
+        }
+    }
+
+    /**
+     * Claims an id straight from the bitmap. A move: between the bit claim and the state store the id is neither
+     * free nor visibly in use, so exhaustion scans wait it out.
+     */
+    private int claimDirect(final int lo, final int hi, final int hintIndex)
+    {
+        cache.beginMove();
+        try
+        {
+            final int id = bitmap.claimInRange(lo, hi, directHints[hintIndex]);
+            if (id > 0)
+            {
+                directHints[hintIndex] = bitmap.wordOf(id);
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            return id;
+        }
+        finally
+        {
+            cache.endMove();
         }
     }
 
@@ -345,10 +367,18 @@ public final class PasidAllocator implements IdAllocator
         checkId(id);
         while (true)
         {
-            if (bitmap.tryClaim(id))
+            cache.beginMove();
+            try
             {
-                states.putRelease(id, IdStateTable.IN_USE);
-                return true;
+                if (bitmap.tryClaim(id))
+                {
+                    states.putRelease(id, IdStateTable.IN_USE);
+                    return true;
+                }
+            }
+            finally
+            {
+                cache.endMove();
             }
             final byte state = states.get(id);
             if (IdStateTable.CACHED == state)
@@ -575,12 +605,20 @@ public final class PasidAllocator implements IdAllocator
         {
             return returnToStripe(stripe, id, from);
         }
-        if (!states.compareAndSet(id, from, IdStateTable.FREE))
+        cache.beginMove();
+        try
         {
-            return false;
+            if (!states.compareAndSet(id, from, IdStateTable.FREE))
+            {
+                return false;
+            }
+            bitmap.clear(id);
+            return true;
         }
-        bitmap.clear(id);
-        return true;
+        finally
+        {
+            cache.endMove();
+        }
     }
 
     private boolean returnToStripe(final int stripe, final int id, final byte from)
@@ -589,12 +627,10 @@ public final class PasidAllocator implements IdAllocator
         {
             cache.flushOldest(stripe, cache.capacity() / 2, bitmap);
         }
-        if (!states.compareAndSet(id, from, IdStateTable.CACHED))
-        {
-            return false;
-        }
+        // NOTE: slot first, then the state: the id becomes takeable (CACHED) only once it already sits in a slot, so
+        // no thief's scan can miss a free id. A failed CAS (double free) leaves a dud slot, which pop and steal skip.
         cache.push(stripe, id);
-        return true;
+        return states.compareAndSet(id, from, IdStateTable.CACHED);
     }
 
     private void reclaimedToStripe(final int stripe, final int id)

@@ -11,7 +11,6 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -355,7 +354,6 @@ class AllocatorContractTest
      * {@code -Djunit.jupiter.conditions.deactivate=org.junit.*DisabledCondition}.
      */
     @Test
-    @Disabled("pasidkit bug: reclaim backlog grows without bound with >= 2 allocating threads (grace, no readers)")
     void graceBacklogStaysBoundedWithTwoAllocatingThreads() throws Exception
     {
         final PasidAllocator allocator = PasidAllocator.builder().stripes(2).build();
