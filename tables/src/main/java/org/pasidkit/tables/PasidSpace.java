@@ -601,6 +601,10 @@ public final class PasidSpace
             final int state = state(stateWord);
             final long owner = table.owner(pasid);
             final long root = table.root(pasid);
+            // NOTE: the bond lookup happens inside the entry's seq window: teardown, unbind and bind all rewrite the
+            // entry, so a validated read saw the bond as it was in the same life as the state.
+            final int slot = device.slotOf(pasid);
+            final Object data = 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
             if (!table.readValidate(pasid, seq))
             {
                 Thread.onSpinWait();
@@ -619,9 +623,7 @@ public final class PasidSpace
                 into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
                 return into;
             }
-            final int slot = device.slotOf(pasid);
-            final Object data = 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
-            if (null == data && (0 == slot || 0 == bonds.key(slot)))
+            if (null == data)
             {
                 into.set(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, requesterId, pasid, address);
                 return into;

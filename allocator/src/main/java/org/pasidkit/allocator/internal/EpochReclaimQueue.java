@@ -160,8 +160,9 @@ public final class EpochReclaimQueue
                     {
                         throw new IllegalStateException("id " + id + " left HELD while its last holder released it");
                     }
-                    heldCount.getAndDecrement();
+                    // NOTE: queue first, then the held count: an exhaustion scan must never see the id in neither.
                     enqueue(ticket);
+                    heldCount.getAndDecrement();
                 }
                 return holders - 1;
             }
