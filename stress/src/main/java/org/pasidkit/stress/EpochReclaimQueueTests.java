@@ -145,4 +145,48 @@ public final class EpochReclaimQueueTests
                 (int)counts.retired() : -100;
         }
     }
+
+    @JCStressTest
+    @Description("Range [1, 2]; ids 1, 2 retired in epoch 0 and the epoch advanced to 2, so both are past their grace " +
+        "period. Both threads allocate from empty rings: the slow path reclaims inline into the caller's ring (one " +
+        "thread wins the reclaim try-lock and moves both ids); the other finds the bitmap full and must steal. " +
+        "r1, r2 = ids (-1 EXHAUSTED, -2 ALL_IN_GRACE).")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = Expect.ACCEPTABLE,
+        desc = "one thread reclaimed both ids into its ring and popped one; the other stole the second")
+    @Outcome(id = {"-2, [12]", "[12], -2"}, expect = Expect.ACCEPTABLE_INTERESTING,
+        desc = "ALL_IN_GRACE: the loser saw the queue non-empty while the winner held the try-lock (retry later)")
+    @Outcome(id = {"1, 1", "2, 2"}, expect = Expect.FORBIDDEN, desc = "one id handed out twice")
+    @Outcome(id = {"-1, .*", ".*, -1"}, expect = Expect.FORBIDDEN,
+        desc = "false EXHAUSTED: an id past its grace period was in transit from the queue into the other ring")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected result")
+    @State
+    public static class ReclaimIntoRingVsSteal
+    {
+        final PasidAllocator allocator = tinyWithGrace(2);
+
+        public ReclaimIntoRingVsSteal()
+        {
+            final EpochDomain domain = allocator.epochDomain();
+            allocator.reserve(1);
+            allocator.reserve(2);
+            allocator.free(1);
+            allocator.free(2);
+            if (!domain.tryAdvance() || !domain.tryAdvance() || 2 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: epoch did not reach 2");
+            }
+        }
+
+        @Actor
+        public void actor1(final II_Result r)
+        {
+            r.r1 = allocator.allocate();
+        }
+
+        @Actor
+        public void actor2(final II_Result r)
+        {
+            r.r2 = allocator.allocate();
+        }
+    }
 }

@@ -12,8 +12,9 @@ import org.openjdk.jcstress.infra.results.III_Result;
 /*
  * Broken copies of the epoch protocol (BrokenEpochDomain) run against the outcome table of
  * EpochDomainTests.EnterVsAdvance (r1 = pinned epoch, r2 = epoch the reader read after entering, r3 = final epoch).
- * SkipPinCheck must reach FORBIDDEN; ReleasePin needs a hardware StoreLoad reordering to outlast two advances, which
- * is rare on x86 (see the report in BrokenVariantsTest). Not part of the `verify` run.
+ * SkipPinCheck reaches FORBIDDEN in most samples. ReleasePin needs the store buffer to hold the pin store back while
+ * the reader's next load and two advances run (store buffering, x86's one allowed reordering): about 1 sample in
+ * 10^4 here, so a quick run sees tens to hundreds of hits. Not part of the `verify` run.
  *
  * Run:
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
