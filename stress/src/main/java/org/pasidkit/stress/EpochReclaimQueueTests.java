@@ -1,0 +1,192 @@
+package org.pasidkit.stress;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
+import org.pasidkit.allocator.AllocatorCounts;
+import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.PasidAllocator;
+
+/*
+ * Races on EpochReclaimQueue, driven through PasidAllocator with a grace period (the default): a retired id must not
+ * come back while a reader that could have seen it is inside its critical section, and concurrent reclaimers move
+ * each id exactly once. Results use -1 for EXHAUSTED, -2 for ALL_IN_GRACE.
+ *
+ * Run (after `mvn -B -ntp -pl stress -am package`):
+ *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
+ *       -t EpochReclaimQueueTests -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ */
+public final class EpochReclaimQueueTests
+{
+    private EpochReclaimQueueTests()
+    {
+    }
+
+    /** A tiny allocator with a grace period: ids [1, maxId], 2 stripes, rings of 4, refills of 2, 2 reader slots. */
+    static PasidAllocator tinyWithGrace(final int maxId)
+    {
+        return PasidAllocator.builder().range(1, maxId).stripes(2).cacheCapacity(4).refillBatch(2).maxReaders(2)
+            .build();
+    }
+
+    @JCStressTest
+    @Description("Range [1, 1]; id 1 is in use. Reader: enter(), then publish 'inside' (volatile) and stay inside. " +
+        "Retirer: r1 = 'inside' seen (volatile read), then free(1) (retire) and allocate(), which reclaims inline " +
+        "(each reclaim tries one epoch advance; 2 are needed). EBR protects readers that entered before the retire: " +
+        "if the retirer saw the flag, the reader was pinned before the retire, so the id must stay in grace.")
+    @Outcome(id = "1, -2", expect = Expect.ACCEPTABLE, desc = "reader inside before the retire: reuse held back")
+    @Outcome(id = "0, -2", expect = Expect.ACCEPTABLE,
+        desc = "reader pinned before the second advance (flag not yet seen): reuse held back")
+    @Outcome(id = "0, 1", expect = Expect.ACCEPTABLE,
+        desc = "reader entered after the retire and the advances: it cannot have seen the id, reuse is safe")
+    @Outcome(id = "1, 1", expect = Expect.FORBIDDEN,
+        desc = "id reused while a reader that entered before its retirement is still inside")
+    @Outcome(id = ".*, -1", expect = Expect.FORBIDDEN, desc = "EXHAUSTED while the only id was in its grace period")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected result")
+    @State
+    public static class ReaderVsRetireAndReclaim
+    {
+        final PasidAllocator allocator = tinyWithGrace(1);
+        final EpochDomain.Reader reader;
+        volatile int inside;
+
+        public ReaderVsRetireAndReclaim()
+        {
+            allocator.reserve(1);
+            reader = allocator.epochDomain().register();
+        }
+
+        @Actor
+        public void reader()
+        {
+            reader.enter();
+            inside = 1;
+        }
+
+        @Actor
+        public void retirer(final II_Result r)
+        {
+            r.r1 = inside;
+            allocator.free(1);
+            r.r2 = allocator.allocate();
+        }
+    }
+
+    @JCStressTest
+    @Description("Range [1, 4]; ids 1, 2 retired in epoch 0, ids 3, 4 in epoch 1 (global epoch 1). Two threads call " +
+        "reclaim(): each advances once if it holds the reclaim try-lock, then moves the eligible ids (epoch >= " +
+        "retired + 2) to the bitmap. r1, r2 = ids each reclaimed; r3 = FREE ids; r4 = RETIRED ids, or -100 if the " +
+        "queue's backlog disagrees with them.")
+    @Outcome(id = "2, 2, 4, 0", expect = Expect.ACCEPTABLE, desc = "actor 1 reclaimed first (1, 2), actor 2 then (3, 4)")
+    @Outcome(id = "2, 0, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 2 lost the try-lock and returned at once")
+    @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 1 lost the try-lock and returned at once")
+    @Outcome(id = {"2, 2, 2, .*", "4, .*", ".*, 4, .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice, or ids reclaimed before their grace period")
+    @Outcome(id = {"-1, .*", ".*, -1, .*"}, expect = Expect.FORBIDDEN, desc = "reclaim threw: an id was not RETIRED")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "counts do not add up: an id lost or counted twice")
+    @State
+    public static class TwoReclaimers
+    {
+        final PasidAllocator allocator = tinyWithGrace(4);
+
+        public TwoReclaimers()
+        {
+            final EpochDomain domain = allocator.epochDomain();
+            for (int id = 1; id <= 4; id++)
+            {
+                allocator.reserve(id);
+            }
+            allocator.free(1);
+            allocator.free(2);
+            if (!domain.tryAdvance() || 1 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: epoch did not reach 1");
+            }
+            allocator.free(3);
+            allocator.free(4);
+        }
+
+        @Actor
+        public void actor1(final IIII_Result r)
+        {
+            r.r1 = reclaim();
+        }
+
+        @Actor
+        public void actor2(final IIII_Result r)
+        {
+            r.r2 = reclaim();
+        }
+
+        private int reclaim()
+        {
+            try
+            {
+                return allocator.reclaim();
+            }
+            catch (final IllegalStateException ex)
+            {
+                return -1;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            final AllocatorCounts counts = allocator.counts(new AllocatorCounts());
+            r.r3 = (int)counts.free();
+            r.r4 = counts.reclaimBacklog() == counts.retired() && counts.inUse() == 0 && counts.cached() == 0 ?
+                (int)counts.retired() : -100;
+        }
+    }
+
+    @JCStressTest
+    @Description("Range [1, 2]; ids 1, 2 retired in epoch 0 and the epoch advanced to 2, so both are past their grace " +
+        "period. Both threads allocate from empty rings: the slow path reclaims inline into the caller's ring (one " +
+        "thread wins the reclaim try-lock and moves both ids); the other finds the bitmap full and must steal. " +
+        "r1, r2 = ids (-1 EXHAUSTED, -2 ALL_IN_GRACE).")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = Expect.ACCEPTABLE,
+        desc = "one thread reclaimed both ids into its ring and popped one; the other stole the second")
+    @Outcome(id = {"-2, [12]", "[12], -2"}, expect = Expect.ACCEPTABLE_INTERESTING,
+        desc = "ALL_IN_GRACE: the loser saw the queue non-empty while the winner held the try-lock (retry later)")
+    @Outcome(id = {"1, 1", "2, 2"}, expect = Expect.FORBIDDEN, desc = "one id handed out twice")
+    @Outcome(id = {"-1, .*", ".*, -1"}, expect = Expect.FORBIDDEN,
+        desc = "false EXHAUSTED: an id past its grace period was in transit from the queue into the other ring")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected result")
+    @State
+    public static class ReclaimIntoRingVsSteal
+    {
+        final PasidAllocator allocator = tinyWithGrace(2);
+
+        public ReclaimIntoRingVsSteal()
+        {
+            final EpochDomain domain = allocator.epochDomain();
+            allocator.reserve(1);
+            allocator.reserve(2);
+            allocator.free(1);
+            allocator.free(2);
+            if (!domain.tryAdvance() || !domain.tryAdvance() || 2 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: epoch did not reach 2");
+            }
+        }
+
+        @Actor
+        public void actor1(final II_Result r)
+        {
+            r.r1 = allocator.allocate();
+        }
+
+        @Actor
+        public void actor2(final II_Result r)
+        {
+            r.r2 = allocator.allocate();
+        }
+    }
+}

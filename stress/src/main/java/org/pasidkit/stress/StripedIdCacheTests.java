@@ -1,0 +1,75 @@
+package org.pasidkit.stress;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.pasidkit.allocator.internal.IdStateTable;
+import org.pasidkit.allocator.internal.StripedIdCache;
+
+/*
+ * Races on StripedIdCache: the owner pops its ring with plain index updates while a thief scans the ring's slots;
+ * the id's state byte (CAS CACHED -> IN_USE) decides who gets each id.
+ *
+ * Run (after `mvn -B -ntp -pl stress -am package`):
+ *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar -t StripedIdCacheTests \
+ *       -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ */
+public final class StripedIdCacheTests
+{
+    private StripedIdCacheTests()
+    {
+    }
+
+    @JCStressTest
+    @Description("Stripe 0's ring holds ids 1, 2 (oldest first). Its owner pops once while a thief steals once from " +
+        "any ring; both go for id 1 first. r1 = popped id, r2 = stolen id, r3 = ids IN_USE afterwards.")
+    @Outcome(id = "1, 2, 2", expect = Expect.ACCEPTABLE, desc = "owner won id 1, the thief moved on to id 2")
+    @Outcome(id = "2, 1, 2", expect = Expect.ACCEPTABLE, desc = "thief won id 1, the owner's pop skipped to id 2")
+    @Outcome(id = {"1, 1, .*", "2, 2, .*"}, expect = Expect.FORBIDDEN, desc = "one id handed out twice")
+    @Outcome(id = {"0, .*", ".*, 0, .*"}, expect = Expect.FORBIDDEN,
+        desc = "a pop or steal came back empty although a cached id was left: stranded")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected ids or states")
+    @State
+    public static class PopVsSteal
+    {
+        final IdStateTable states = new IdStateTable(1, 2);
+        final StripedIdCache cache = new StripedIdCache(2, 4, states);
+
+        public PopVsSteal()
+        {
+            for (int id = 1; id <= 2; id++)
+            {
+                states.putRelease(id, IdStateTable.CACHED);
+                cache.push(0, id);
+            }
+        }
+
+        @Actor
+        public void owner(final III_Result r)
+        {
+            r.r1 = cache.pop(0);
+        }
+
+        @Actor
+        public void thief(final III_Result r)
+        {
+            r.r2 = cache.steal(1, 2);
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int inUse = 0;
+            for (int id = 1; id <= 2; id++)
+            {
+                inUse += IdStateTable.IN_USE == states.get(id) ? 1 : 0;
+            }
+            r.r3 = inUse;
+        }
+    }
+}
