@@ -57,6 +57,11 @@ public final class BondTableTests
     public static class SlotReuseVsDriverData
     {
         final BondTable bonds = new BondTable(2);
+        /**
+         * jcstress sizes its batches of states by their heap footprint; the table's 128 KiB native chunk is invisible
+         * to it and ran the fork out of direct memory. This on-heap twin makes the footprint count.
+         */
+        final byte[] nativeFootprint = new byte[4096 * BondDescriptor.RECORD_LENGTH];
         final int slot;
 
         public SlotReuseVsDriverData()

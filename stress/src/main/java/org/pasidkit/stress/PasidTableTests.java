@@ -161,36 +161,4 @@ public final class PasidTableTests
             r.r3 = rootCode(table.root(PASID));
         }
     }
-
-    /**
-     * Leaf publication: the first activation of a PASID allocates its leaf and publishes it through the directory
-     * (release store) while a reader takes a snapshot. The reader finds no leaf, or a zeroed entry, or the whole
-     * ACTIVE entry; never a leaf whose entry is ACTIVE without its body.
-     */
-    @JCStressTest
-    @Outcome(id = "0, 0, 0, 0", expect = ACCEPTABLE, desc = "no leaf yet (snapshot returned false)")
-    @Outcome(id = "1, 0, 0, 0", expect = ACCEPTABLE, desc = "leaf published, entry not written yet (INVALID)")
-    @Outcome(id = "1, 1, 1, 200", expect = ACCEPTABLE, desc = "leaf and ACTIVE entry (generation 1, owner 200)")
-    @Outcome(expect = FORBIDDEN, desc = "a leaf or entry seen half-initialized")
-    @State
-    public static class LeafPublishVsSnapshot
-    {
-        final PasidTable table = new PasidTable(63);
-        final PasidEntryView view = new PasidEntryView();
-
-        @Actor
-        public void writer()
-        {
-            table.activate(PASID, NEW_OWNER, NEW_OWNER, FLAG_FAULTS_ON);
-        }
-
-        @Actor
-        public void reader(final IIII_Result r)
-        {
-            r.r1 = table.snapshot(PASID, view) ? 1 : 0;
-            r.r2 = view.state();
-            r.r3 = view.generation();
-            r.r4 = (int)view.owner();
-        }
-    }
 }
