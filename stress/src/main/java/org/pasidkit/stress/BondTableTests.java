@@ -5,7 +5,8 @@
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.BondTableTests' -m quick -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -t 'org\.pasidkit\.stress\.BondTableTests' -m quick \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
  * The broken twins (org.pasidkit.stress.broken.BrokenBondTable*Tests) run the same race against copies of BondTable
  * whose reader skips the key or the sequence check; BrokenTableVariantsTest checks that they do fail.

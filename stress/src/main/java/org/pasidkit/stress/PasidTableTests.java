@@ -5,7 +5,8 @@
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.PasidTableTests' -m quick -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -t 'org\.pasidkit\.stress\.PasidTableTests' -m quick \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
  * The broken twins of these tests (org.pasidkit.stress.broken.BrokenPasidTable*Tests) run the same races against
  * copies of PasidTable with one ordering removed; BrokenTableVariantsTest checks that they do fail.
@@ -98,7 +99,8 @@ public final class PasidTableTests
     @Outcome(id = "3, 1, 100, 200", expect = ACCEPTABLE, desc = "old (RETIRED) state word, root already rewritten")
     @Outcome(id = "3, 1, 200, 200", expect = ACCEPTABLE, desc = "old (RETIRED) state word, body already rewritten")
     @Outcome(id = "1, 2, 200, 200", expect = ACCEPTABLE, desc = "new ACTIVE state word with its whole body")
-    @Outcome(expect = FORBIDDEN, desc = "ACTIVE (generation 2) with the old owner or root: a half-written entry looked valid")
+    @Outcome(expect = FORBIDDEN,
+        desc = "ACTIVE (generation 2) with the old owner or root: a half-written entry looked valid")
     @State
     public static class ActivateVsStateWord
     {

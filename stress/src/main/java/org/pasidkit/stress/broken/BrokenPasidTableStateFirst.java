@@ -65,7 +65,8 @@ public final class BrokenPasidTableStateFirst
     {
         final int offset = entryOffset(pasid);
         final long stateWord = leaf.getLong(offset + STATE_WORD_OFFSET);
-        beginWrite(offset, PasidTableDescriptor.stateWord(generation(stateWord), flags(stateWord) & ~FLAG_FAULTS_ON, STATE_TEARDOWN));
+        beginWrite(offset, PasidTableDescriptor.stateWord(
+            generation(stateWord), flags(stateWord) & ~FLAG_FAULTS_ON, STATE_TEARDOWN));
         leaf.putLong(offset + ROOT_OFFSET, DUMMY_ROOT);
         endWrite(offset);
     }

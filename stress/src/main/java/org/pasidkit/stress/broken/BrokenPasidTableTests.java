@@ -48,7 +48,8 @@ public final class BrokenPasidTableTests
     @Outcome(id = "3, 1, 100, 200", expect = ACCEPTABLE, desc = "old (RETIRED) state word, root already rewritten")
     @Outcome(id = "3, 1, 200, 200", expect = ACCEPTABLE, desc = "old (RETIRED) state word, body already rewritten")
     @Outcome(id = "1, 2, 200, 200", expect = ACCEPTABLE, desc = "new ACTIVE state word with its whole body")
-    @Outcome(expect = FORBIDDEN, desc = "ACTIVE (generation 2) with the old owner or root: a half-written entry looked valid")
+    @Outcome(expect = FORBIDDEN,
+        desc = "ACTIVE (generation 2) with the old owner or root: a half-written entry looked valid")
     @State
     public static class StateFirstActivateVsStateWord
     {
