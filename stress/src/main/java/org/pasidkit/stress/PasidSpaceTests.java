@@ -91,7 +91,7 @@ public final class PasidSpaceTests
         return n;
     }
 
-    /** 1 if {@code call} returned, 0 if refused with an exception whose message contains {@code expected}. */
+    /** 0 if {@code e} is the expected refusal (its message contains {@code expected}), -1 for any other. */
     static int refusedWith(final RuntimeException e, final String expected)
     {
         return null != e.getMessage() && e.getMessage().contains(expected) ? 0 : -1;
