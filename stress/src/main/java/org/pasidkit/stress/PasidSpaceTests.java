@@ -1,0 +1,408 @@
+/*
+ * jcstress tests of the PasidSpace facade (org.pasidkit.tables.PasidSpace): the control path (bind, unbind, exit,
+ * serialized by one lock) against itself and against the lock-free data path (reportFault, driverData, bondsOf)
+ * and the allocator's reclaim.
+ *
+ * Run (from the repository root):
+ *   mvn -B -ntp -pl stress -am package -DskipTests
+ *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
+ *       -t 'org\.pasidkit\.stress\.PasidSpaceTests' -m quick \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *
+ * Every state builds its own tiny space (a few PASIDs, 8 bond slots): jcstress creates many states, and each one
+ * holds native memory (PASID table leaf, bond-table chunk, epoch slots) until it is collected.
+ */
+package org.pasidkit.stress;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.IIIIII_Result;
+import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.IIIII_Result;
+import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.Device;
+import org.pasidkit.tables.ExitListener;
+import org.pasidkit.tables.FaultAttribution;
+import org.pasidkit.tables.PasidHandle;
+import org.pasidkit.tables.PasidSpace;
+import org.pasidkit.tables.internal.PasidEntryView;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+import static org.pasidkit.tables.internal.PasidTableDescriptor.FLAG_STANDALONE;
+import static org.pasidkit.tables.internal.PasidTableDescriptor.STATE_ACTIVE;
+import static org.pasidkit.tables.internal.PasidTableDescriptor.STATE_TEARDOWN;
+
+/**
+ * Races of {@link PasidSpace}. Codes used in the results:
+ * <ul>
+ *   <li>control calls: 1 returned, 0 refused as expected ({@code IllegalArgumentException} "bind after exit", or
+ *       {@code IdsExhaustedException} for "every PASID is in its grace period"), -1 any other exception;</li>
+ *   <li>data objects: 0 null, 1 the first bond's ({@code A}), 2 the second bond's ({@code B}), 9 anything else;</li>
+ *   <li>fault kinds: 1 ATTRIBUTED, 2 SUPPRESSED, 3 UNKNOWN_PASID, 4 NOT_BOUND_TO_DEVICE.</li>
+ * </ul>
+ */
+public final class PasidSpaceTests
+{
+    static final long MM = 7;
+    static final long OTHER_MM = 8;
+    static final int RID_1 = 0x10;
+    static final int RID_2 = 0x20;
+    static final int RID_UNBOUND = 0x30;
+    static final Object A = new Object();
+    static final Object B = new Object();
+    static final ExitListener IGNORE = (event) -> {};
+
+    private PasidSpaceTests()
+    {
+    }
+
+    static PasidSpace tinySpace(final int maxPasid)
+    {
+        return PasidSpace.builder().maxPasid(maxPasid).maxBonds(8).build();
+    }
+
+    static int dataCode(final Object data)
+    {
+        return null == data ? 0 : A == data ? 1 : B == data ? 2 : 9;
+    }
+
+    static int faultCode(final FaultAttribution fault)
+    {
+        return fault.kind().ordinal() + 1;
+    }
+
+    /** Entries of {@code mm} (not standalone) now in {@code state}, by a scan of the whole table. */
+    static int entriesOf(final PasidSpace space, final long mm, final int state, final PasidEntryView view)
+    {
+        int n = 0;
+        for (int pasid = space.allocator().minId(); pasid <= space.allocator().maxId(); pasid++)
+        {
+            if (space.entry(pasid, view) && state == view.state() && mm == view.owner() &&
+                0 == (view.flags() & FLAG_STANDALONE))
+            {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** 0 if {@code e} is the expected refusal (its message contains {@code expected}), -1 for any other. */
+    static int refusedWith(final RuntimeException e, final String expected)
+    {
+        return null != e.getMessage() && e.getMessage().contains(expected) ? 0 : -1;
+    }
+
+    /**
+     * Bind vs exit of the same address space: a second device binds to address space 7's shared PASID while 7 exits.
+     * Either the bind wins (the bond exists, the PASID is in TEARDOWN and the new bond got its exit event) or the
+     * exit wins (the bind is refused as "bind after exit" and changes nothing). Never an ACTIVE PASID for the exited
+     * address space, never a bond that was not told about the exit.
+     * <p>
+     * Result: bind, exit, state of the shared PASID, exit events queued for device 2, device 2's bonds, live PASIDs
+     * of 7 (ACTIVE entries owned by 7 plus {@code pasidsOf(7)}).
+     */
+    @JCStressTest
+    @Outcome(id = "1, 1, 2, 1, 1, 0", expect = ACCEPTABLE, desc = "bind first: bonded, then torn down and told")
+    @Outcome(id = "0, 1, 2, 0, 0, 0", expect = ACCEPTABLE, desc = "exit first: bind refused as bind after exit")
+    @Outcome(expect = FORBIDDEN, desc = "inconsistent end state: live PASID of an exited mm, untold bond, lost bind")
+    @State
+    public static class SharedBindVsExit
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
+        final Device device2 = space.addDevice(RID_2, 20, true, null);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final PasidEntryView view = new PasidEntryView();
+        final int[] pasids = new int[8];
+
+        @Actor
+        public void bind(final IIIIII_Result r)
+        {
+            try
+            {
+                space.bind(MM, device2, B, 0);
+                r.r1 = 1;
+            }
+            catch (final IllegalArgumentException e)
+            {
+                r.r1 = refusedWith(e, "bind after exit");
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void exit(final IIIIII_Result r)
+        {
+            try
+            {
+                space.exit(MM);
+                r.r2 = 1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r2 = -1;
+            }
+        }
+
+        @Arbiter
+        public void check(final IIIIII_Result r)
+        {
+            space.entry(pasid, view);
+            r.r3 = view.state();
+            r.r4 = space.pollExitEvents(device2, IGNORE, 8);
+            r.r5 = device2.bondCount();
+            r.r6 = entriesOf(space, MM, STATE_ACTIVE, view) + space.pasidsOf(MM, pasids);
+        }
+    }
+
+    /**
+     * Private bind vs exit: a second device asks address space 7 for an extra PASID of its own while 7 exits. If the
+     * bind wins, both PASIDs of 7 are in TEARDOWN and the new bond was told; if the exit wins, no PASID was
+     * allocated for the exited address space.
+     * <p>
+     * Result: bind, exit, TEARDOWN entries of 7, exit events queued for device 2, device 2's bonds, live PASIDs of 7.
+     */
+    @JCStressTest
+    @Outcome(id = "1, 1, 2, 1, 1, 0", expect = ACCEPTABLE, desc = "bind first: private PASID, then both torn down")
+    @Outcome(id = "0, 1, 1, 0, 0, 0", expect = ACCEPTABLE, desc = "exit first: bind refused, no PASID allocated")
+    @Outcome(expect = FORBIDDEN, desc = "inconsistent end state: a private PASID alive or untold after the exit")
+    @State
+    public static class PrivateBindVsExit
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
+        final Device device2 = space.addDevice(RID_2, 20, true, null);
+        final PasidEntryView view = new PasidEntryView();
+        final int[] pasids = new int[8];
+
+        public PrivateBindVsExit()
+        {
+            space.bind(MM, device1, A, 0);
+        }
+
+        @Actor
+        public void bind(final IIIIII_Result r)
+        {
+            try
+            {
+                space.bind(MM, device2, B, PasidSpace.PRIVATE);
+                r.r1 = 1;
+            }
+            catch (final IllegalArgumentException e)
+            {
+                r.r1 = refusedWith(e, "bind after exit");
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void exit(final IIIIII_Result r)
+        {
+            try
+            {
+                space.exit(MM);
+                r.r2 = 1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r2 = -1;
+            }
+        }
+
+        @Arbiter
+        public void check(final IIIIII_Result r)
+        {
+            r.r3 = entriesOf(space, MM, STATE_TEARDOWN, view);
+            r.r4 = space.pollExitEvents(device2, IGNORE, 8);
+            r.r5 = device2.bondCount();
+            r.r6 = entriesOf(space, MM, STATE_ACTIVE, view) + space.pasidsOf(MM, pasids);
+        }
+    }
+
+    /**
+     * Unbind vs reclaim: address space 7 exited while device 1 was bound, so its PASID (the only one of the space)
+     * is held by that bond. The driver unbinds (the last holder lets go) while another thread drives the
+     * allocator's reclaim and allocates. The PASID is handed out again only after the unbind released it: whoever
+     * gets it sees no bond left.
+     * <p>
+     * Result: unbind, the other thread's allocate (the PASID, or -2 ALL_IN_GRACE, -1 EXHAUSTED), then what that
+     * thread sees of the old bond if it got the PASID (driverData code, bondsOf count; -1, -1 if it did not).
+     */
+    @JCStressTest
+    @Outcome(id = "1, -2, -1, -1", expect = ACCEPTABLE, desc = "allocate before the release or within the grace period")
+    @Outcome(id = "1, 1, 0, 0", expect = ACCEPTABLE, desc = "allocate after the release and the grace: no bond left")
+    @Outcome(id = "1, -1, -1, -1", expect = FORBIDDEN,
+        desc = "EXHAUSTED while the PASID was held or in its grace period (should be ALL_IN_GRACE)")
+    @Outcome(expect = FORBIDDEN, desc = "PASID handed out while its bond still exists, or a failed unbind")
+    @State
+    public static class UnbindVsAllocate
+    {
+        final PasidSpace space = tinySpace(1);
+        final Device device = space.addDevice(RID_1, 20, true, null);
+        final long handle = space.bind(MM, device, A, 0);
+        final int[] rids = new int[4];
+
+        public UnbindVsAllocate()
+        {
+            space.exit(MM);
+        }
+
+        @Actor
+        public void driver(final IIII_Result r)
+        {
+            try
+            {
+                space.unbind(handle, device);
+                r.r1 = 1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void allocator(final IIII_Result r)
+        {
+            space.allocator().reclaim();
+            final int id = space.allocator().allocate();
+            if (id == PasidHandle.pasid(handle))
+            {
+                r.r2 = id;
+                r.r3 = dataCode(space.driverData(id, RID_1));
+                r.r4 = space.bondsOf(id, rids);
+            }
+            else
+            {
+                r.r2 = id > 0 ? 100 + id : id;
+                r.r3 = -1;
+                r.r4 = -1;
+            }
+        }
+    }
+
+    /**
+     * Lookup vs teardown: a device reports faults on address space 7's PASID while 7 exits. The fault is attributed
+     * to 7 with device 1's data, or suppressed; a fault from a device that has no bond is NOT_BOUND while the PASID
+     * is live and suppressed after. Once a fault was suppressed no later one is attributed. The bond, and so
+     * driverData, stays until the driver unbinds.
+     * <p>
+     * Result: fault from device 1 (kind * 10 + data), fault from the unbound device (kind), fault from device 1
+     * again (kind * 10 + data), then driverData of device 1.
+     */
+    @JCStressTest
+    @Outcome(id = "11, 4, 11, 1", expect = ACCEPTABLE, desc = "all three faults before the exit")
+    @Outcome(id = "11, 4, 20, 1", expect = ACCEPTABLE, desc = "exit between the second and third fault")
+    @Outcome(id = "11, 2, 20, 1", expect = ACCEPTABLE, desc = "exit between the first and second fault")
+    @Outcome(id = "20, 2, 20, 1", expect = ACCEPTABLE, desc = "all three faults after the exit")
+    @Outcome(expect = FORBIDDEN, desc = "wrong or missing data, UNKNOWN while bound, attributed after suppressed")
+    @State
+    public static class ExitVsReportFault
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
+        final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
+        final Device unbound = space.addDevice(RID_UNBOUND, 20, true, IGNORE);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final FaultAttribution fault = new FaultAttribution();
+
+        public ExitVsReportFault()
+        {
+            space.bind(MM, device2, B, 0);
+        }
+
+        @Actor
+        public void exit()
+        {
+            space.exit(MM);
+        }
+
+        @Actor
+        public void device(final IIII_Result r)
+        {
+            r.r1 = attributed(space.reportFault(RID_1, pasid, 0x1000, fault));
+            r.r2 = faultCode(space.reportFault(RID_UNBOUND, pasid, 0x1000, fault));
+            r.r3 = attributed(space.reportFault(RID_1, pasid, 0x1000, fault));
+            r.r4 = dataCode(space.driverData(pasid, RID_1));
+        }
+
+        /** kind * 10 + data code; an ATTRIBUTED fault with the wrong owner or generation gets 90. */
+        private int attributed(final FaultAttribution f)
+        {
+            if (FaultAttribution.Kind.ATTRIBUTED == f.kind() && (MM != f.owner() || MM != f.addressSpace() ||
+                1 != f.generation()))
+            {
+                return 90;
+            }
+            return faultCode(f) * 10 + dataCode(f.driverData());
+        }
+    }
+
+    /**
+     * Lookup vs teardown and reuse, with the reader inside an epoch critical section: the only PASID of the space
+     * goes from address space 7 (device 1, data A) through exit and unbind to address space 8 (device 1 again,
+     * data B) while a device reports a fault on it. The pinned reader sees one life whole: 7 with A, 8 with B, or a
+     * state without attribution; never the first life's owner with the second life's data, and never NOT_BOUND for
+     * the first life (device 1 was bound for as long as that life was ACTIVE). While the reader is pinned, the
+     * rebind may be refused (the PASID is in its grace period). NOT_BOUND is fine once a second life exists: it is
+     * ACTIVE a moment before its bond is recorded.
+     * <p>
+     * Result: rebind (new generation, 0 refused "in grace"), fault kind, owner, data, generation.
+     */
+    @JCStressTest
+    @Outcome(id = "[02], 1, 7, 1, 1", expect = ACCEPTABLE, desc = "fault before the exit: first life, data A")
+    @Outcome(id = "[02], 2, 0, 0, 1", expect = ACCEPTABLE, desc = "fault during the teardown: suppressed")
+    @Outcome(id = "[02], 3, 0, 0, 0", expect = ACCEPTABLE, desc = "fault after the unbind, before the rebind")
+    @Outcome(id = "2, 4, 0, 0, 0", expect = ACCEPTABLE, desc = "second life ACTIVE, its bond not recorded yet")
+    @Outcome(id = "2, 1, 8, 2, 2", expect = ACCEPTABLE, desc = "fault after the rebind: second life, data B")
+    @Outcome(id = "0, 4, 0, 0, 0", expect = FORBIDDEN,
+        desc = "NOT_BOUND with no second life: first life read ACTIVE, bond read after the unbind (not one snapshot)")
+    @Outcome(expect = FORBIDDEN, desc = "one life's owner or generation with the other life's data, or any other mix")
+    @State
+    public static class ReuseVsPinnedReportFault
+    {
+        final PasidSpace space = tinySpace(1);
+        final Device device = space.addDevice(RID_1, 20, true, IGNORE);
+        final long handle = space.bind(MM, device, A, 0);
+        final EpochDomain.Reader reader = space.epochDomain().register();
+        final FaultAttribution fault = new FaultAttribution();
+
+        @Actor
+        public void control(final IIIII_Result r)
+        {
+            space.exit(MM);
+            space.unbind(handle, device);
+            try
+            {
+                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+            }
+            catch (final IdsExhaustedException e)
+            {
+                r.r1 = e.inGrace() ? 0 : -1;
+            }
+        }
+
+        @Actor
+        public void device(final IIIII_Result r)
+        {
+            reader.enter();
+            final FaultAttribution f = space.reportFault(RID_1, PasidHandle.pasid(handle), 0x1000, fault);
+            reader.exit();
+            r.r2 = faultCode(f);
+            r.r3 = (int)f.owner();
+            r.r4 = dataCode(f.driverData());
+            r.r5 = f.generation();
+        }
+    }
+}
