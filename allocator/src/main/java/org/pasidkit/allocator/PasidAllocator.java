@@ -232,12 +232,16 @@ public final class PasidAllocator implements IdAllocator
             {
                 return id;
             }
+            // NOTE: grace counts are read before the validation, held before backlog: a last release enqueues
+            // before it drops the held count, and a reclaim pass is a move, so an id on its way out of grace is seen
+            // in one of them or makes the validation fail (jcstress ReclaimIntoRingVsSteal, UnbindVsAllocate).
+            final long inGrace = null == reclaimQueue ? 0 : reclaimQueue.heldCount() + reclaimQueue.backlog();
             // NOTE: + 1: the failed claimDirect above counted itself as one (empty) move.
             if (!cache.scanStillValid(moves + 1))
             {
                 continue;
             }
-            if (null == reclaimQueue || 0 == reclaimQueue.backlog() + reclaimQueue.heldCount())
+            if (0 == inGrace)
             {
                 return EXHAUSTED;
             }
