@@ -57,6 +57,7 @@ public final class PasidSpace
     private final Device[] devices = new Device[1 << 16];
     private final NonBlockingHashMapLong<AddressSpace> spaces = new NonBlockingHashMapLong<>();
     private final NonBlockingHashMapLong<PasidOwner> owners = new NonBlockingHashMapLong<>();
+    /** Control path only (bind, unbind, exit, owners), as Linux's iommu_sva_lock; the data path never takes it. */
     private final ReentrantLock control = new ReentrantLock();
     private final int addressSpaceQuota;
     private final AtomicLong foreignRefusals = new AtomicLong();
