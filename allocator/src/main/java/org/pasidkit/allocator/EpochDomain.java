@@ -1,5 +1,7 @@
 package org.pasidkit.allocator;
 
+import java.lang.invoke.VarHandle;
+
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.pasidkit.allocator.internal.EpochDescriptor;
@@ -16,17 +18,23 @@ import org.pasidkit.allocator.internal.EpochDescriptor;
  *       thread.</li>
  *   <li>Progress: {@link Reader#enter} and {@link Reader#exit} are wait-free and allocate nothing.
  *       {@link #tryAdvance} is lock-free (one CAS), O(registered slots). A reader stalled inside its critical section
- *       stops the epoch at most one step past its pin; it delays reclaim but never makes it unsafe.</li>
+ *       stops the epoch at most one step past the epoch that was current when its pin became visible. The pinned
+ *       value itself may be older, by up to two steps (the reader read the epoch, then advances ran before its store
+ *       landed; jcstress saw epoch = pin + 2): that is safe, since the reader's loads all follow its pin store (the
+ *       fence below), so nothing unlinked before those advances is reachable for it. It delays reclaim but never
+ *       makes it unsafe.</li>
  *   <li>Linearization: {@code enter} at its volatile store of the pin word; {@code exit} at its release store;
  *       an advance at its successful CAS of the global epoch.</li>
  * </ul>
  */
 /*
  * Design notes.
- * - enter: read the global epoch (acquire), store the pin word with a volatile store. NOTE: the volatile store is
- *   the StoreLoad fence of the protocol: the reader's later loads of shared state cannot move before its pin
- *   becomes visible, so either tryAdvance sees the pin, or the reader sees everything retired before that advance
- *   already unlinked (the crossbeam `pin` fence).
+ * - enter: read the global epoch (acquire), store the pin word with a release store, then a full fence. NOTE: the
+ *   fence is the StoreLoad fence of the protocol: the reader's later loads of shared state, plain or acquire, cannot
+ *   move before its pin becomes visible, so either tryAdvance sees the pin, or the reader sees everything retired
+ *   before that advance already unlinked (the crossbeam `pin` fence). A volatile store alone orders only later
+ *   volatile loads on weak memory models (AArch64 `stlr` lets a later plain `ldr` pass it); on x86 the fence is
+ *   the same one locked instruction the volatile store used to emit.
  * - A reader may pin an epoch that is already one behind (it read e, the domain advanced to e + 1 before its store
  *   landed). tryAdvance then sees a pinned reader at e != e + 1 and refuses to move to e + 2, which is the rule.
  * - exit: release store of 0, read by tryAdvance's getLongVolatile: orders the reader's critical-section loads
@@ -144,15 +152,19 @@ public final class EpochDomain
      */
     public final class Reader implements AutoCloseable
     {
+        // NOTE: the nesting depth, the one field written on every enter/exit, lives in the reader's own 128-byte
+        // slot (DEPTH_OFFSET), not in this object: Reader objects of different threads may sit on one heap cache line.
         private final int pinOffset;
+        private final int depthOffset;
         private final int slot;
-        private int depth;
         private boolean closed;
 
         Reader(final int slot)
         {
             this.slot = slot;
             this.pinOffset = EpochDescriptor.slotOffset(slot) + EpochDescriptor.PIN_OFFSET;
+            this.depthOffset = EpochDescriptor.slotOffset(slot) + EpochDescriptor.DEPTH_OFFSET;
+            buffer.putInt(depthOffset, 0);
         }
 
         /** Enters a critical section (pins the current epoch on the outermost entry). Wait-free, 0 B. */
@@ -162,11 +174,14 @@ public final class EpochDomain
             {
                 throw new IllegalStateException("reader slot " + slot + " is closed; register a new reader");
             }
-            if (depth++ == 0)
+            final int depth = buffer.getInt(depthOffset);
+            buffer.putInt(depthOffset, depth + 1);
+            if (0 == depth)
             {
-                // NOTE: volatile store = the StoreLoad fence of the protocol (see the design notes); read by
-                // tryAdvance via getLongVolatile.
-                buffer.putLongVolatile(pinOffset, EpochDescriptor.pinWord(epoch()));
+                // NOTE: release store + full fence = the StoreLoad fence of the protocol (see the design notes); the
+                // pin is read by tryAdvance via getLongVolatile.
+                buffer.putLongRelease(pinOffset, EpochDescriptor.pinWord(epoch()));
+                VarHandle.fullFence();
             }
         }
 
@@ -177,12 +192,14 @@ public final class EpochDomain
          */
         public void exit()
         {
+            final int depth = buffer.getInt(depthOffset);
             if (depth <= 0)
             {
                 throw new IllegalStateException("exit of reader slot " + slot +
                     " without a matching enter (critical-section depth 0)");
             }
-            if (--depth == 0)
+            buffer.putInt(depthOffset, depth - 1);
+            if (1 == depth)
             {
                 // NOTE: release store, read by tryAdvance via getLongVolatile: the section's loads happen before.
                 buffer.putLongRelease(pinOffset, 0L);
@@ -192,7 +209,7 @@ public final class EpochDomain
         /** Whether this reader is inside a critical section. */
         public boolean isInside()
         {
-            return depth > 0;
+            return buffer.getInt(depthOffset) > 0;
         }
 
         /** The slot index (for diagnostics). */
@@ -213,6 +230,7 @@ public final class EpochDomain
             {
                 return;
             }
+            final int depth = buffer.getInt(depthOffset);
             if (depth > 0)
             {
                 throw new IllegalStateException("reader slot " + slot + " closed inside a critical section (depth " +

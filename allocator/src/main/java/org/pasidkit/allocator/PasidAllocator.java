@@ -46,7 +46,9 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  * Design notes.
  * - Hot path, cache hit: allocate = probe + one CAS of the id's state byte (CACHED -> IN_USE); free without grace =
  *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + one XADD
- *   offer. Two atomics a pair: the state CAS on free is what makes a racing double free harmless.
+ *   offer. Two atomics a pair: the state CAS on free is what makes a racing double free harmless. A CAS-free free
+ *   (acquire check + release store) was tried: Lincheck found a racing double free through two paths corrupting
+ *   the state (CACHED with its bit clear, then handed out twice), so one atomic per side stays.
  * - Slow path order: inline reclaim into the thread's own ring (FIFO reuse), refill from the bitmap (one CAS for up
  *   to refillBatch ids), then the exhaustion scan (bitmap, then steal from every ring, re-run while ids moved).
  */
@@ -60,6 +62,15 @@ public final class PasidAllocator implements IdAllocator
     static final int RECLAIM_PASS_LIMIT = 1024;
     /** Rescans an exhaustion scan makes while another thread holds the reclaim pass. */
     static final int MAX_BUSY_RETRIES = 1 << 20;
+    /**
+     * Reclaim backlog per stripe above which an allocation whose ring ran dry insists on reclaiming (more passes, a
+     * short wait for a busy reclaimer) before it takes fresh ids from the bitmap.
+     */
+    static final int BACKLOG_BOUND_PER_STRIPE = 1024;
+    /** Attempts an allocation above the backlog bound makes to reclaim (spins, then yields) before refilling. */
+    static final int BUSY_WAIT_LIMIT = 256;
+    /** Of those, how many spin before the rest yield. */
+    static final int BUSY_SPIN_LIMIT = 64;
 
     private final int minId;
     private final int maxId;
@@ -174,7 +185,7 @@ public final class PasidAllocator implements IdAllocator
     {
         if (stripe >= 0)
         {
-            if (null != reclaimQueue && reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]) > 0)
+            if (null != reclaimQueue && reclaimBeforeRefill(stripeSinks[stripe]) > 0)
             {
                 final int id = cache.pop(stripe);
                 if (0 != id)
@@ -190,9 +201,59 @@ public final class PasidAllocator implements IdAllocator
         }
         else if (null != reclaimQueue)
         {
-            reclaimMoving(RECLAIM_PASS_LIMIT, bitmapSink);
+            reclaimBeforeRefill(bitmapSink);
         }
         return allocateScan(minId, maxId, stripe);
+    }
+
+    /**
+     * The reclaim an allocation does when its ring ran dry, before it takes fresh ids from the bitmap. Below the
+     * backlog bound: one pass. Above it the allocation insists, so that retired ids come back at the rate they are
+     * retired instead of piling up while fresh ids are taken: a pass may move a quarter of the backlog (at most 4096
+     * ids, to keep one allocation's pass short), passes are
+     * repeated while they advance the epoch, and a busy reclaimer (another thread mid-pass) is waited for, spinning
+     * then yielding, for at most {@link #BUSY_WAIT_LIMIT} attempts. The wait is bounded, so a reclaimer descheduled
+     * mid-pass delays nobody for long: after the limit the allocation takes fresh ids and the backlog may pass its
+     * bound until the reclaimer runs again (visible in {@link AllocatorCounts#reclaimBacklog()}).
+     */
+    private int reclaimBeforeRefill(final EpochReclaimQueue.ReclaimSink sink)
+    {
+        final int got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
+        if (got > 0)
+        {
+            return got;
+        }
+        final long bound = (long)BACKLOG_BOUND_PER_STRIPE * cache.stripeCount();
+        int attempts = 0;
+        int backlog;
+        while ((backlog = reclaimQueue.backlog()) > bound && attempts < BUSY_WAIT_LIMIT)
+        {
+            final int n = reclaimMoving(Math.min(4 * RECLAIM_PASS_LIMIT, Math.max(RECLAIM_PASS_LIMIT, backlog >>> 2)), sink);
+            if (n > 0)
+            {
+                return n;
+            }
+            if (EpochReclaimQueue.BUSY == n)
+            {
+                if (++attempts < BUSY_SPIN_LIMIT)
+                {
+                    Thread.onSpinWait();
+                }
+                else
+                {
+                    Thread.yield(); // NOTE: the reclaimer may be descheduled mid-pass; give it the CPU
+                }
+            }
+            else if (!reclaimQueue.domain().tryAdvance())
+            {
+                return 0; // a reader holds the epoch back: waiting would not help, fresh ids will
+            }
+            else
+            {
+                attempts++;
+            }
+        }
+        return 0;
     }
 
     /**
@@ -633,6 +694,10 @@ public final class PasidAllocator implements IdAllocator
         }
         // NOTE: slot first, then the state: the id becomes takeable (CACHED) only once it already sits in a slot, so
         // no thief's scan can miss a free id. A failed CAS (double free) leaves a dud slot, which pop and steal skip.
+        // NOTE: a CAS, not a check and a release store: with a plain store, a racing second free of the id through
+        // another path (a thread without a stripe: IN_USE -> FREE, bit cleared; or another ring flushed to the
+        // bitmap) can be overwritten with CACHED while the bit is clear, and the id is then handed out twice.
+        // Lincheck's model check found exactly that when this path was made CAS-free.
         cache.push(stripe, id);
         return states.compareAndSet(id, from, IdStateTable.CACHED);
     }

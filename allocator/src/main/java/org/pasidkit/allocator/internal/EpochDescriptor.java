@@ -10,11 +10,12 @@ package org.pasidkit.allocator.internal;
  *   | long            |                         | int: slots used |            |
  *   +-----------------+-------------------------+-----------------+------------+
  *   256 + 128 * i: reader slot i
- *   +-----------------------------+-------------------+--------------------------+
- *   | pin word (long)             | registered (int)  | padding to 128           |
- *   | (epoch &lt;&lt; 1) | 1 inside    | 1 = taken         |                          |
- *   | 0 outside                   | 0 = free          |                          |
- *   +-----------------------------+-------------------+--------------------------+
+ *   0                             8                   12                 16                       128
+ *   +-----------------------------+-------------------+------------------+------------------------+
+ *   | pin word (long)             | registered (int)  | depth (int)      | padding to 128         |
+ *   | (epoch &lt;&lt; 1) | 1 inside    | 1 = taken         | nesting, plain:  |                        |
+ *   | 0 outside                   | 0 = free          | owner thread only|                        |
+ *   +-----------------------------+-------------------+------------------+------------------------+
  * </pre>
  */
 public final class EpochDescriptor
@@ -25,6 +26,8 @@ public final class EpochDescriptor
     public static final int SLOT_LENGTH = 128;
     public static final int PIN_OFFSET = 0;
     public static final int REGISTERED_OFFSET = 8;
+    /** The reader's critical-section nesting depth: written and read by the reader's thread only (plain). */
+    public static final int DEPTH_OFFSET = 12;
     public static final long PINNED = 1L;
     public static final int MAX_READERS = 1 << 16;
 

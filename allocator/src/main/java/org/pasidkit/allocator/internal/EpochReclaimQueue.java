@@ -107,6 +107,12 @@ public final class EpochReclaimQueue
      */
     public boolean retire(final int id, final int holders)
     {
+        // NOTE: a state check before the ticket: a bad free (never allocated, double free) fails here and allocates
+        // nothing. The CASes below still decide; this load only keeps the refusal cheap and allocation-free.
+        if (IdStateTable.IN_USE != states.get(id))
+        {
+            return false;
+        }
         final RetireTicket ticket = ticket(id);
         if (0 == holders)
         {

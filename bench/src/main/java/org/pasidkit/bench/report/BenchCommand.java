@@ -8,7 +8,9 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -32,17 +34,46 @@ import picocli.CommandLine.Option;
     description = "Run the JMH suite against the baselines and write bench/results/ (JSON, summary, REPORT.md, charts).")
 public final class BenchCommand implements Callable<Integer>
 {
-    /** The suite, in report order. */
-    static final String[] SUITE = {
-        "org.pasidkit.allocator.PasidAllocatorAllocFreeBenchmark",
-        "org.pasidkit.allocator.EpochDomainEnterExitBenchmark",
-        "org.pasidkit.allocator.EpochReclaimQueueRetireBenchmark",
-        "org.pasidkit.allocator.GraceLatencyBenchmark",
-        "org.pasidkit.allocator.PasidAllocatorLatencyBenchmark",
-        "org.pasidkit.tables.PasidSpaceLookupBenchmark",
-        "org.pasidkit.tables.PasidSpaceBindBenchmark",
-        "org.pasidkit.tables.PasidSpaceFaultBenchmark",
-        "org.pasidkit.tables.AtcInvalidatorFanoutBenchmark"};
+    /**
+     * One JMH run of the suite: a benchmark-name regex, parameter restrictions, forks in {@code --quick} mode (more for
+     * multi-threaded figures, which swing between forks here), and extra profilers.
+     */
+    record Entry(String regex, Map<String, String[]> params, int quickForks, List<String> profilers)
+    {
+        static Entry of(final String regex, final int quickForks)
+        {
+            return new Entry(regex, Map.of(), quickForks, List.of());
+        }
+
+        Entry with(final String param, final String... values)
+        {
+            final Map<String, String[]> merged = new LinkedHashMap<>(params);
+            merged.put(param, values);
+            return new Entry(regex, merged, quickForks, profilers);
+        }
+
+        Entry profiler(final String className)
+        {
+            final List<String> merged = new ArrayList<>(profilers);
+            merged.add(className);
+            return new Entry(regex, params, quickForks, merged);
+        }
+    }
+
+    /** The suite, in report order: what the issues' goals need, with every baseline those goals compare against. */
+    static final List<Entry> SUITE = List.of(
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT1$", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 3),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 2),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorGraceLatencyBenchmark\\.", 1)
+            .profiler("org.pasidkit.allocator.PasidAllocatorGraceLatencyBenchmark$Percentiles"),
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 1),
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceBindBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceFaultBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.", 1));
 
     @Option(names = "--quick", description = "A run of at most about 15 minutes: 1 fork (2 for multi-threaded), " +
         "short iterations. Default: the forks and iterations each benchmark declares.")
@@ -66,43 +97,49 @@ public final class BenchCommand implements Callable<Integer>
         Files.createDirectories(out.toPath());
         final List<BenchRow> rows;
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        final Path json = out.toPath().resolve("jmh-" + stamp + ".json");
         if (reportOnly)
         {
             rows = JmhJson.read(from.toPath());
         }
         else
         {
-            final ChainedOptionsBuilder options = new OptionsBuilder()
-                .addProfiler("gc")
-                .shouldFailOnError(true)
-                .result(json.toString())
-                .resultFormat(ResultFormatType.JSON);
-            if (null != include)
-            {
-                options.include(include);
-            }
-            else
-            {
-                for (final String benchmark : SUITE)
-                {
-                    options.include(benchmark.replace(".", "\\.") + "\\.");
-                }
-            }
-            if (quick)
-            {
-                options.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
-                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
-            }
             final long startNs = System.nanoTime();
-            final Collection<RunResult> results = new Runner(options.build()).run();
+            rows = new ArrayList<>();
+            final List<Entry> entries = null == include ? SUITE : List.of(Entry.of(include, 1));
+            for (int i = 0; i < entries.size(); i++)
+            {
+                final Entry entry = entries.get(i);
+                final Path part = out.toPath().resolve("jmh-" + stamp + "-" + (i + 1) + ".json");
+                final ChainedOptionsBuilder options = new OptionsBuilder()
+                    .include(entry.regex())
+                    .addProfiler("gc")
+                    .shouldFailOnError(true)
+                    .result(part.toString())
+                    .resultFormat(ResultFormatType.JSON);
+                for (final Map.Entry<String, String[]> p : entry.params().entrySet())
+                {
+                    options.param(p.getKey(), p.getValue());
+                }
+                for (final String profiler : entry.profilers())
+                {
+                    options.addProfiler(profiler);
+                }
+                if (quick)
+                {
+                    options.forks(entry.quickForks()).warmupIterations(2).warmupTime(TimeValue.seconds(1))
+                        .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+                }
+                System.out.printf("[bench] %d/%d %s (%d s so far)%n", i + 1, entries.size(), entry.regex(),
+                    TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs));
+                final Collection<RunResult> results = new Runner(options.build()).run();
+                rows.addAll(fromRunResults(results));
+            }
             System.out.printf("JMH finished in %d s; raw results in %s%n",
-                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs), json);
-            rows = fromRunResults(results);
+                TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs), out.toPath().resolve("jmh-" + stamp + "-*.json"));
         }
         Files.writeString(out.toPath().resolve("summary.json"), summaryJson(rows), StandardCharsets.UTF_8);
         final Report report = new Report(rows, out.toPath(), quick ? "quick" : (reportOnly ? "report-only" : "full"),
-            reportOnly ? from.getName() : json.getFileName().toString());
+            reportOnly ? from.getName() : "jmh-" + stamp + "-*.json");
         report.write();
         System.out.println("wrote " + out.toPath().resolve("summary.json") + ", " + out.toPath().resolve("REPORT.md") +
             " and " + report.charts() + " chart(s)");
@@ -137,6 +174,7 @@ public final class BenchCommand implements Callable<Integer>
             row.scoreError = primary.getScoreError();
             row.unit = primary.getScoreUnit();
             final Statistics stats = primary.getStatistics();
+            row.median = stats.getN() > 0 ? stats.getPercentile(50) : Double.NaN;
             if ("sample".equals(row.mode))
             {
                 for (final double p : new double[]{50, 90, 99, 99.9, 99.99, 100})

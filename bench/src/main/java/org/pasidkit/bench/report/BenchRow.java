@@ -14,6 +14,8 @@ public final class BenchRow
     int threads;
     double score;
     double scoreError;
+    /** Median of the measurement iterations' scores (all forks pooled); NaN if unknown. */
+    double median = Double.NaN;
     String unit;
     String mode;
     double allocBytesPerOp = Double.NaN;
@@ -37,6 +39,7 @@ public final class BenchRow
         sb.append(",\"mode\":\"").append(mode).append('"');
         sb.append(",\"score\":").append(num(score));
         sb.append(",\"scoreError\":").append(num(scoreError));
+        sb.append(",\"median\":").append(num(median));
         sb.append(",\"unit\":\"").append(unit).append('"');
         sb.append(",\"allocBytesPerOp\":").append(num(allocBytesPerOp));
         sb.append(",\"params\":{");

@@ -42,6 +42,10 @@ final class JmhJson
             row.scoreError = number(primary.get("scoreError"));
             row.unit = (String)primary.get("scoreUnit");
             final Map<String, Object> percentiles = (Map<String, Object>)primary.get("scorePercentiles");
+            if (null != percentiles && null != percentiles.get("50.0"))
+            {
+                row.median = number(percentiles.get("50.0"));
+            }
             if ("sample".equals(row.mode) && null != percentiles)
             {
                 final String[] keys = {"50.0", "90.0", "99.0", "99.9", "99.99", "100.0"};

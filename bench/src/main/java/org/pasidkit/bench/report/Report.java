@@ -57,7 +57,8 @@ final class Report
         md.append("Machine: ").append(machine()).append("\n\n");
         md.append("Every benchmark ran with `-prof gc` (B/op is `gc.alloc.rate.norm`) and `-foe true`, forked with ")
             .append("`-Xms2g -Xmx2g -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
-            .append("99.9% error; this 2-core machine is noisy, so compare within one run.\n\n");
+            .append("99.9% error, then the median of the measurement iterations; this 2-core machine is noisy, so ")
+            .append("compare within one run. The goals table compares medians.\n\n");
         md.append(Goals.render(rows));
         final Map<String, Map<String, List<BenchRow>>> bySubject = new LinkedHashMap<>();
         for (final BenchRow row : rows)
@@ -111,7 +112,12 @@ final class Report
                     md.append(" – | – |");
                     continue;
                 }
-                md.append(' ').append(fmt(row.score)).append(" ± ").append(fmt(row.scoreError)).append(" | ")
+                md.append(' ').append(fmt(row.score)).append(" ± ").append(fmt(row.scoreError));
+                if (!Double.isNaN(row.median) && !"sample".equals(row.mode))
+                {
+                    md.append(" (median ").append(fmt(row.median)).append(')');
+                }
+                md.append(" | ")
                     .append(Double.isNaN(row.allocBytesPerOp) ? "–" : fmt(row.allocBytesPerOp)).append(" |");
             }
             md.append('\n');
