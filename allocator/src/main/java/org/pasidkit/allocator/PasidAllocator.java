@@ -193,7 +193,12 @@ public final class PasidAllocator implements IdAllocator
                     return id;
                 }
             }
-            final int id = cache.refill(stripe, refillBatch, bitmap);
+            int id = cache.takeFromDepot(stripe);
+            if (0 != id)
+            {
+                return id;
+            }
+            id = cache.refill(stripe, refillBatch, bitmap);
             if (0 != id)
             {
                 return id;
@@ -282,6 +287,9 @@ public final class PasidAllocator implements IdAllocator
         int busyRetries = 0;
         while (true)
         {
+            // NOTE: magazines in the depot are seen by neither half of the scan: return them to the bitmap first (a
+            // move; a magazine offered after this point makes the scan's validation fail and the scan re-run).
+            cache.drainDepot(bitmap);
             final long moves = cache.scanBegin();
             int id = claimDirect(lo, hi, hintIndex);
             if (id > 0)
@@ -678,6 +686,10 @@ public final class PasidAllocator implements IdAllocator
                 return false;
             }
             bitmap.clear(id);
+            // NOTE: the freed id's word becomes this thread's search hint, as Linux sbitmap_queue_clear sets the CPU's
+            // alloc_hint to the freed tag: in a nearly full range the next direct claim finds it without a scan.
+            // A plain store to a slot other threads may share: a hint, any value is safe.
+            directHints[cache.homeOf(Thread.currentThread()) * 16] = bitmap.wordOf(id);
             return true;
         }
         finally
@@ -690,7 +702,7 @@ public final class PasidAllocator implements IdAllocator
     {
         if (cache.size(stripe) >= cache.capacity())
         {
-            cache.flushOldest(stripe, cache.capacity() / 2, bitmap);
+            cache.flushToDepot(stripe, bitmap);
         }
         // NOTE: slot first, then the state: the id becomes takeable (CACHED) only once it already sits in a slot, so
         // no thief's scan can miss a free id. A failed CAS (double free) leaves a dud slot, which pop and steal skip.

@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.jctools.queues.MpmcArrayQueue;
 
 /**
  * Per-CPU id caches: one FIFO ring of ids per stripe, each stripe leased by one thread at a time.
@@ -33,6 +34,11 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   contention). A thread that finds every stripe leased works on the bitmap directly, which is correct, only
  *   slower. A lease held by a thread that has terminated is taken over: Thread.isAlive() returning false orders
  *   every action of that thread before the new owner's (JLS 17.4.4), so its plain head/tail are visible.
+ * - Depot (after Bonwick's magazines): a ring that overflows (a thread that frees more than it allocates) hands its
+ *   oldest half, as one magazine, to a shared MPMC queue; a ring that runs dry takes a whole magazine before it
+ *   claims from the bitmap. Ids stay CACHED throughout, so a thread that allocates on one thread and frees on
+ *   another costs one queue op per capacity / 2 ids instead of a CAS and a bit clear per id both ways. Magazines
+ *   are invisible to steal, so the exhaustion scan and sub-range allocations first return the depot to the bitmap.
  * - moves: a flush (ring -> bitmap) or refill (bitmap -> ring) carries free ids through a window in which neither
  *   half of an exhaustion scan can see them (the bit is set but the id is not yet, or no longer, CACHED in a slot).
  *   Each move counts itself started before and finished after. An exhaustion scan starts only when no move is in
@@ -55,6 +61,11 @@ public final class StripedIdCache
     private final IdStateTable states;
     private final AtomicLong movesStarted = new AtomicLong();
     private final AtomicLong movesFinished = new AtomicLong();
+    /** Full magazines: halves of rings that overflowed, waiting for a thread whose ring ran dry. */
+    private final MpmcArrayQueue<int[]> depot;
+    /** Empty magazines, preallocated: the depot allocates nothing in steady state. */
+    private final MpmcArrayQueue<int[]> emptyMagazines;
+    private final int magazineSize;
 
     public StripedIdCache(final int stripeCount, final int capacity, final IdStateTable states)
     {
@@ -72,6 +83,14 @@ public final class StripedIdCache
         this.owners = new Thread[stripeCount];
         this.scratch = new int[stripeCount][64];
         this.states = states;
+        this.magazineSize = capacity / 2;
+        final int magazines = Math.max(4, 4 * stripeCount);
+        this.depot = new MpmcArrayQueue<>(magazines);
+        this.emptyMagazines = new MpmcArrayQueue<>(magazines);
+        for (int i = 0; i < magazines; i++)
+        {
+            emptyMagazines.offer(new int[1 + magazineSize]); // [0] = ids in it
+        }
     }
 
     public int stripeCount()
@@ -277,6 +296,112 @@ public final class StripedIdCache
         }
         stripes.putInt(base + StripeDescriptor.HINT_OFFSET, w);
         return 0;
+    }
+
+    /**
+     * Owner only, ring full: moves the oldest half of the ring into a magazine in the depot, where a thread whose ring
+     * ran dry takes it whole (one queue op per {@code capacity / 2} ids, instead of a state CAS and a bit clear per
+     * id into the bitmap and a bitmap claim back). The ids stay {@code CACHED} all the way. Falls back to
+     * {@link #flushOldest} when no empty magazine is left or the depot is full.
+     *
+     * @return ids moved out of the ring.
+     */
+    public int flushToDepot(final int stripe, final IdBitmap bitmap)
+    {
+        final int[] magazine = emptyMagazines.relaxedPoll();
+        if (null == magazine)
+        {
+            return flushOldest(stripe, magazineSize, bitmap);
+        }
+        // NOTE: a move: between the head store below and the offer, the ids sit in neither a ring nor the depot.
+        movesStarted.getAndIncrement();
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        int n = 0;
+        while (n < magazineSize && head < tail)
+        {
+            // NOTE: duds (ids stolen since, or a failed double free's slot) are copied too: whoever pops them later
+            // takes them with the CACHED -> IN_USE CAS, which fails for them, as pop and steal already skip them.
+            magazine[1 + n++] = stripes.getInt(slotOffset(base, head));
+            head++;
+        }
+        magazine[0] = n;
+        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        if (!depot.offer(magazine)) // NOTE: release: the magazine's plain writes are read after the poll's acquire
+        {
+            toBitmap(magazine, bitmap);
+            emptyMagazines.offer(magazine);
+        }
+        movesFinished.getAndIncrement();
+        return n;
+    }
+
+    /**
+     * Owner only, ring empty: takes a full magazine from the depot into the ring and pops the oldest id.
+     *
+     * @return an id now {@code IN_USE}, or 0 if the depot was empty or held only ids taken since.
+     */
+    public int takeFromDepot(final int stripe)
+    {
+        if (depot.isEmpty())
+        {
+            return 0;
+        }
+        movesStarted.getAndIncrement();
+        final int[] magazine = depot.relaxedPoll();
+        if (null != magazine)
+        {
+            final int n = magazine[0];
+            for (int i = 1; i <= n; i++)
+            {
+                if (!push(stripe, magazine[i]))
+                {
+                    throw new IllegalStateException("ring of stripe " + stripe + " has no room for a magazine");
+                }
+            }
+            emptyMagazines.offer(magazine);
+        }
+        movesFinished.getAndIncrement();
+        return null == magazine ? 0 : pop(stripe);
+    }
+
+    /**
+     * Any thread: returns every magazine in the depot to the bitmap (the exhaustion path and sub-range allocations,
+     * which search the bitmap and the rings only).
+     *
+     * @return true if the depot held a magazine.
+     */
+    public boolean drainDepot(final IdBitmap bitmap)
+    {
+        if (depot.isEmpty())
+        {
+            return false;
+        }
+        movesStarted.getAndIncrement();
+        boolean any = false;
+        int[] magazine;
+        while (null != (magazine = depot.relaxedPoll()))
+        {
+            toBitmap(magazine, bitmap);
+            emptyMagazines.offer(magazine);
+            any = true;
+        }
+        movesFinished.getAndIncrement();
+        return any;
+    }
+
+    private void toBitmap(final int[] magazine, final IdBitmap bitmap)
+    {
+        for (int i = 1, n = magazine[0]; i <= n; i++)
+        {
+            final int id = magazine[i];
+            if (states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.FREE))
+            {
+                bitmap.clear(id);
+            }
+        }
+        magazine[0] = 0;
     }
 
     /** Sets the stripe's bitmap search hint (owner only, or before the stripe is used). */
