@@ -1,0 +1,109 @@
+package org.pasidkit.stress;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.Description;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.pasidkit.allocator.PasidAllocator;
+
+/*
+ * Races through PasidAllocator's magazine depot (StripedIdCache.flushToDepot / takeFromDepot / drainDepot): a ring
+ * that overflows hands its oldest half to the depot while another thread allocates through the depot, the bitmap
+ * and the exhaustion scan. No grace period, ids [1, 5], 2 stripes, rings of 4 (magazines of 2), refills of 2.
+ *
+ * Run (after `./mvnw -B -ntp -pl stress -am package -DskipTests`):
+ *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
+ *       -t PasidAllocatorDepotTests -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ */
+public final class PasidAllocatorDepotTests
+{
+    static final int IDS = 5;
+
+    private PasidAllocatorDepotTests()
+    {
+    }
+
+    @JCStressTest
+    @Description("All 5 ids are in use (reserved by the constructing thread, which leases no stripe). The freer frees " +
+        "1..5: the first 4 fill its ring, the 5th flushes ids 1 and 2 into a depot magazine. The taker allocates " +
+        "until it gets a sentinel (its own ring is empty: depot, bitmap, then the exhaustion scan that drains the " +
+        "depot and steals from the freer's ring). The arbiter then allocates everything left. r1 = ids the taker " +
+        "got, r2 = distinct ids handed out by taker and arbiter together, r3 = ids handed out twice.")
+    @Outcome(id = "[0-5], 5, 0", expect = Expect.ACCEPTABLE,
+        desc = "every id handed out exactly once between the taker and the arbiter, however the frees interleaved")
+    @Outcome(id = ".*, [0-4], 0", expect = Expect.FORBIDDEN,
+        desc = "an id was lost: freed, but neither the taker nor the arbiter could allocate it (stranded in the " +
+            "depot or in flight)")
+    @Outcome(id = ".*, .*, [1-9]", expect = Expect.FORBIDDEN,
+        desc = "an id handed out twice (depot, ring and bitmap disagree)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "anything else")
+    @State
+    public static class FlushToDepotVsAllocate
+    {
+        final PasidAllocator allocator = PasidAllocator.builder().range(1, IDS).stripes(2).cacheCapacity(4)
+            .refillBatch(2).immediateReuse().build();
+        int takerMask;
+
+        public FlushToDepotVsAllocate()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                allocator.reserve(id);
+            }
+        }
+
+        @Actor
+        public void freer()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                allocator.free(id);
+            }
+        }
+
+        @Actor
+        public void taker(final III_Result r)
+        {
+            int got = 0;
+            int mask = 0;
+            int twice = 0;
+            for (int i = 0; i < IDS; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                got++;
+                twice += (mask >>> id) & 1;
+                mask |= 1 << id;
+            }
+            takerMask = mask;
+            r.r1 = got;
+            r.r3 = twice;
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int mask = takerMask;
+            int twice = r.r3;
+            for (int i = 0; i <= IDS; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                twice += (mask >>> id) & 1;
+                mask |= 1 << id;
+            }
+            r.r2 = Integer.bitCount(mask);
+            r.r3 = twice;
+        }
+    }
+}
