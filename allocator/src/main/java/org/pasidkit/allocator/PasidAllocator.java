@@ -714,20 +714,23 @@ public final class PasidAllocator implements IdAllocator
         return states.compareAndSet(id, from, IdStateTable.CACHED);
     }
 
+    // NOTE: reclaimed ids leave RETIRED with release stores, not CASes: once its ticket is queued, a RETIRED id is
+    // moved only by the reclaimer holding the queue's try-lock (a second free or retire fails its IN_USE CAS, a
+    // release needs HELD), so no other thread can race the store. Read by pop's and steal's CAS, get (acquire).
+
     private void reclaimedToStripe(final int stripe, final int id)
     {
-        if (!returnToStripe(stripe, id, IdStateTable.RETIRED))
+        if (cache.size(stripe) >= cache.capacity())
         {
-            throw new IllegalStateException("reclaimed id " + id + " was not RETIRED");
+            cache.flushToDepot(stripe, bitmap);
         }
+        cache.push(stripe, id); // NOTE: slot first, then CACHED, as in returnToStripe
+        states.putRelease(id, IdStateTable.CACHED);
     }
 
     private void reclaimedToBitmap(final int id)
     {
-        if (!states.compareAndSet(id, IdStateTable.RETIRED, IdStateTable.FREE))
-        {
-            throw new IllegalStateException("reclaimed id " + id + " was not RETIRED");
-        }
+        states.putRelease(id, IdStateTable.FREE);
         bitmap.clear(id);
     }
 

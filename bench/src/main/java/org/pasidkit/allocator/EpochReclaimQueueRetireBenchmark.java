@@ -45,7 +45,7 @@ import org.pasidkit.allocator.internal.IdStateTable;
  *       back into the thread's ring); with {@code immediate}, {@code free} caches the id at once. The difference
  *       of the two scores is the retire + reclaim cost per id, amortised exactly as the allocator amortises it.</li>
  *   <li>{@code retireReclaimBatch}: the queue alone. One invocation retires 64 ids (with 0 holders) and reclaims
- *       them (two reclaim passes: the epoch must advance twice), with a sink doing the state CAS the allocator's
+ *       them (two reclaim passes: the epoch must advance twice), with a sink doing the state store the allocator's
  *       sink does; {@code @OperationsPerInvocation(64)}, so the score is ns per id for retire + reclaim, without
  *       the allocator's ring or bitmap. The batch is long enough (~1 us) for the timer not to matter.</li>
  *   <li>{@code retireHeldReleaseBatch}: the same with the bond path: {@code retire(id, 1)} then the last
@@ -133,13 +133,17 @@ public class EpochReclaimQueueRetireBenchmark
             nextId = 1;
         }
 
-        /** What the allocator's sink does first (RETIRED -> CACHED); here back to IN_USE, ready to retire again. */
+        /**
+         * What the allocator's sink does (a release store out of RETIRED: the reclaimer owns RETIRED ids); here back
+         * to IN_USE, ready to retire again. The check is a plain load, not part of the allocator's cost.
+         */
         private void reclaimed(final int id)
         {
-            if (!states.compareAndSet(id, IdStateTable.RETIRED, IdStateTable.IN_USE))
+            if (IdStateTable.RETIRED != states.getOpaque(id))
             {
                 throw new IllegalStateException("reclaimed id " + id + " was not RETIRED");
             }
+            states.putRelease(id, IdStateTable.IN_USE);
         }
     }
 
