@@ -11,7 +11,7 @@ import org.openjdk.jcstress.infra.results.III_Result;
 import org.pasidkit.allocator.PasidAllocator;
 
 /*
- * Races through PasidAllocator's magazine depot (StripedIdCache.flushToDepot / takeFromDepot / drainDepot): a ring
+ * Races through PasidAllocator's free path and its magazine depot (StripedIdCache.flushToDepot / takeFromDepot / drainDepot): a ring
  * that overflows hands its oldest half to the depot while another thread allocates through the depot, the bitmap
  * and the exhaustion scan. No grace period, ids [1, 5], 2 stripes, rings of 4 (magazines of 2), refills of 2.
  *
@@ -104,6 +104,75 @@ public final class PasidAllocatorDepotTests
             }
             r.r2 = Integer.bitCount(mask);
             r.r3 = twice;
+        }
+    }
+
+    @JCStressTest
+    @Description("Id 1 of [1, 2] is in use. Two threads free it at once (a caller bug): each free either returns " +
+        "(1) or is refused with IllegalArgumentException (0). The arbiter then allocates until a sentinel. r1, r2 = " +
+        "the frees, r3 = ids the arbiter got. The free path's state CAS must let exactly one free through; a " +
+        "check-then-store free (tried, and refused by Lincheck) would let both through and could cache id 1 twice.")
+    @Outcome(id = {"1, 0, 2", "0, 1, 2"}, expect = Expect.ACCEPTABLE,
+        desc = "one free won, the other was refused; ids 1 and 2 both allocatable once")
+    @Outcome(id = "1, 1, .*", expect = Expect.FORBIDDEN, desc = "both frees of one id went through")
+    @Outcome(id = "0, 0, .*", expect = Expect.FORBIDDEN, desc = "both frees refused: id 1 stays in use forever")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "an id lost or handed out twice, or anything else")
+    @State
+    public static class RacingDoubleFree
+    {
+        final PasidAllocator allocator = PasidAllocator.builder().range(1, 2).stripes(2).cacheCapacity(4)
+            .refillBatch(2).immediateReuse().build();
+
+        public RacingDoubleFree()
+        {
+            allocator.reserve(1);
+        }
+
+        @Actor
+        public void first(final III_Result r)
+        {
+            r.r1 = tryFree();
+        }
+
+        @Actor
+        public void second(final III_Result r)
+        {
+            r.r2 = tryFree();
+        }
+
+        private int tryFree()
+        {
+            try
+            {
+                allocator.free(1);
+                return 1;
+            }
+            catch (final IllegalArgumentException refused)
+            {
+                return 0;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int mask = 0;
+            int got = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                got = 0 != (mask & (1 << id)) ? 99 : got + 1; // 99: an id handed out twice
+                mask |= 1 << id;
+                if (99 == got)
+                {
+                    break;
+                }
+            }
+            r.r3 = got;
         }
     }
 }
