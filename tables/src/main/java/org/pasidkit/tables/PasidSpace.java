@@ -31,10 +31,21 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
  * <h2>Assumptions and guarantees</h2>
  * <ul>
  *   <li>Threading: every method is safe from any thread.</li>
- *   <li>Data path (lock-free, allocation-free, never blocked by the control path): {@link #driverData},
- *       {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}. Readers that act on what they
- *       read (e.g. an invalidation walker holding a PASID) do so inside an {@link #epochDomain()} critical section;
- *       a PASID is never reused while such a reader may still hold it.</li>
+ *   <li>Data path (lock-free, allocation-free, never blocked by the control path): {@link #driverData} and
+ *       {@link #driverDataOf} (wait-free: a per-device on-heap radix index of driver-data cells, see
+ *       {@code internal.DriverDataCells}), {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}.
+ *       Readers that act on what they read (e.g. an invalidation walker holding a PASID) do so inside an
+ *       {@link #epochDomain()} critical section; a PASID is never reused while such a reader may still hold it.</li>
+ *   <li>Linearization points: a driver-data lookup at the load of its cell; {@link #reportFault} and
+ *       {@link #bondsOf} at their validated read of the PASID entry (seq window); control calls inside the
+ *       control lock, at the release store that publishes the entry (activate, teardown, retire) or the cell
+ *       (bind, unbind).</li>
+ *   <li>Publication order of a bind: the bond record, the device's cell, then the PASID entry's bond list; an
+ *       unbind clears the cell first. So a reader that lists a bond through {@link #bondsOf} then finds its data,
+ *       and one that no longer lists it no longer finds it (jcstress: {@code PasidSpaceTests}).</li>
+ *   <li>Index of address spaces: an address space is in it from its first bind until its last PASID is gone
+ *       (unbound while it lives, or retired after its exit and every driver's unbind); then its id may be bound
+ *       again as a new address space.</li>
  *   <li>Control path (bind, unbind, exit, owners, allocate, free): serialized by one control lock, as Linux
  *       serializes {@code iommu_sva_bind_device}/{@code unbind} on {@code iommu_sva_lock}. It is never taken by the
  *       data path. Exit listeners are called after the lock is released.</li>
