@@ -37,16 +37,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *   bindFirstDevice        A pool of 1024 address spaces that hold no PASID (each bound and unbound once at setup).
  *                          The op binds the next one's first device (A) and unbinds it: a PASID allocated, its entry
  *                          activated, then retired and freed through the grace period (the allocator reclaims on
- *                          its own slow path). The address space's copy-on-write PASID array is rebuilt both ways,
- *                          so this one allocates (expect ~40 B/op: int[1] + int[0]).
- *   bindFreshAddressSpace  The same but with a never-seen mm id on every op, so the per-mm objects are created
- *                          each time (AddressSpace, its PASID arrays, an entry in the spaces map). PasidSpace never
- *                          removes an AddressSpace (neither unbind nor exit does), so the map grows by one entry an
- *                          op for ever: the space is rebuilt before every iteration (@Setup(Level.Iteration)) and the
- *                          iterations are short, or the heap would fill. The B/op includes the map's growth.
+ *                          its own slow path). An address space is forgotten with its last PASID, so the op also
+ *                          creates the AddressSpace and its copy-on-write PASID array and puts/removes it in the
+ *                          spaces map: this one allocates.
+ *   bindFreshAddressSpace  The same but with a never-seen mm id on every op. The spaces map no longer grows with
+ *                          them (the AddressSpace goes with its last PASID), but the map keeps a tombstone per key
+ *                          ever used until it resizes, so the space is still rebuilt before every iteration
+ *                          (@Setup(Level.Iteration)) and the iterations are short. The B/op includes that.
  *   bindWhileReading       @Group, 1 binder + 1 reader: the binder binds/unbinds device B on ONE address space's
- *                          PASID while the reader looks up driverData(that PASID, B) -- the same bond slot, so the
- *                          reader runs into the slot's seqlock. @AuxCounters: hits, misses (null: B not bound at that
+ *                          PASID while the reader looks up driverData(that PASID, B) -- the same driver-data cell,
+ *                          written by every bind and unbind. @AuxCounters: hits, misses (null: B not bound at that
  *                          instant; fine) and wrong (any other object; must stay 0).
  */
 @BenchmarkMode(Mode.AverageTime)

@@ -25,10 +25,13 @@ import org.pasidkit.allocator.PasidAllocator;
  * Lookup of a bond's driver data by (PASID, requester id): PasidSpace.driverData against the baselines a driver
  * would otherwise use, on the same bonds and the same access sequence.
  *
- * Full run (3 forks for each impl x layout x threads: 60 forks, about 20 minutes; on a quiet machine):
- *   cd /work/wt-tablebench && mvn -B -ntp -pl bench -am package -DskipTests
+ * Full run (3 forks for each impl x layout x threads: 72 forks, about 25 minutes; on a quiet machine):
+ *   ./mvnw -B -ntp -q -pl bench -am -DskipTests -Djcstress.skip=true package
  *   java -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main PasidSpaceLookupBenchmark \
  *       -prof gc -foe true -rf json -rff pasidspace-lookup.json
+ * One-thread lookup only, every impl in one run (the issue's ratio; what the tables figures quote):
+ *   java -Djmh.ignoreLock=true -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main \
+ *       'PasidSpaceLookupBenchmark.lookup$' -f 2 -wi 5 -i 10 -w 1s -r 1s -prof gc -foe true
  * Smoke run (noisy, shared machine):
  *   java -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main PasidSpaceLookupBenchmark \
  *       -f 1 -wi 2 -i 3 -w 1s -r 1s -prof gc -foe true
@@ -45,7 +48,10 @@ import org.pasidkit.allocator.PasidAllocator;
  * same for every impl.
  *
  * Impls (the @Param):
- *   pasidkit                   space.driverData(pasid, rid)
+ *   pasidkit                   space.driverData(pasid, rid): the device (Device[65536] by rid), its driver-data
+ *                              directory, one leaf of 256 references, the cell; no retry, no seq.
+ *   pasidkitByHandle           space.driverDataOf(handle, rid): the same, then the PASID entry's state word (off-heap
+ *                              directory + leaf) to refuse a stale handle. The handles are precomputed like the keys.
  *   ConcurrentHashMap          ConcurrentHashMap<Long, Object>.get(Long.valueOf(pasid << 16 | rid)): the caller
  *                              boxes the key on every lookup (what most callers write); expect 24 B/op unless C2's
  *                              escape analysis removes the box.
@@ -76,7 +82,8 @@ public class PasidSpaceLookupBenchmark
     static final int SEQUENCE_MASK = SEQUENCE_LENGTH - 1;
     static final long SEED = 0x9A51DL;
 
-    @Param({"pasidkit", "ConcurrentHashMap", "ConcurrentHashMapPreboxed", "NonBlockingHashMapLong", "ObjectArray"})
+    @Param({"pasidkit", "pasidkitByHandle", "ConcurrentHashMap", "ConcurrentHashMapPreboxed", "NonBlockingHashMapLong",
+        "ObjectArray"})
     public String impl;
 
     /** random: PASIDs spread over the 20-bit space (the data set); dense: as the allocator hands them out. */
@@ -105,6 +112,7 @@ public class PasidSpaceLookupBenchmark
         lookup = switch (impl)
         {
             case "pasidkit" -> new PasidkitLookup(bonds.space, pasids, rids);
+            case "pasidkitByHandle" -> new PasidkitHandleLookup(bonds, picks, rids);
             case "ConcurrentHashMap" -> new BoxingChmLookup(bonds, pasids, rids);
             case "ConcurrentHashMapPreboxed" -> new PreboxedChmLookup(bonds, picks);
             case "NonBlockingHashMapLong" -> new NbhmLongLookup(bonds, pasids, rids);
@@ -176,6 +184,29 @@ public class PasidSpaceLookupBenchmark
         Object get(final int i)
         {
             return space.driverData(pasids[i], rids[i]);
+        }
+    }
+
+    static final class PasidkitHandleLookup extends Lookup
+    {
+        private final PasidSpace space;
+        private final long[] handles = new long[SEQUENCE_LENGTH];
+        private final int[] rids;
+
+        PasidkitHandleLookup(final BondSet bonds, final int[] picks, final int[] rids)
+        {
+            this.space = bonds.space;
+            for (int i = 0; i < SEQUENCE_LENGTH; i++)
+            {
+                handles[i] = bonds.handles[picks[i]];
+            }
+            this.rids = rids;
+        }
+
+        @Override
+        Object get(final int i)
+        {
+            return space.driverDataOf(handles[i], rids[i]);
         }
     }
 
@@ -312,6 +343,8 @@ public class PasidSpaceLookupBenchmark
         final Device[] devices;
         /** Live bonds (ACTIVE PASIDs). */
         final int[] pasids;
+        /** The handle each live bond's bind returned. */
+        final long[] handles;
         final int[] rids;
         final Object[] data;
         /** Bonds whose address space exited (TEARDOWN PASIDs, drivers still bound). */
@@ -323,6 +356,7 @@ public class PasidSpaceLookupBenchmark
             this.space = space;
             this.devices = devices;
             this.pasids = new int[liveBonds];
+            this.handles = new long[liveBonds];
             this.rids = new int[liveBonds];
             this.data = new Object[liveBonds];
             this.teardownPasids = new int[teardownBonds];
@@ -400,6 +434,7 @@ public class PasidSpaceLookupBenchmark
                         final Object drvdata = new DriverData(live);
                         final long handle = space.bind(mm, device, drvdata, 0);
                         set.pasids[live] = PasidHandle.pasid(handle);
+                        set.handles[live] = handle;
                         set.rids[live] = device.requesterId();
                         set.data[live] = drvdata;
                         live++;

@@ -1,7 +1,7 @@
 /*
  * jcstress tests of the PasidSpace facade (org.pasidkit.tables.PasidSpace): the control path (bind, unbind, exit,
- * serialized by one lock) against itself and against the lock-free data path (reportFault, driverData, bondsOf)
- * and the allocator's reclaim.
+ * serialized by one lock) against itself and against the lock-free data path (reportFault, driverData,
+ * driverDataOf, bondsOf) and the allocator's reclaim.
  *
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
@@ -22,6 +22,8 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIIIII_Result;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.IIIII_Result;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.IdsExhaustedException;
 import org.pasidkit.tables.Device;
@@ -403,6 +405,179 @@ public final class PasidSpaceTests
             r.r3 = (int)f.owner();
             r.r4 = dataCode(f.driverData());
             r.r5 = f.generation();
+        }
+    }
+
+    /**
+     * Driver-data publication vs the bond list: device 2 binds to address space 7's shared PASID while a reader
+     * lists the PASID's bonds ({@code bondsOf}, the entry's seq-validated list) and then asks for device 2's data
+     * ({@code driverData}, the device's cell). The cell is published before the entry's list, so a reader that
+     * lists the bond also finds its data.
+     * <p>
+     * Result: bind (1 done), bonds listed, device 2's data.
+     */
+    @JCStressTest
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "both reads before the bind")
+    @Outcome(id = "1, 1, 2", expect = ACCEPTABLE, desc = "list read before the bind, data after its cell")
+    @Outcome(id = "1, 2, 2", expect = ACCEPTABLE, desc = "both reads after the bind")
+    @Outcome(id = "1, 2, 0", expect = FORBIDDEN, desc = "the bond is listed but its data is not published yet")
+    @Outcome(expect = FORBIDDEN, desc = "wrong data, a wrong bond count, or a failed bind")
+    @State
+    public static class BindVsBondsOfThenDriverData
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
+        final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final int[] rids = new int[4];
+
+        @Actor
+        public void bind(final III_Result r)
+        {
+            try
+            {
+                space.bind(MM, device2, B, 0);
+                r.r1 = 1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void reader(final III_Result r)
+        {
+            r.r2 = space.bondsOf(pasid, rids);
+            r.r3 = dataCode(space.driverData(pasid, RID_2));
+        }
+    }
+
+    /**
+     * Driver-data withdrawal vs the bond list: device 2 unbinds from address space 7's shared PASID (device 1 stays)
+     * while a reader lists the bonds and then asks for device 2's data. The cell is cleared before the entry's list
+     * changes, so a reader that no longer lists the bond no longer finds its data.
+     * <p>
+     * Result: unbind (1 done), bonds listed, device 2's data.
+     */
+    @JCStressTest
+    @Outcome(id = "1, 2, 2", expect = ACCEPTABLE, desc = "both reads before the unbind")
+    @Outcome(id = "1, 2, 0", expect = ACCEPTABLE, desc = "list read before the unbind, data after its cell cleared")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "both reads after the unbind")
+    @Outcome(id = "1, 1, 2", expect = FORBIDDEN, desc = "the bond is gone from the list but its data is still there")
+    @Outcome(expect = FORBIDDEN, desc = "wrong data, a wrong bond count, or a failed unbind")
+    @State
+    public static class UnbindVsBondsOfThenDriverData
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
+        final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final long handle = space.bind(MM, device2, B, 0);
+        final int[] rids = new int[4];
+
+        @Actor
+        public void unbind(final III_Result r)
+        {
+            try
+            {
+                space.unbind(handle, device2);
+                r.r1 = 1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void reader(final III_Result r)
+        {
+            r.r2 = space.bondsOf(pasid, rids);
+            r.r3 = dataCode(space.driverData(pasid, RID_2));
+        }
+    }
+
+    /**
+     * A stale handle vs reuse, the reader not pinned: the only PASID of the space goes from address space 7 (data A)
+     * through exit and unbind to address space 8 (data B, generation 2) while a reader asks by the first life's handle
+     * ({@code driverDataOf}) and then by the bare PASID ({@code driverData}). By the handle: A or nothing, never B.
+     * By the PASID: whatever bond exists at that instant, so B only if the rebind happened, and never A once the
+     * handle lookup found the cell empty (cells go A, empty, B).
+     * <p>
+     * Result: rebind (its generation, 0 refused "in grace"), data by the old handle, data by the PASID.
+     */
+    @JCStressTest
+    @Outcome(id = "[02], 1, [01]", expect = ACCEPTABLE, desc = "handle lookup in the first life; PASID lookup before B")
+    @Outcome(id = "2, 1, 2", expect = ACCEPTABLE, desc = "handle lookup in the first life; PASID lookup after B")
+    @Outcome(id = "[02], 0, 0", expect = ACCEPTABLE, desc = "handle lookup after the unbind; no bond at the second")
+    @Outcome(id = "2, 0, 2", expect = ACCEPTABLE, desc = "handle lookup after the unbind (or refused: generation 2)")
+    @Outcome(id = "[02], 2, .*", expect = FORBIDDEN, desc = "the stale handle got the next owner's data")
+    @Outcome(expect = FORBIDDEN, desc = "A after the cell was seen empty, B without a rebind, or a failed call")
+    @State
+    public static class StaleHandleVsReuse
+    {
+        final PasidSpace space = tinySpace(1);
+        final Device device = space.addDevice(RID_1, 20, true, IGNORE);
+        final long handle = space.bind(MM, device, A, 0);
+
+        @Actor
+        public void control(final III_Result r)
+        {
+            try
+            {
+                space.exit(MM);
+                space.unbind(handle, device);
+                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+            }
+            catch (final IdsExhaustedException e)
+            {
+                r.r1 = e.inGrace() ? 0 : -1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void reader(final III_Result r)
+        {
+            r.r2 = dataCode(space.driverDataOf(handle, RID_1));
+            r.r3 = dataCode(space.driverData(PasidHandle.pasid(handle), RID_1));
+        }
+    }
+
+    /**
+     * A bond made with null data, vs a fault from its device: the fault is attributed (with null data) or, after
+     * the exit, suppressed; never NOT_BOUND, which a null data object once produced.
+     * <p>
+     * Result: fault kind, fault kind of a second report.
+     */
+    @JCStressTest
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "both faults before the exit: attributed")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "exit between the faults")
+    @Outcome(id = "2, 2", expect = ACCEPTABLE, desc = "both faults after the exit: suppressed")
+    @Outcome(expect = FORBIDDEN, desc = "NOT_BOUND or UNKNOWN for a bound device, or attributed after suppressed")
+    @State
+    public static class NullDrvdataExitVsReportFault
+    {
+        final PasidSpace space = tinySpace(8);
+        final Device device = space.addDevice(RID_1, 20, true, IGNORE);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device, null, 0));
+        final FaultAttribution fault = new FaultAttribution();
+
+        @Actor
+        public void exit()
+        {
+            space.exit(MM);
+        }
+
+        @Actor
+        public void device(final II_Result r)
+        {
+            r.r1 = faultCode(space.reportFault(RID_1, pasid, 0x1000, fault));
+            r.r2 = faultCode(space.reportFault(RID_1, pasid, 0x2000, fault));
         }
     }
 }

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Proves the tables' jcstress tests can fail: runs their twins in {@code org.pasidkit.stress.broken}
  * ({@code BrokenPasidTableTests}, {@code BrokenBondTableTests}, against copies of PasidTable and BondTable with one
- * ordering or check removed) with the shaded jcstress jar in quick mode, once, as a subprocess with a timeout, and
+ * ordering or check removed; {@code BrokenDriverDataCellsTests}, PasidSpace's bind publications in the wrong order) with the shaded jcstress jar in quick mode, once, as a subprocess with a timeout, and
  * checks that jcstress exits non-zero and that each broken variant showed a FORBIDDEN outcome.
  * <p>
  * Runs in the {@code broken-variants} surefire execution ({@code verify}, after the jar is shaded); the jcstress
@@ -30,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BrokenTableVariantsTest
 {
-    private static final String TESTS = "org\\.pasidkit\\.stress\\.broken\\.Broken(PasidTable|BondTable)Tests\\..*";
+    private static final String TESTS = "org\\.pasidkit\\.stress\\.broken\\.Broken(PasidTable|BondTable|DriverDataCells)Tests\\..*";
     private static final String BROKEN = "org.pasidkit.stress.broken.";
     private static final String AGRONA_EXPORTS = "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED";
     private static final long TIMEOUT_MINUTES = 8;
@@ -83,7 +83,8 @@ class BrokenTableVariantsTest
     @ValueSource(strings = {
         "BrokenBondTableTests.NoKeyCheckSlotReuseVsDriverData",
         "BrokenBondTableTests.NoSeqSlotReuseVsDriverData",
-        "BrokenPasidTableTests.NoRecheckActivateVsSnapshot"})
+        "BrokenPasidTableTests.NoRecheckActivateVsSnapshot",
+        "BrokenDriverDataCellsTests.EntryFirstBindVsBondsOfThenDriverData"})
     void brokenVariantShowsForbiddenOutcome(final String test)
     {
         assertTrue(sawForbidden(test), test + " showed no FORBIDDEN outcome:\n" + output);

@@ -1,27 +1,25 @@
 package org.pasidkit.tables;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-
 import org.jctools.queues.MpscUnboundedArrayQueue;
+import org.pasidkit.tables.internal.DriverDataCells;
 
 /**
  * A PCIe function as {@link PasidSpace} sees it: requester id (bus:dev.fn), its own PASID width, whether it has an
- * ATC (ATS), and its per-device PASID to bond-slot index (two levels, 1024 slots a leaf, on-heap int arrays, as a
- * device's own PASID table would be). Created by {@link PasidSpace#addDevice}.
+ * ATC (ATS), and its driver-data index: PASID -&gt; the data object of the bond (PASID, this device), a two-level
+ * on-heap radix table of 256-reference leaves allocated on first bind (layout and ordering:
+ * {@link DriverDataCells}), as a device's own PASID table would be. Created by {@link PasidSpace#addDevice}.
+ * <p>
+ * Threading: the index and the bond list are written under the space's control lock only; the index is read
+ * lock-free by {@link PasidSpace#driverData} and {@link PasidSpace#reportFault}.
  */
 public final class Device
 {
-    static final int LEAF_SHIFT = 10;
-    static final int LEAF_MASK = (1 << LEAF_SHIFT) - 1;
-    private static final VarHandle LEAVES = MethodHandles.arrayElementVarHandle(int[][].class);
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(int[].class);
-
     private final int requesterId;
     private final int pasidBits;
     private final boolean ats;
     private final ExitListener listener;
-    private final int[][] leaves;
+    /** Driver-data directory (see {@link DriverDataCells}); final, so readers reach it with one load. */
+    final Object[][] drvdata;
     final MpscUnboundedArrayQueue<ExitEvent> exitEvents = new MpscUnboundedArrayQueue<>(64);
     int firstBond;
     int bondCount;
@@ -33,8 +31,7 @@ public final class Device
         this.pasidBits = pasidBits;
         this.ats = ats;
         this.listener = listener;
-        final long top = Math.min((long)maxPasid, (1L << pasidBits) - 1);
-        this.leaves = new int[(int)(top >>> LEAF_SHIFT) + 1][];
+        this.drvdata = DriverDataCells.newDirectory((int)Math.min((long)maxPasid, (1L << pasidBits) - 1));
     }
 
     public int requesterId()
@@ -71,31 +68,26 @@ public final class Device
         return bondCount;
     }
 
-    /** Reader: bond slot of {@code pasid} on this device, 0 if none. Lock-free, allocation-free. */
-    int slotOf(final int pasid)
+    /** Writer (control lock held): whether this device has a bond with {@code pasid}. */
+    boolean isBound(final int pasid)
     {
-        final int index = pasid >>> LEAF_SHIFT;
-        if (index >= leaves.length)
-        {
-            return 0;
-        }
-        final int[] leaf = (int[])LEAVES.getAcquire(leaves, index);
-        return null == leaf ? 0 : (int)SLOTS.getAcquire(leaf, pasid & LEAF_MASK);
+        return DriverDataCells.isBound(drvdata, pasid);
     }
 
-    /** Writer (control lock held): sets the bond slot of {@code pasid}. */
-    void slot(final int pasid, final int slot)
+    /**
+     * Writer (control lock held): records the bond's data (null data is recorded as bound, with null data).
+     *
+     * @return true if this allocated a leaf of the index.
+     */
+    boolean publishDrvdata(final int pasid, final Object data)
     {
-        final int index = pasid >>> LEAF_SHIFT;
-        int[] leaf = leaves[index];
-        if (null == leaf)
-        {
-            leaf = new int[1 << LEAF_SHIFT];
-            // NOTE: release, read by slotOf via getAcquire.
-            LEAVES.setRelease(leaves, index, leaf);
-        }
-        // NOTE: release, read by slotOf via getAcquire; the bond record was written before.
-        SLOTS.setRelease(leaf, pasid & LEAF_MASK, slot);
+        return DriverDataCells.publish(drvdata, pasid, data);
+    }
+
+    /** Writer (control lock held): the bond with {@code pasid} is gone. */
+    void clearDrvdata(final int pasid)
+    {
+        DriverDataCells.clear(drvdata, pasid);
     }
 
     @Override

@@ -16,8 +16,10 @@ import org.pasidkit.allocator.IdsExhaustedException;
 import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.tables.internal.BondDescriptor;
 import org.pasidkit.tables.internal.BondTable;
+import org.pasidkit.tables.internal.DriverDataCells;
 import org.pasidkit.tables.internal.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
+import org.pasidkit.tables.internal.StripedCounter;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
 
@@ -29,10 +31,21 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
  * <h2>Assumptions and guarantees</h2>
  * <ul>
  *   <li>Threading: every method is safe from any thread.</li>
- *   <li>Data path (lock-free, allocation-free, never blocked by the control path): {@link #driverData},
- *       {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}. Readers that act on what they
- *       read (e.g. an invalidation walker holding a PASID) do so inside an {@link #epochDomain()} critical section;
- *       a PASID is never reused while such a reader may still hold it.</li>
+ *   <li>Data path (lock-free, allocation-free, never blocked by the control path): {@link #driverData} and
+ *       {@link #driverDataOf} (wait-free: a per-device on-heap radix index of driver-data cells, see
+ *       {@code internal.DriverDataCells}), {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}.
+ *       Readers that act on what they read (e.g. an invalidation walker holding a PASID) do so inside an
+ *       {@link #epochDomain()} critical section; a PASID is never reused while such a reader may still hold it.</li>
+ *   <li>Linearization points: a driver-data lookup at the load of its cell; {@link #reportFault} and
+ *       {@link #bondsOf} at their validated read of the PASID entry (seq window); control calls inside the
+ *       control lock, at the release store that publishes the entry (activate, teardown, retire) or the cell
+ *       (bind, unbind).</li>
+ *   <li>Publication order of a bind: the bond record, the device's cell, then the PASID entry's bond list; an
+ *       unbind clears the cell first. So a reader that lists a bond through {@link #bondsOf} then finds its data,
+ *       and one that no longer lists it no longer finds it (jcstress: {@code PasidSpaceTests}).</li>
+ *   <li>Index of address spaces: an address space is in it from its first bind until its last PASID is gone
+ *       (unbound while it lives, or retired after its exit and every driver's unbind); then its id may be bound
+ *       again as a new address space.</li>
  *   <li>Control path (bind, unbind, exit, owners, allocate, free): serialized by one control lock, as Linux
  *       serializes {@code iommu_sva_bind_device}/{@code unbind} on {@code iommu_sva_lock}. It is never taken by the
  *       data path. Exit listeners are called after the lock is released.</li>
@@ -61,11 +74,16 @@ public final class PasidSpace
     private final ReentrantLock control = new ReentrantLock();
     private final int addressSpaceQuota;
     private final AtomicLong foreignRefusals = new AtomicLong();
-    private final AtomicLong suppressedFaults = new AtomicLong();
+    /** Fault path: striped, so that faults on different PASIDs from different threads share no counter line. */
+    private final StripedCounter suppressedFaults = new StripedCounter(StripedCounter.defaultStripes());
     private final AtomicLong exitEvents = new AtomicLong();
     /** Scratch entry copy of the control path (guarded by the control lock): bind/unbind allocate nothing. */
     private final PasidEntryView writerView = new PasidEntryView();
     private long nextOwnerId = 1;
+    /** Driver-data leaves allocated over every device (control lock; read by counts). */
+    private volatile int drvdataLeaves;
+    /** Driver-data directory references over every device (control lock; read by counts). */
+    private volatile long drvdataDirectorySlots;
     private volatile int activePasids;
     private volatile int teardownPasids;
 
@@ -126,6 +144,8 @@ public final class PasidSpace
                 throw new IllegalArgumentException("requester id " + requesterId + " is already registered");
             }
             final Device device = new Device(requesterId, pasidBits, ats, listener, allocator.maxId());
+            drvdataDirectorySlots += device.drvdata.length;
+            // NOTE: release, read by device() and driverData() via getAcquire: the device's directory is seen whole.
             DEVICES.setRelease(devices, requesterId, device);
             return device;
         }
@@ -341,7 +361,7 @@ public final class PasidSpace
                     throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
                         "-bit PASIDs but address space " + mm + " already uses PASID " + pasid + " (EOVERFLOW)");
                 }
-                if (0 != device.slotOf(pasid))
+                if (device.isBound(pasid))
                 {
                     throw new IllegalArgumentException("device " + device + " is already bound to address space " +
                         mm + " (PASID " + pasid + ")");
@@ -411,7 +431,9 @@ public final class PasidSpace
     /**
      * Removes the bond of {@code device} with the PASID of {@code handle}. After an exit this is the driver saying
      * it is done; the PASID is reclaimed once every driver said so. An address space's PASID whose last bond goes
-     * while the address space lives is freed (through the grace period).
+     * while the address space lives is freed (through the grace period). When an address space's last PASID goes
+     * (its last unbind, or after its exit the last driver's unbind) the address space is forgotten: its id may then
+     * be bound again as a new address space (as an mm pointer is reused after the mm is freed).
      *
      * @throws IllegalArgumentException for a stale handle, an out-of-range PASID, an unregistered device or a device
      *     that is not bound (including a second unbind).
@@ -424,13 +446,19 @@ public final class PasidSpace
             checkDevice(device);
             final int pasid = checkHandle(handle, -1);
             final int state = state(table.stateWord(pasid));
-            final int slot = device.slotOf(pasid);
-            if (0 == slot || (STATE_ACTIVE != state && STATE_TEARDOWN != state))
+            if (!device.isBound(pasid) || (STATE_ACTIVE != state && STATE_TEARDOWN != state))
             {
                 throw new IllegalArgumentException("device " + device + " is not bound to " +
                     PasidHandle.toString(handle) + " (a second unbind, or never bound)");
             }
-            final int left = removeBond(pasid, device, slot);
+            final int left = removeBond(pasid, device);
+            if (0 != left && STATE_ACTIVE == state)
+            {
+                return;
+            }
+            final PasidEntryView view = writerView;
+            table.snapshot(pasid, view);
+            final boolean standalone = 0 != (view.flags() & FLAG_STANDALONE);
             if (STATE_TEARDOWN == state)
             {
                 allocator.release(pasid);
@@ -438,24 +466,33 @@ public final class PasidSpace
                 {
                     table.retire(pasid, epochDomain().epoch());
                     teardownPasids--;
+                    if (!standalone)
+                    {
+                        final AddressSpace space = spaces.get(view.owner());
+                        if (0 == --space.tearingDown)
+                        {
+                            // NOTE: the exited address space's last PASID is retired: forget it.
+                            spaces.remove(space.mm);
+                        }
+                    }
                 }
             }
-            else if (0 == left)
+            else if (!standalone)
             {
-                final PasidEntryView view = writerView;
-                table.snapshot(pasid, view);
-                if (0 == (view.flags() & FLAG_STANDALONE))
+                final AddressSpace space = spaces.get(view.owner());
+                space.remove(pasid);
+                if (space.sharedPasid == pasid)
                 {
-                    final AddressSpace space = spaces.get(view.owner());
-                    space.remove(pasid);
-                    if (space.sharedPasid == pasid)
-                    {
-                        space.sharedPasid = 0;
-                    }
-                    table.retire(pasid, epochDomain().epoch());
-                    activePasids--;
-                    allocator.free(pasid);
+                    space.sharedPasid = 0;
                 }
+                if (0 == space.pasids.length)
+                {
+                    // NOTE: a live address space with no PASID left is forgotten; a later bind starts it afresh.
+                    spaces.remove(space.mm);
+                }
+                table.retire(pasid, epochDomain().epoch());
+                activePasids--;
+                allocator.free(pasid);
             }
         }
         finally
@@ -467,9 +504,11 @@ public final class PasidSpace
     /**
      * Address-space exit: at once every PASID of {@code mm} goes to TEARDOWN (dummy root, faults suppressed) and
      * every bound driver gets an exit event (its listener is called after this returns from the lock, or the event
-     * is queued for {@link #pollExitEvents}). Nothing waits for a driver.
+     * is queued for {@link #pollExitEvents}). Nothing waits for a driver. Until the last driver unbound, a bind to
+     * {@code mm} is refused (bind after exit); after that {@code mm} is forgotten.
      *
-     * @throws IllegalArgumentException if {@code mm} never bound or already exited.
+     * @throws IllegalArgumentException if {@code mm} holds no PASID (never bound, or every PASID of it is gone) or
+     *     already exited.
      */
     public void exit(final long mm)
     {
@@ -480,16 +519,24 @@ public final class PasidSpace
             final AddressSpace space = spaces.get(mm);
             if (null == space || space.exited)
             {
-                throw new IllegalArgumentException("address space " + mm +
-                    (null == space ? " never bound a device" : " has already exited"));
+                throw new IllegalArgumentException("address space " + mm + (null == space ?
+                    " holds no PASID (never bound a device, or every PASID of it is gone)" : " has already exited"));
             }
             space.exited = true;
             for (final int pasid : space.pasids)
             {
                 teardown(pasid, PasidHandle.of(pasid, generation(table.stateWord(pasid))), mm, notify);
+                if (STATE_TEARDOWN == state(table.stateWord(pasid)))
+                {
+                    space.tearingDown++;
+                }
             }
             space.sharedPasid = 0;
             space.pasids = EMPTY;
+            if (0 == space.tearingDown)
+            {
+                spaces.remove(mm);
+            }
         }
         finally
         {
@@ -500,16 +547,57 @@ public final class PasidSpace
 
     // ------------------------------------------------------------------------------------------------ data path
 
-    /** The driver's data of the bond (pasid, device), or null. Lock-free, allocation-free. */
+    /**
+     * The driver's data of the bond (pasid, device) that exists now, or null (no such bond, or it was made with null
+     * data). Wait-free, allocation-free: three dependent loads (device, leaf, cell), no retry.
+     * <p>
+     * Linearizes at the load of the device's cell, which always holds the current bond's data: it can never return
+     * the data of another bond, of another device, or of a bond already unbound when the call started. During
+     * TEARDOWN the bond and its data stay until the driver unbinds; the PASID's next owner can bind it only after
+     * every driver unbound and the grace period passed, so a reader inside an {@link #epochDomain()} critical
+     * section that got {@code pasid} from one life never sees the next life's data. A caller holding a handle
+     * rather than a bare PASID can use {@link #driverDataOf(long, int)}, which also refuses a stale handle.
+     */
     public Object driverData(final int pasid, final int requesterId)
     {
-        final Device device = device(requesterId);
+        // NOTE: one unsigned check for both ends of [0, 65535].
+        if (0 != (requesterId & ~0xFFFF))
+        {
+            return null;
+        }
+        final Device device = (Device)DEVICES.getAcquire(devices, requesterId);
+        return null == device ? null : DriverDataCells.unwrap(DriverDataCells.cell(device.drvdata, pasid));
+    }
+
+    /**
+     * The driver's data of the bond (PASID of {@code handle}, device) if the handle is still current (same
+     * generation, ACTIVE or TEARDOWN) and the bond exists; null otherwise. A stale handle never gets the data of the
+     * PASID's next owner. Wait-free, allocation-free.
+     */
+    public Object driverDataOf(final long handle, final int requesterId)
+    {
+        final int pasid = PasidHandle.pasid(handle);
+        if (0 != (requesterId & ~0xFFFF) || pasid < allocator.minId() || pasid > allocator.maxId())
+        {
+            return null;
+        }
+        final Device device = (Device)DEVICES.getAcquire(devices, requesterId);
         if (null == device)
         {
             return null;
         }
-        final int slot = device.slotOf(pasid);
-        return 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
+        final Object cell = DriverDataCells.cell(device.drvdata, pasid);
+        if (null == cell)
+        {
+            return null;
+        }
+        // NOTE: the state word is read after the cell (both acquire). A life's cells are written after its
+        // activation (release) and cleared before its retirement, so a cell of life n+1 brings a state word of
+        // generation >= n+1 with it, and a cell of life n was current while life n was: no seq window is needed.
+        final long stateWord = table.stateWord(pasid);
+        final int state = state(stateWord);
+        return generation(stateWord) == PasidHandle.generation(handle) &&
+            (STATE_ACTIVE == state || STATE_TEARDOWN == state) ? DriverDataCells.unwrap(cell) : null;
     }
 
     /**
@@ -602,10 +690,11 @@ public final class PasidSpace
             final int state = state(stateWord);
             final long owner = table.owner(pasid);
             final long root = table.root(pasid);
-            // NOTE: the bond lookup happens inside the entry's seq window: teardown, unbind and bind all rewrite the
-            // entry, so a validated read saw the bond as it was in the same life as the state.
-            final int slot = device.slotOf(pasid);
-            final Object data = 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
+            // NOTE: the cell is read inside the entry's seq window. A life's cells are published after its
+            // activation, and cleared by unbinds that follow any teardown; both are entry writes. So a cell of the
+            // next life, or one cleared after the teardown, comes with a changed seq (the cell's acquire load sees
+            // every store before it): a validated read saw the cell and the entry at one instant of one life.
+            final Object cell = DriverDataCells.cell(device.drvdata, pasid);
             if (!table.readValidate(pasid, seq))
             {
                 Thread.onSpinWait();
@@ -614,7 +703,7 @@ public final class PasidSpace
             if (STATE_TEARDOWN == state)
             {
                 table.countSuppressedFault(pasid);
-                suppressedFaults.getAndIncrement();
+                suppressedFaults.increment();
                 into.set(FaultAttribution.Kind.SUPPRESSED, requesterId, pasid, address);
                 into.generation = generation(stateWord);
                 return into;
@@ -624,8 +713,9 @@ public final class PasidSpace
                 into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
                 return into;
             }
-            if (null == data)
+            if (null == cell)
             {
+                // NOTE: the cell, not the data: a bond made with null data is bound (NULL_DRVDATA).
                 into.set(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, requesterId, pasid, address);
                 return into;
             }
@@ -633,7 +723,7 @@ public final class PasidSpace
             into.owner = owner;
             into.addressSpace = root >= 0 ? root : -1;
             into.generation = generation(stateWord);
-            into.driverData = data;
+            into.driverData = DriverDataCells.unwrap(cell);
             return into;
         }
     }
@@ -650,10 +740,12 @@ public final class PasidSpace
         into.addressSpaces = spaces.size();
         into.owners = owners.size();
         into.foreignOwnerRefusals = foreignRefusals.get();
-        into.suppressedFaults = suppressedFaults.get();
+        into.suppressedFaults = suppressedFaults.sum();
         into.exitEvents = exitEvents.get();
         into.tableNativeBytes = table.nativeBytes() + bonds.nativeBytes();
         into.tableLeaves = table.leafCount();
+        into.driverDataLeaves = drvdataLeaves;
+        into.driverDataHeapBytes = DriverDataCells.heapBytes(drvdataDirectorySlots, drvdataLeaves);
         return into;
     }
 
@@ -684,7 +776,7 @@ public final class PasidSpace
             throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
                 "-bit PASIDs; PASID " + pasid + " does not fit (EOVERFLOW)");
         }
-        if (0 != device.slotOf(pasid))
+        if (device.isBound(pasid))
         {
             throw new IllegalArgumentException("device " + device + " is already bound to PASID " + pasid);
         }
@@ -697,27 +789,43 @@ public final class PasidSpace
         }
         device.firstBond = slot;
         device.bondCount++;
-        device.slot(pasid, slot);
+        // NOTE: the cell before the entry's bond list: a reader that finds the bond by bondsOf (the entry, acquire)
+        // then finds its data by driverData.
+        if (device.publishDrvdata(pasid, drvdata))
+        {
+            drvdataLeaves++;
+        }
         table.bonds(pasid, view.bondCount() + 1, slot);
     }
 
-    /** Unlinks and frees a bond; returns the bonds the PASID has left. */
-    private int removeBond(final int pasid, final Device device, final int slot)
+    /** Unlinks and frees the bond (pasid, device), which exists; returns the bonds the PASID has left. */
+    private int removeBond(final int pasid, final Device device)
     {
         final PasidEntryView view = writerView;
         table.snapshot(pasid, view);
+        final long key = BondDescriptor.key(pasid, device.requesterId());
+        int prev = 0;
+        int slot = view.firstBond();
+        while (0 != slot && bonds.key(slot) != key)
+        {
+            prev = slot;
+            slot = bonds.nextOfPasid(slot);
+        }
+        if (0 == slot)
+        {
+            throw new IllegalStateException("bond (PASID " + pasid + ", device " + device +
+                ") is in the device's index but not in the PASID's bond list: tables are corrupt");
+        }
+        // NOTE: the cell first, the entry's bond list after: a reader that no longer finds the bond by bondsOf
+        // (the entry, acquire) no longer finds its data either.
+        device.clearDrvdata(pasid);
         int first = view.firstBond();
-        if (first == slot)
+        if (0 == prev)
         {
             first = bonds.nextOfPasid(slot);
         }
         else
         {
-            int prev = first;
-            while (bonds.nextOfPasid(prev) != slot)
-            {
-                prev = bonds.nextOfPasid(prev);
-            }
             bonds.nextOfPasid(prev, bonds.nextOfPasid(slot));
         }
         if (device.firstBond == slot)
@@ -726,15 +834,14 @@ public final class PasidSpace
         }
         else
         {
-            int prev = device.firstBond;
-            while (bonds.nextOfDevice(prev) != slot)
+            int prevOfDevice = device.firstBond;
+            while (bonds.nextOfDevice(prevOfDevice) != slot)
             {
-                prev = bonds.nextOfDevice(prev);
+                prevOfDevice = bonds.nextOfDevice(prevOfDevice);
             }
-            bonds.nextOfDevice(prev, bonds.nextOfDevice(slot));
+            bonds.nextOfDevice(prevOfDevice, bonds.nextOfDevice(slot));
         }
         device.bondCount--;
-        device.slot(pasid, 0);
         table.bonds(pasid, view.bondCount() - 1, first);
         bonds.remove(slot);
         return view.bondCount() - 1;
@@ -845,13 +952,18 @@ public final class PasidSpace
 
     private static final int[] EMPTY = new int[0];
 
-    /** One address space: its PASIDs (copy-on-write, read lock-free by pasidsOf). */
+    /**
+     * One address space: its PASIDs (copy-on-write, read lock-free by pasidsOf). In the index from its first bind
+     * until its last PASID is gone (unbound while it lives, or retired after its exit).
+     */
     private static final class AddressSpace
     {
         final long mm;
         int sharedPasid;
         volatile int[] pasids = EMPTY;
         boolean exited;
+        /** After the exit: its PASIDs still in TEARDOWN (waiting for drivers); at 0 the address space is forgotten. */
+        int tearingDown;
 
         AddressSpace(final long mm)
         {

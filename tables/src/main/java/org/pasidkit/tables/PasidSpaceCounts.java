@@ -16,6 +16,8 @@ public final class PasidSpaceCounts
     long exitEvents;
     long tableNativeBytes;
     int tableLeaves;
+    int driverDataLeaves;
+    long driverDataHeapBytes;
 
     public AllocatorCounts allocator()
     {
@@ -70,9 +72,25 @@ public final class PasidSpaceCounts
         return tableNativeBytes;
     }
 
+    /** Leaves of the PASID table (4 KiB native each, 64 PASIDs). */
     public int tableLeaves()
     {
         return tableLeaves;
+    }
+
+    /** Leaves of the devices' driver-data indexes (256 references each, on-heap). */
+    public int driverDataLeaves()
+    {
+        return driverDataLeaves;
+    }
+
+    /**
+     * On-heap bytes of the devices' driver-data indexes (directories and leaves), assuming compressed references;
+     * the data objects themselves are the drivers' and not counted.
+     */
+    public long driverDataHeapBytes()
+    {
+        return driverDataHeapBytes;
     }
 
     @Override
@@ -80,7 +98,7 @@ public final class PasidSpaceCounts
     {
         return "active=" + activePasids + " teardown=" + teardownPasids + " bonds=" + bonds + " addressSpaces=" +
             addressSpaces + " owners=" + owners + " foreignRefusals=" + foreignOwnerRefusals + " suppressedFaults=" +
-            suppressedFaults + " exitEvents=" + exitEvents + " tableNativeBytes=" + tableNativeBytes +
+            suppressedFaults + " exitEvents=" + exitEvents + " tableNativeBytes=" + tableNativeBytes + " driverDataHeapBytes=" + driverDataHeapBytes +
             " allocator[" + allocator + "]";
     }
 }

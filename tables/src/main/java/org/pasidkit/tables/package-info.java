@@ -8,8 +8,10 @@
  *   <tr><th>name</th><th>access mode</th></tr>
  *   <tr><td>{@code getLong}/{@code putLong}</td><td>plain: the single writer's own fields</td></tr>
  *   <tr><td>{@code *Opaque}</td><td>opaque: seq-validated reader loads; the writer's odd seq store</td></tr>
- *   <tr><td>{@code *Acquire}</td><td>acquire load (state word, seq, directory entry, device slot)</td></tr>
+ *   <tr><td>{@code *Acquire}</td><td>acquire load (state word, seq, directory entry, driver-data leaf and cell,
+ *       device)</td></tr>
  *   <tr><td>{@code *Release}</td><td>release store; each names the acquire that reads it</td></tr>
+ *   <tr><td>{@code getAndIncrement} (StripedCounter)</td><td>atomic add on a per-thread stripe: statistics</td></tr>
  *   <tr><td>{@code storeStoreFence} / {@code loadLoadFence}</td><td>the seqlock's two fences</td></tr>
  * </table>
  */

@@ -24,8 +24,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Seeded random sequences of every life-cycle call against a sequential model of the whole state; after each step
- * the tables, the indexes, the counts and the allocator must agree with the model. Failure messages start with the
- * seed and step.
+ * the tables, the indexes (driver data by PASID and by handle, bonds, address spaces), fault attribution, the counts
+ * and the allocator must agree with the model. Failure messages start with the seed and step.
+ * <p>
+ * Address spaces in the model: {@code mmAlive} holds an mm from its first bind until its last PASID is gone (TRUE
+ * while it lives, FALSE after its exit while drivers are still bound); then it is forgotten, as PasidSpace forgets
+ * it, and its id may be bound again as a new address space.
  */
 class PasidSpaceModelTest
 {
@@ -75,7 +79,8 @@ class PasidSpaceModelTest
                     final long mm = random.nextInt(8);
                     final Device device = devices[random.nextInt(devices.length)];
                     final boolean isPrivate = random.nextInt(5) == 0;
-                    final Object data = "d" + step;
+                    // NOTE: now and then a bond with null data: bound all the same (faults attributed, not NOT_BOUND).
+                    final Object data = random.nextInt(6) == 0 ? null : "d" + step;
                     final Boolean alive = mmAlive.get(mm);
                     final Live shared = isPrivate ? null : sharedOf(live, mm);
                     final boolean expectRefusal = Boolean.FALSE.equals(alive) ||
@@ -262,7 +267,8 @@ class PasidSpaceModelTest
             {
                 throw new AssertionError(where + ex.getMessage(), ex);
             }
-            check("seed " + seed + " step " + step + ": ", space, devices, live, mmAlive);
+            mmAlive.keySet().removeIf((mm) -> live.values().stream().noneMatch((l) -> l.mm == mm));
+            check("seed " + seed + " step " + step + ": ", space, devices, live, mmAlive, deadHandles);
         }
         assertTrue(reuseChecks >= 0);
     }
@@ -285,9 +291,13 @@ class PasidSpaceModelTest
         final PasidSpace space,
         final Device[] devices,
         final Map<Integer, Live> live,
-        final Map<Long, Boolean> mmAlive)
+        final Map<Long, Boolean> mmAlive,
+        final List<Long> deadHandles)
     {
         final PasidEntryView view = new PasidEntryView();
+        final FaultAttribution fault = new FaultAttribution();
+        final long suppressedBefore = space.counts(new PasidSpaceCounts()).suppressedFaults();
+        long suppressed = 0;
         final int[] rids = new int[8];
         int active = 0;
         int teardown = 0;
@@ -306,6 +316,8 @@ class PasidSpaceModelTest
                 for (final Device device : devices)
                 {
                     assertNull(space.driverData(pasid, device.requesterId()), where + "drvdata of a dead PASID");
+                    assertEquals(FaultAttribution.Kind.UNKNOWN_PASID,
+                        space.reportFault(device.requesterId(), pasid, 0x1000, fault).kind(), where + fault);
                 }
                 continue;
             }
@@ -330,8 +342,29 @@ class PasidSpaceModelTest
             }
             for (final Device device : devices)
             {
-                assertEquals(entry.bonds.get(device.requesterId()), space.driverData(pasid, device.requesterId()),
-                    where + "drvdata of (" + pasid + ", " + device + ")");
+                final int rid = device.requesterId();
+                assertEquals(entry.bonds.get(rid), space.driverData(pasid, rid), where + "drvdata of (" + pasid +
+                    ", " + device + ")");
+                assertEquals(entry.bonds.get(rid), space.driverDataOf(entry.handle, rid), where + "drvdata of " +
+                    PasidHandle.toString(entry.handle) + " on " + device);
+                space.reportFault(rid, pasid, 0x2000, fault);
+                if (entry.teardown)
+                {
+                    assertEquals(FaultAttribution.Kind.SUPPRESSED, fault.kind(), where + fault);
+                    suppressed++;
+                }
+                else if (entry.bonds.containsKey(rid))
+                {
+                    assertEquals(FaultAttribution.Kind.ATTRIBUTED, fault.kind(), where + fault);
+                    assertEquals(entry.bonds.get(rid), fault.driverData(), where + fault);
+                    assertEquals(entry.ownerKey, fault.owner(), where + fault);
+                    assertEquals(entry.mm, fault.addressSpace(), where + fault);
+                    assertEquals(PasidHandle.generation(entry.handle), fault.generation(), where + fault);
+                }
+                else
+                {
+                    assertEquals(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, fault.kind(), where + fault);
+                }
             }
             final int n = space.bondsOf(pasid, rids);
             assertEquals(entry.bonds.size(), n, where + "bondsOf " + pasid);
@@ -340,7 +373,23 @@ class PasidSpaceModelTest
                 assertTrue(entry.bonds.containsKey(rids[i]), where + "bondsOf lists " + rids[i]);
             }
         }
+        // NOTE: the 64 most recent dead handles (the older ones were checked at earlier steps; their PASIDs moved on).
+        for (final long dead : deadHandles.subList(Math.max(0, deadHandles.size() - 64), deadHandles.size()))
+        {
+            for (final Device device : devices)
+            {
+                assertNull(space.driverDataOf(dead, device.requesterId()), where + "drvdata by the stale handle " +
+                    PasidHandle.toString(dead));
+            }
+        }
         final int[] pasids = new int[8];
+        for (long mm = 0; mm < 8; mm++)
+        {
+            if (!mmAlive.containsKey(mm))
+            {
+                assertEquals(0, space.pasidsOf(mm, pasids), where + "pasidsOf forgotten mm " + mm);
+            }
+        }
         for (final Map.Entry<Long, Boolean> mm : mmAlive.entrySet())
         {
             final int n = space.pasidsOf(mm.getKey(), pasids);
@@ -356,6 +405,9 @@ class PasidSpaceModelTest
             }
         }
         final PasidSpaceCounts counts = space.counts(new PasidSpaceCounts());
+        assertEquals(suppressedBefore + suppressed, counts.suppressedFaults(), where + "suppressed faults " + counts);
+        assertEquals(mmAlive.size(), counts.addressSpaces(), where + "address spaces indexed " + mmAlive + " " +
+            counts);
         assertEquals(active, counts.activePasids(), where + counts);
         assertEquals(teardown, counts.teardownPasids(), where + counts);
         assertEquals(bondCount, counts.bonds(), where + counts);

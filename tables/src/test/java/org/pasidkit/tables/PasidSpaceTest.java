@@ -236,18 +236,124 @@ class PasidSpaceTest
         final PasidSpaceCounts counts = big.counts(new PasidSpaceCounts());
         final long idleTable = counts.tableNativeBytes();
         final long idleAllocator = big.allocator().nativeBytes();
+        assertTrue(idleTable < 1024 * 1024, "an idle 2^20 range must cost under 1 MiB of table memory: " + idleTable);
+        assertEquals(128 * 1024, idleTable, "idle: the PASID directory only (2^14 entries of 8 bytes)");
+        assertEquals(0, counts.driverDataHeapBytes(), "no device, no driver-data index");
         final Device d = big.addDevice(1, 20, true, null);
+        final long idleHeap = big.counts(counts).driverDataHeapBytes();
+        assertEquals(4096 * 4, idleHeap, "a 20-bit device's driver-data directory: 4096 references");
+
+        // dense: 1000 consecutive PASIDs (what the allocator hands out)
         for (int mm = 0; mm < 1000; mm++)
         {
             big.bind(mm, d, null, 0);
         }
-        final long used = big.counts(counts).tableNativeBytes();
-        System.out.printf("native memory: idle 2^20 range: table+bonds %d KiB, allocator %d KiB; " +
-            "with 1000 live PASIDs: table+bonds %d KiB (%d leaves, %.1f B per live PASID above idle)%n",
-            idleTable / 1024, idleAllocator / 1024, used / 1024, counts.tableLeaves(), (used - idleTable) / 1000.0);
-        assertTrue(idleTable < 1024 * 1024, "idle table " + idleTable);
-        assertTrue(used > idleTable);
+        big.counts(counts);
+        final long dense = counts.tableNativeBytes() - idleTable;
+        final long denseHeap = counts.driverDataHeapBytes() - idleHeap;
         assertEquals(16, counts.tableLeaves(), "1000 consecutive PASIDs fill 16 leaves of 64");
+        assertEquals(16 * 4096 + 4096 * 32, dense, "16 table leaves + one 4096-record bond chunk");
+        assertEquals(4, counts.driverDataLeaves(), "1000 consecutive PASIDs fill 4 driver-data leaves of 256");
+
+        // sparse: 1000 PASIDs 1024 apart (every one in its own table leaf and driver-data leaf: the worst case)
+        final PasidAllocator sparseAllocator = PasidAllocator.builder().range(1, (1 << 20) - 1).build();
+        for (int id = 1; id < 1 << 20; id++)
+        {
+            if (0 != (id & 1023) || id > 1000 * 1024)
+            {
+                assertTrue(sparseAllocator.reserve(id));
+            }
+        }
+        final PasidSpace sparse = PasidSpace.builder().allocator(sparseAllocator).build();
+        final Device s = sparse.addDevice(1, 20, true, null);
+        final PasidSpaceCounts sparseCounts = sparse.counts(new PasidSpaceCounts());
+        final long sparseIdleHeap = sparseCounts.driverDataHeapBytes();
+        for (int mm = 0; mm < 1000; mm++)
+        {
+            assertEquals(0, PasidHandle.pasid(sparse.bind(mm, s, null, 0)) & 1023);
+        }
+        sparse.counts(sparseCounts);
+        final long sparseBytes = sparseCounts.tableNativeBytes() - idleTable;
+        final long sparseHeap = sparseCounts.driverDataHeapBytes() - sparseIdleHeap;
+        assertEquals(1000, sparseCounts.tableLeaves());
+        assertEquals(1000, sparseCounts.driverDataLeaves());
+        assertEquals(1000 * 4096 + 4096 * 32, sparseBytes, "1000 table leaves + one bond chunk");
+        System.out.printf("table memory: idle 2^20 range: %d KiB native (PASID directory; allocator: %d KiB more)%n" +
+            "  per live PASID, 1 bond each, 1000 PASIDs: dense %.1f B native + %.1f B heap (driver-data index); " +
+            "sparse (1024 apart) %.1f B native + %.1f B heap%n" +
+            "  marginal: a table entry 64 B + a bond record 32 B native (+ a 4 KiB table leaf per 64 PASIDs, a " +
+            "128 KiB bond chunk per 4096 bonds), a 4 B driver-data cell (+ a 1 KiB leaf per 256 PASIDs per device)%n",
+            idleTable / 1024, idleAllocator / 1024, dense / 1000.0, denseHeap / 1000.0, sparseBytes / 1000.0,
+            sparseHeap / 1000.0);
+    }
+
+    @Test
+    void aBondWithNullDataIsBoundAndItsFaultsAreAttributed()
+    {
+        final long handle = space.bind(12, gpu, null, 0);
+        final int pasid = PasidHandle.pasid(handle);
+        assertNull(space.driverData(pasid, gpu.requesterId()));
+        final FaultAttribution fault = space.reportFault(gpu.requesterId(), pasid, 0x1000, new FaultAttribution());
+        assertEquals(FaultAttribution.Kind.ATTRIBUTED, fault.kind(), fault.toString());
+        assertNull(fault.driverData());
+        assertEquals(12, fault.addressSpace());
+        assertEquals(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE,
+            space.reportFault(nic.requesterId(), pasid, 0x1000, fault).kind());
+        assertThrows(IllegalArgumentException.class, () -> space.bind(12, gpu, "again", 0), "bound, with null data");
+        space.unbind(handle, gpu);
+        assertThrows(IllegalArgumentException.class, () -> space.unbind(handle, gpu), "second unbind");
+    }
+
+    @Test
+    void addressSpacesAreForgottenWithTheirLastPasid()
+    {
+        final PasidSpaceCounts counts = new PasidSpaceCounts();
+        final long shared = space.bind(30, gpu, "g", 0);
+        final long priv = space.bind(30, nic, "p", PasidSpace.PRIVATE);
+        assertEquals(1, space.counts(counts).addressSpaces());
+        space.unbind(shared, gpu);
+        assertEquals(1, space.counts(counts).addressSpaces(), "the private PASID is left");
+        space.unbind(priv, nic);
+        assertEquals(0, space.counts(counts).addressSpaces(), "no PASID left: forgotten");
+        assertEquals(0, space.pasidsOf(30, new int[4]));
+        final IllegalArgumentException noPasid = assertThrows(IllegalArgumentException.class, () -> space.exit(30));
+        assertTrue(noPasid.getMessage().contains("holds no PASID"), noPasid.getMessage());
+
+        final long again = space.bind(30, gpu, "g2", 0);
+        space.bind(30, nic, "n2", 0);
+        space.exit(30);
+        assertEquals(1, space.counts(counts).addressSpaces(), "exited, drivers still bound");
+        assertThrows(IllegalArgumentException.class, () -> space.bind(30, gpu, "late", 0), "bind after exit");
+        space.unbind(again, gpu);
+        assertEquals(1, space.counts(counts).addressSpaces(), "one driver still bound");
+        space.unbind(again, nic);
+        assertEquals(0, space.counts(counts).addressSpaces(), "every driver unbound: forgotten");
+        final long reborn = space.bind(30, gpu, "new life", 0);
+        assertNotEquals(again, reborn, "a new address space with the same id, on a new PASID life");
+        assertEquals("new life", space.driverData(PasidHandle.pasid(reborn), gpu.requesterId()));
+    }
+
+    @Test
+    void aStaleHandleGetsNoDriverData()
+    {
+        final PasidSpace tiny = PasidSpace.builder().maxPasid(1).build();
+        final Device d = tiny.addDevice(1, 20, true, null);
+        final long first = tiny.bind(1, d, "old", 0);
+        assertEquals("old", tiny.driverDataOf(first, 1));
+        tiny.exit(1);
+        assertEquals("old", tiny.driverDataOf(first, 1), "TEARDOWN: the bond stays until the driver unbinds");
+        tiny.unbind(first, d);
+        assertNull(tiny.driverDataOf(first, 1));
+        final long second = tiny.bind(2, d, "new", 0);
+        assertEquals(PasidHandle.pasid(first), PasidHandle.pasid(second));
+        assertNull(tiny.driverDataOf(first, 1), "stale handle: never the next owner's data");
+        assertEquals("new", tiny.driverDataOf(second, 1));
+        assertNull(tiny.driverDataOf(second, 2), "unregistered device");
+        assertNull(tiny.driverDataOf(second, -1), "requester id out of range");
+        assertNull(tiny.driverDataOf(PasidHandle.of(7, 1), 1), "PASID out of range");
+        assertNull(tiny.driverData(-5, 1));
+        assertNull(tiny.driverData(1 << 20, 1));
+        assertNull(tiny.driverData(1, 1 << 16));
     }
 
     @Test
@@ -258,6 +364,8 @@ class PasidSpaceTest
         final long tid = Thread.currentThread().getId();
         final long keep = space.bind(21, gpu, "keep", 0);
         final int pasid = PasidHandle.pasid(keep);
+        final int exited = PasidHandle.pasid(space.bind(22, gpu, "exited", 0));
+        space.exit(22);
         final FaultAttribution fault = new FaultAttribution();
         final PasidEntryView view = new PasidEntryView();
         final int[] out = new int[8];
@@ -269,7 +377,9 @@ class PasidSpaceTest
             for (int i = 0; i < 100_000; i++)
             {
                 sink += null == space.driverData(pasid, gpu.requesterId()) ? 0 : 1;
+                sink += null == space.driverDataOf(keep, gpu.requesterId()) ? 0 : 1;
                 sink += space.reportFault(gpu.requesterId(), pasid, i, fault).pasid();
+                sink += space.reportFault(gpu.requesterId(), exited, i, fault).kind().ordinal();
                 sink += space.bondsOf(pasid, out) + space.pasidsOf(21, out);
                 sink += space.entry(pasid, view) ? 1 : 0;
                 final long h = space.bind(21, nic, nicData, 0);
@@ -283,5 +393,6 @@ class PasidSpaceTest
             }
         }
         assertTrue(sink > 0);
+        assertEquals(800_000, space.counts(new PasidSpaceCounts()).suppressedFaults(), "faults on the exited PASID");
     }
 }

@@ -21,6 +21,10 @@ import static org.pasidkit.tables.internal.BondDescriptor.*;
  *       again, and accepts only an even, unchanged seq and the key it asked for. A slot may be reused at once
  *       after unbind; the seq makes that harmless.</li>
  * </ul>
+ * <p>
+ * {@code PasidSpace}'s lookups by (PASID, device) do not come here: they read the device's {@link DriverDataCells}
+ * (one load, no seq). The records serve the bond lists (bondsOf, teardown, exit events); {@link #driverData} is the
+ * slot-keyed lookup for a caller that holds a slot.
  */
 public final class BondTable
 {
