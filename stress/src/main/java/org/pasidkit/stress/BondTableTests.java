@@ -5,11 +5,11 @@
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.BondTableTests' -m quick \
+ *       -t 'org\.pasidkit\.stress\.BondTableTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
  * The broken twins (org.pasidkit.stress.broken.BrokenBondTable*Tests) run the same race against copies of BondTable
- * whose reader skips the key or the sequence check; BrokenTableVariantsTest checks that they do fail.
+ * whose reader skips the key or the sequence check; BrokenVariantsTest checks that they do fail.
  */
 package org.pasidkit.stress;
 

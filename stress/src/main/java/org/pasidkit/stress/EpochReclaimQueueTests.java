@@ -20,7 +20,8 @@ import org.pasidkit.allocator.PasidAllocator;
  *
  * Run (after `mvn -B -ntp -pl stress -am package`):
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t EpochReclaimQueueTests -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -t EpochReclaimQueueTests -m quick -sc false -strideSize 1 \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  */
 public final class EpochReclaimQueueTests
 {

@@ -6,7 +6,7 @@
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.PasidSpaceTests' -m quick \
+ *       -t 'org\.pasidkit\.stress\.PasidSpaceTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
  * Every state builds its own tiny space (a few PASIDs, 8 bond slots): jcstress creates many states, and each one
@@ -351,24 +351,36 @@ public final class PasidSpaceTests
         }
     }
 
+    /** Longest bounded wait of the device actor for the control actor, in onSpinWait calls (about a millisecond). */
+    static final int SPIN_LIMIT = 1 << 14;
+
     /**
-     * Lookup vs teardown and reuse, with the reader inside an epoch critical section: the only PASID of the space
-     * goes from address space 7 (device 1, data A) through exit and unbind to address space 8 (device 1 again,
-     * data B) while a device reports a fault on it. The pinned reader sees one life whole: 7 with A, 8 with B, or a
-     * state without attribution; never the first life's owner with the second life's data, and never NOT_BOUND for
-     * the first life (device 1 was bound for as long as that life was ACTIVE). While the reader is pinned, the
-     * rebind may be refused (the PASID is in its grace period). NOT_BOUND is fine once a second life exists: it is
-     * ACTIVE a moment before its bond is recorded.
+     * Reuse vs a pinned reader: the only PASID of the space goes from address space 7 (device 1, data A) through
+     * exit and unbind to a rebind by address space 8 (device 1 again, data B), while a device, inside one epoch
+     * critical section, reports a fault, waits (bounded) until the control thread is done, and reports again. A
+     * reader that saw the first life and is still pinned keeps the PASID in its grace period: the rebind is refused
+     * and the second report cannot see a second life. Each report sees one life whole: never one life's owner or
+     * generation with the other's data, never NOT_BOUND for the first life (device 1 was bound for as long as that
+     * life was ACTIVE). NOT_BOUND is fine for the second life: it is ACTIVE a moment before its bond is recorded.
      * <p>
-     * Result: rebind (new generation, 0 refused "in grace"), fault kind, owner, data, generation.
+     * Result: rebind (new generation, 0 refused "in grace"), first report, second report, control done before the
+     * second report (1) or the wait expired (0). Reports: 111 ATTRIBUTED to 7 with A (generation 1), 122 ATTRIBUTED
+     * to 8 with B (generation 2), 210 SUPPRESSED (generation 1), 300 UNKNOWN_PASID, 400 NOT_BOUND_TO_DEVICE, 999 an
+     * attribution that mixes the two lives.
      */
     @JCStressTest
-    @Outcome(id = "[02], 1, 7, 1, 1", expect = ACCEPTABLE, desc = "fault before the exit: first life, data A")
-    @Outcome(id = "[02], 2, 0, 0, 1", expect = ACCEPTABLE, desc = "fault during the teardown: suppressed")
-    @Outcome(id = "[02], 3, 0, 0, 0", expect = ACCEPTABLE, desc = "fault after the unbind, before the rebind")
-    @Outcome(id = "2, 4, 0, 0, 0", expect = ACCEPTABLE, desc = "second life ACTIVE, its bond not recorded yet")
-    @Outcome(id = "2, 1, 8, 2, 2", expect = ACCEPTABLE, desc = "fault after the rebind: second life, data B")
-    @Outcome(id = "0, 4, 0, 0, 0", expect = FORBIDDEN,
+    @Outcome(id = "0, (111|210), 300, 1", expect = ACCEPTABLE,
+        desc = "saw the first life, stayed pinned: rebind refused (grace), the PASID is RETIRED at the second report")
+    @Outcome(id = "0, 300, 300, 1", expect = ACCEPTABLE, desc = "pinned after the unbind: rebind refused all the same")
+    @Outcome(id = "2, 300, 122, 1", expect = ACCEPTABLE,
+        desc = "pinned after the retirement (it cannot hold the old life): the rebind reused the PASID")
+    @Outcome(id = "2, (400|122), 122, 1", expect = ACCEPTABLE, desc = "entered after the reuse: the second life")
+    @Outcome(id = {"[02], 111, (111|210|300), 0", "[02], 210, (210|300), 0", "[02], 300, 300, 0",
+        "2, 300, (400|122), 0", "2, 400, (400|122), 0", "2, 122, 122, 0"}, expect = ACCEPTABLE,
+        desc = "the bounded wait expired with the control still running (the rebind may come after the exit)")
+    @Outcome(id = {"2, (111|210), .*, 1", ".*, (111|210), (400|122), .*"}, expect = FORBIDDEN,
+        desc = "the PASID was reused while a reader that saw its first life was still pinned (grace broken)")
+    @Outcome(id = "0, 400, .*", expect = FORBIDDEN,
         desc = "NOT_BOUND with no second life: first life read ACTIVE, bond read after the unbind (not one snapshot)")
     @Outcome(expect = FORBIDDEN, desc = "one life's owner or generation with the other life's data, or any other mix")
     @State
@@ -379,9 +391,10 @@ public final class PasidSpaceTests
         final long handle = space.bind(MM, device, A, 0);
         final EpochDomain.Reader reader = space.epochDomain().register();
         final FaultAttribution fault = new FaultAttribution();
+        volatile int controlDone;
 
         @Actor
-        public void control(final IIIII_Result r)
+        public void control(final IIII_Result r)
         {
             space.exit(MM);
             space.unbind(handle, device);
@@ -393,18 +406,22 @@ public final class PasidSpaceTests
             {
                 r.r1 = e.inGrace() ? 0 : -1;
             }
+            controlDone = 1;
         }
 
         @Actor
-        public void device(final IIIII_Result r)
+        public void device(final IIII_Result r)
         {
+            final int pasid = PasidHandle.pasid(handle);
             reader.enter();
-            final FaultAttribution f = space.reportFault(RID_1, PasidHandle.pasid(handle), 0x1000, fault);
+            r.r2 = lifeCode(space.reportFault(RID_1, pasid, 0x1000, fault));
+            for (int i = 0; i < SPIN_LIMIT && 0 == controlDone; i++)
+            {
+                Thread.onSpinWait();
+            }
+            r.r4 = controlDone;
+            r.r3 = lifeCode(space.reportFault(RID_1, pasid, 0x1000, fault));
             reader.exit();
-            r.r2 = faultCode(f);
-            r.r3 = (int)f.owner();
-            r.r4 = dataCode(f.driverData());
-            r.r5 = f.generation();
         }
     }
 
@@ -579,5 +596,17 @@ public final class PasidSpaceTests
             r.r1 = faultCode(space.reportFault(RID_1, pasid, 0x1000, fault));
             r.r2 = faultCode(space.reportFault(RID_1, pasid, 0x2000, fault));
         }
+    }
+
+    /** A fault report as {@code kind * 100 + generation * 10 + data}; 999 for an attribution that mixes lives. */
+    static int lifeCode(final FaultAttribution f)
+    {
+        final int code = faultCode(f) * 100 + f.generation() * 10 + dataCode(f.driverData());
+        if (FaultAttribution.Kind.ATTRIBUTED == f.kind() &&
+            !(111 == code && MM == f.owner()) && !(122 == code && OTHER_MM == f.owner()))
+        {
+            return 999;
+        }
+        return code;
     }
 }

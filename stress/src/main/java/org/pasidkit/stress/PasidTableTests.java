@@ -5,11 +5,11 @@
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.PasidTableTests' -m quick \
+ *       -t 'org\.pasidkit\.stress\.PasidTableTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
  * The broken twins of these tests (org.pasidkit.stress.broken.BrokenPasidTable*Tests) run the same races against
- * copies of PasidTable with one ordering removed; BrokenTableVariantsTest checks that they do fail.
+ * copies of PasidTable with one ordering removed; BrokenVariantsTest checks that they do fail.
  */
 package org.pasidkit.stress;
 

@@ -17,7 +17,8 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *
  * Run (after `mvn -B -ntp -pl stress -am package`):
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar -t StripedIdCacheTests \
- *       -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -m quick -sc false -strideSize 1 \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  */
 public final class StripedIdCacheTests
 {

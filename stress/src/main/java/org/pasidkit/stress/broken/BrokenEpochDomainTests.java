@@ -18,7 +18,8 @@ import org.openjdk.jcstress.infra.results.III_Result;
  *
  * Run:
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t BrokenEpochDomainTests -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -t BrokenEpochDomainTests -m quick -sc false -strideSize 1 \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  */
 public final class BrokenEpochDomainTests
 {

@@ -1,11 +1,13 @@
 package org.pasidkit.stress.broken;
 
 import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.Expect;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.pasidkit.allocator.IdAllocator;
 import org.pasidkit.allocator.internal.IdBitmap;
@@ -13,14 +15,20 @@ import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripedIdCache;
 
 /*
- * A deliberately broken allocator built from the real internals (IdBitmap, IdStateTable, StripedIdCache) whose slow
- * path never steals from other threads' rings (Linux percpu_ida's flaw: ids strand in idle CPUs' caches), run
- * against the outcome table of PasidAllocatorTests.NoFalseExhausted. It must reach FORBIDDEN. Not part of the
- * `verify` run.
+ * The PasidAllocatorTests races against broken allocators, each with one step removed:
+ * - NoFalseExhaustedWithoutSteal: an allocator built from the real internals (IdBitmap, IdStateTable,
+ *   StripedIdCache) whose slow path never steals from other threads' rings (Linux percpu_ida's flaw: ids strand in
+ *   idle CPUs' caches);
+ * - AllocateVsFree: BrokenPasidAllocator with AllocatorBug.POP_WITHOUT_CAS (the owner's pop stores IN_USE after
+ *   checking CACHED, instead of a CAS);
+ * - RefillVsSteal: BrokenPasidAllocator with AllocatorBug.REFILL_NOT_A_MOVE (a refill is not counted as a move, so
+ *   the other thread's exhaustion scan can run while the refilled ids are in transit).
+ * Each must reach FORBIDDEN; BrokenVariantsTest checks that it does. Not part of the build's jcstress run.
  *
  * Run:
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t BrokenPasidAllocatorTests -m quick -sc false -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
+ *       -t BrokenPasidAllocatorTests -m quick -sc false -strideSize 1 \
+ *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  */
 public final class BrokenPasidAllocatorTests
 {
@@ -132,6 +140,80 @@ public final class BrokenPasidAllocatorTests
             }
             r.r1 = seen;
             r.r2 = allocator.allocate();
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN pop (POP_WITHOUT_CAS) against PasidAllocatorTests.AllocateVsFree's table: r1 = owner's id, " +
+        "r2 = thief's id, r3 = final state of id 1.")
+    @Outcome(id = "1, -1, 2", expect = Expect.ACCEPTABLE,
+        desc = "the owner got its id back; the thief ran before the free or after the pop: EXHAUSTED is right")
+    @Outcome(id = "-1, 1, 2", expect = Expect.ACCEPTABLE,
+        desc = "the thief stole the id between the owner's free and its pop; the owner saw the range full")
+    @Outcome(id = "1, 1, .*", expect = Expect.FORBIDDEN, desc = "id 1 handed out twice (pop and steal both won)")
+    @Outcome(id = "-1, -1, .*", expect = Expect.FORBIDDEN, desc = "id 1 free but nobody could allocate it: stranded")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "an id handed out but not IN_USE, or a bad result")
+    @State
+    public static class AllocateVsFree
+    {
+        final BrokenPasidAllocator allocator = BrokenPasidAllocator.tinyImmediate(1, AllocatorBug.POP_WITHOUT_CAS);
+
+        public AllocateVsFree()
+        {
+            allocator.reserve(1);
+        }
+
+        @Actor
+        public void owner(final III_Result r)
+        {
+            allocator.free(1);
+            r.r1 = allocator.allocate();
+        }
+
+        @Actor
+        public void thief(final III_Result r)
+        {
+            r.r2 = allocator.allocate();
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            r.r3 = allocator.stateOf(1);
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN refill (REFILL_NOT_A_MOVE) against PasidAllocatorTests.RefillVsSteal's table: r1, r2 = ids, " +
+        "r3 = ids IN_USE afterwards.")
+    @Outcome(id = "1, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 1 refilled (1 out, 2 cached); actor 2 stole 2")
+    @Outcome(id = "2, 1, 2", expect = Expect.ACCEPTABLE, desc = "actor 2 refilled (1 out, 2 cached); actor 1 stole 2")
+    @Outcome(id = {"1, 1, .*", "2, 2, .*"}, expect = Expect.FORBIDDEN, desc = "one id handed out twice")
+    @Outcome(id = {"-1, .*", ".*, -1, .*"}, expect = Expect.FORBIDDEN,
+        desc = "false EXHAUSTED: one id was free (in transit from the bitmap into the other thread's ring)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected ids or states")
+    @State
+    public static class RefillVsSteal
+    {
+        final BrokenPasidAllocator allocator = BrokenPasidAllocator.tinyImmediate(2, AllocatorBug.REFILL_NOT_A_MOVE);
+
+        @Actor
+        public void actor1(final III_Result r)
+        {
+            r.r1 = allocator.allocate();
+        }
+
+        @Actor
+        public void actor2(final III_Result r)
+        {
+            r.r2 = allocator.allocate();
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            r.r3 = (IdStateTable.IN_USE == allocator.stateOf(1) ? 1 : 0) +
+                (IdStateTable.IN_USE == allocator.stateOf(2) ? 1 : 0);
         }
     }
 }

@@ -1,11 +1,11 @@
 /*
  * The PasidTableTests races run against broken copies of PasidTable: each test here MUST fail (FORBIDDEN outcomes).
- * Checked by org.pasidkit.stress.BrokenTableVariantsTest in `verify`; never part of the build's jcstress run.
+ * Checked by org.pasidkit.stress.BrokenVariantsTest in `verify`; never part of the build's jcstress run.
  *
  * Run (from the repository root):
  *   mvn -B -ntp -pl stress -am package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
- *       -t 'org\.pasidkit\.stress\.broken\.BrokenPasidTableTests' -m quick \
+ *       -t 'org\.pasidkit\.stress\.broken\.BrokenPasidTableTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  */
 package org.pasidkit.stress.broken;

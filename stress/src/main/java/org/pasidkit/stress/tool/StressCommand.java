@@ -26,7 +26,8 @@ public final class StressCommand implements Callable<Integer>
     @Option(names = "--stall-readers", description = "A reader parks inside its critical section 50 ms of every 100.")
     boolean stallReaders;
 
-    @Option(names = "--slow-drivers", description = "Drivers unbind late, and one in ten only at the very end.")
+    @Option(names = "--slow-drivers",
+        description = "Drivers unbind 1-100 ms late; one in ten (up to 1/16 of the range) only at the very end.")
     boolean slowDrivers;
 
     @Option(names = "--exhaust", description = "Run at 99%+ of a 1023-PASID range.")

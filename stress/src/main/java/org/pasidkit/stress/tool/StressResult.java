@@ -18,6 +18,7 @@ final class StressResult
     final List<String> firstViolations = new ArrayList<>();
     long staleTranslations;
     long maxBacklog;
+    long maxStuckBonds;
     long maxOldestWaitNs;
     long reuseP50Ns;
     long reuseP99Ns;
@@ -41,6 +42,12 @@ final class StressResult
             reuseP50Ns, reuseP99Ns, pasidsReused));
         sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held; oldest wait %.1f ms%n",
             maxBacklog, maxOldestWaitNs / 1e6));
+        if (config.slowDrivers)
+        {
+            sb.append(String.format(Locale.ROOT, "  slow drivers    unbind %d-%d ms after the exit event; stuck " +
+                "(unbind only at the end): max %,d bonds%n", StressRun.LATE_MIN_MS, StressRun.LATE_MAX_MS,
+                maxStuckBonds));
+        }
         sb.append(String.format(Locale.ROOT, "  violations      %,14d%n", violations));
         violationsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-20s %,8d%n", k, v)));
         for (final String v : firstViolations)
@@ -66,6 +73,7 @@ final class StressResult
         sb.append(",\"exhaust\":").append(config.exhaust);
         sb.append(",\"staleTranslations\":").append(staleTranslations);
         sb.append(",\"maxBacklog\":").append(maxBacklog);
+        sb.append(",\"maxStuckBonds\":").append(maxStuckBonds);
         sb.append(",\"maxOldestWaitNs\":").append(maxOldestWaitNs);
         sb.append(",\"reuseLatencyNs\":{\"p50\":").append(reuseP50Ns).append(",\"p99\":").append(reuseP99Ns)
             .append(",\"count\":").append(pasidsReused).append('}');

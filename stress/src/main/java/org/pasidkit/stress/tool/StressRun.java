@@ -3,6 +3,7 @@ package org.pasidkit.stress.tool;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,14 @@ public final class StressRun
         ALLOCATE, FREE, BIND, BIND_PRIVATE, UNBIND, EXIT, OWNER_CLOSE, RECLAIM, LOOKUP, FOREIGN_LOOKUP, FAULT,
         INVALIDATE
     }
+
+    /** Slow drivers: an exit event is acted on this many ms late at least, and at most {@link #LATE_MAX_MS}. */
+    static final long LATE_MIN_MS = 1;
+    static final long LATE_MAX_MS = 100;
+    /** Slow drivers: 1 in this many exit events is never acted on until the run ends (a stuck driver)... */
+    static final int NEVER_ONE_IN = 10;
+    /** ... as long as stuck drivers hold fewer than range / this many PASIDs' bonds, so the range never runs dry. */
+    static final int NEVER_RANGE_FRACTION = 16;
 
     /** Settings. */
     static final class Config
@@ -88,8 +97,11 @@ public final class StressRun
     private final List<String> firstViolations = new ArrayList<>();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong opsDone = new AtomicLong();
+    private final AtomicLong stuckBonds = new AtomicLong();
+    private final int stuckBondsCap;
     private final ThreadLocal<Worker> current = new ThreadLocal<>();
     private long maxBacklog;
+    private long maxStuckBonds;
     private long maxOldestWaitNs;
     private final org.HdrHistogram.Histogram reuseLatency =
         new org.HdrHistogram.Histogram(TimeUnit.SECONDS.toNanos(600), 2);
@@ -108,6 +120,7 @@ public final class StressRun
         {
             devices[d] = space.addDevice(0x200 + d, d == config.devices - 1 ? 10 : 20, d != 1, this::onExit);
         }
+        this.stuckBondsCap = maxPasid / NEVER_RANGE_FRACTION;
         this.holder = new AtomicIntegerArray(maxPasid + 1);
         this.outstanding = new AtomicIntegerArray(maxPasid + 1);
         this.releaseEpoch = new AtomicLongArray(maxPasid + 1);
@@ -188,7 +201,10 @@ public final class StressRun
                 break;
             }
             space.allocator().counts(counts);
-            maxBacklog = Math.max(maxBacklog, counts.reclaimBacklog() + counts.held());
+            // NOTE: from the state-table scan (each id counted once), not the queue's size estimate plus the scan,
+            // which counted ids in transit twice (a maximum above the capacity).
+            maxBacklog = Math.max(maxBacklog, counts.inGrace());
+            maxStuckBonds = Math.max(maxStuckBonds, stuckBonds.get());
             maxOldestWaitNs = Math.max(maxOldestWaitNs, counts.oldestWaitNs());
             if (config.operations > 0 && opsDone.get() >= config.operations)
             {
@@ -222,6 +238,7 @@ public final class StressRun
         result.violations = result.violationsByKind.values().stream().mapToLong(Long::longValue).sum();
         result.staleTranslations = iommu.staleTranslations();
         result.maxBacklog = maxBacklog;
+        result.maxStuckBonds = maxStuckBonds;
         result.maxOldestWaitNs = maxOldestWaitNs;
         result.reuseP50Ns = reuseLatency.getTotalCount() == 0 ? 0 : reuseLatency.getValueAtPercentile(50);
         result.reuseP99Ns = reuseLatency.getTotalCount() == 0 ? 0 : reuseLatency.getValueAtPercentile(99);
@@ -312,6 +329,9 @@ public final class StressRun
         final List<PasidOwner> owners = new ArrayList<>();
         final List<long[]> standalone = new ArrayList<>();
         final List<Object[]> pendingUnbinds = new ArrayList<>();
+        /** Slow drivers: exit events waiting for their due time ({handle, device, dueNs}), earliest first. */
+        final PriorityQueue<Object[]> lateUnbinds = new PriorityQueue<>(
+            (a, b) -> Long.compare((Long)a[2] - (Long)b[2], 0));
         final List<Object[]> neverUnbind = new ArrayList<>();
         final FaultAttribution fault = new FaultAttribution();
         final int[] scratch = new int[16];
@@ -329,14 +349,20 @@ public final class StressRun
 
         void exited(final ExitEvent event)
         {
-            final Object[] unbind = {event.handle(), event.device()};
-            if (config.slowDrivers && random.nextInt(10) == 0)
+            if (!config.slowDrivers)
             {
-                neverUnbind.add(unbind);
+                pendingUnbinds.add(new Object[]{event.handle(), event.device()});
+            }
+            else if (random.nextInt(NEVER_ONE_IN) == 0 && stuckBonds.get() < stuckBondsCap)
+            {
+                stuckBonds.incrementAndGet();
+                neverUnbind.add(new Object[]{event.handle(), event.device()});
             }
             else
             {
-                pendingUnbinds.add(unbind);
+                final long delayNs = TimeUnit.MILLISECONDS.toNanos(LATE_MIN_MS) +
+                    random.nextLong(TimeUnit.MILLISECONDS.toNanos(LATE_MAX_MS - LATE_MIN_MS));
+                lateUnbinds.add(new Object[]{event.handle(), event.device(), System.nanoTime() + delayNs});
             }
         }
 
@@ -369,9 +395,13 @@ public final class StressRun
         private void step()
         {
             final int dice = random.nextInt(1000);
-            if (!pendingUnbinds.isEmpty() && dice < (config.slowDrivers ? 10 : 80))
+            if (!pendingUnbinds.isEmpty() && dice < 80)
             {
                 driverUnbind(pendingUnbinds.remove(random.nextInt(pendingUnbinds.size())));
+            }
+            else if (dice < 80 && !lateUnbinds.isEmpty() && (Long)lateUnbinds.peek()[2] - System.nanoTime() <= 0)
+            {
+                driverUnbind(lateUnbinds.poll());
             }
             else if (dice < 420)
             {
@@ -774,6 +804,9 @@ public final class StressRun
             {
                 close(which);
             }
+            pendingUnbinds.addAll(lateUnbinds);
+            lateUnbinds.clear();
+            stuckBonds.addAndGet(-neverUnbind.size());
             pendingUnbinds.addAll(neverUnbind);
             neverUnbind.clear();
             while (!pendingUnbinds.isEmpty())
