@@ -787,6 +787,11 @@ public final class PasidSpace
         {
             throw new IllegalArgumentException("bond table is full (" + (bonds.capacity() - 1) + " bonds)");
         }
+        bonds.prevOfDevice(slot, 0);
+        if (0 != device.firstBond)
+        {
+            bonds.prevOfDevice(device.firstBond, slot);
+        }
         device.firstBond = slot;
         device.bondCount++;
         // NOTE: the cell before the entry's bond list: a reader that finds the bond by bondsOf (the entry, acquire)
@@ -828,18 +833,21 @@ public final class PasidSpace
         {
             bonds.nextOfPasid(prev, bonds.nextOfPasid(slot));
         }
-        if (device.firstBond == slot)
+        // NOTE: O(1) unlink from the device's list through the writer-only prev pointers (the stress tool's slow
+        // drivers showed the former walk, O(bonds of the device) under the control lock, stalling every binder).
+        final int prevOfDevice = bonds.prevOfDevice(slot);
+        final int nextOfDevice = bonds.nextOfDevice(slot);
+        if (0 == prevOfDevice)
         {
-            device.firstBond = bonds.nextOfDevice(slot);
+            device.firstBond = nextOfDevice;
         }
         else
         {
-            int prevOfDevice = device.firstBond;
-            while (bonds.nextOfDevice(prevOfDevice) != slot)
-            {
-                prevOfDevice = bonds.nextOfDevice(prevOfDevice);
-            }
-            bonds.nextOfDevice(prevOfDevice, bonds.nextOfDevice(slot));
+            bonds.nextOfDevice(prevOfDevice, nextOfDevice);
+        }
+        if (0 != nextOfDevice)
+        {
+            bonds.prevOfDevice(nextOfDevice, prevOfDevice);
         }
         device.bondCount--;
         table.bonds(pasid, view.bondCount() - 1, first);

@@ -37,6 +37,12 @@ public final class BondTable
     private final UnsafeBuffer[] chunks;
     private int chunkCount;
     private final Object[] drvdata;
+    /**
+     * Per slot, the previous bond of the same device (0: the device's first): on-heap, read and written by the
+     * writer only (under the control lock), so that an unbind unlinks from the device's list in O(1). Readers never
+     * walk device lists.
+     */
+    private final int[] prevOfDevice;
     private final int[] freeSlots;
     private int freeCount;
 
@@ -45,6 +51,7 @@ public final class BondTable
         checkCapacity(capacity);
         this.chunks = new UnsafeBuffer[(capacity + CHUNK_MASK) >>> CHUNK_SHIFT];
         this.drvdata = new Object[capacity];
+        this.prevOfDevice = new int[capacity];
         this.freeSlots = new int[capacity - 1];
         for (int slot = capacity - 1; slot >= 1; slot--)
         {
@@ -103,6 +110,18 @@ public final class BondTable
         beginWrite(records, offset);
         records.putInt(offset + NEXT_OF_PASID_OFFSET, next);
         endWrite(records, offset);
+    }
+
+    /** Writer only: the previous bond of the slot's device, 0 if the slot is the device's first. */
+    public int prevOfDevice(final int slot)
+    {
+        return prevOfDevice[slot];
+    }
+
+    /** Writer only: sets the previous bond of the slot's device. */
+    public void prevOfDevice(final int slot, final int prev)
+    {
+        prevOfDevice[slot] = prev;
     }
 
     /** Writer: relinks a slot's next-of-device pointer. */
