@@ -48,8 +48,8 @@ import org.pasidkit.allocator.PasidAllocator;
  * same for every impl.
  *
  * Impls (the @Param):
- *   pasidkit                   space.driverData(pasid, rid): the device (Device[65536] by rid), its driver-data
- *                              directory, one leaf of 256 references, the cell; no retry, no seq.
+ *   pasidkit                   space.driverData(pasid, rid): the device's driver-data directory (an array by rid),
+ *                              one leaf of 256 references, the cell: three dependent loads, no retry, no seq.
  *   pasidkitByHandle           space.driverDataOf(handle, rid): the same, then the PASID entry's state word (off-heap
  *                              directory + leaf) to refuse a stale handle. The handles are precomputed like the keys.
  *   ConcurrentHashMap          ConcurrentHashMap<Long, Object>.get(Long.valueOf(pasid << 16 | rid)): the caller
