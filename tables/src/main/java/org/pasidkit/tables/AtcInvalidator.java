@@ -18,19 +18,28 @@ import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
  * ATC invalidation fan-out: a change to {@code [address, address + length)} of an address space becomes one
  * {@code CMD_ATC_INV} per (device with ATS, PASID of that address space) — every private PASID multiplies it — written
  * in batches of at most {@code batch} commands into an off-heap command ring (an Agrona {@link ManyToOneRingBuffer}),
- * the last batch ending with one {@code CMD_SYNC}. Above {@code flushAllAboveBytes} each command invalidates the whole
+ * the last batch ending with one {@code CMD_SYNC}. One command covers the range rounded out to an aligned power-of-two
+ * span of pages (as SMMUv3 {@code CMD_ATC_INV}); a change longer than {@code flushAllAboveBytes} (more than
+ * {@code flushAllAboveBytes / 4096} page invalidations) gets one "invalidate all" ({@code SIZE_ALL}) per
  * (device, PASID) instead. {@link SimulatedIommu} consumes the ring.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: many producers (one {@link Producer} per thread), one consumer.</li>
- *   <li>Progress: {@link Producer#emit} is lock-free while the ring has room (one ring claim per batch); it waits,
- *       with the sync timeout, only when the ring is full. {@link Producer#invalidate} then waits for its
- *       {@code CMD_SYNC} to complete, as a CPU waits for CMD_SYNC before munmap returns — with a timeout, after the
- *       VT-d {@code qi_submit_sync} lesson.</li>
+ *   <li>Threading: many producers (one {@link Producer} per thread, never shared), one consumer at a time.</li>
+ *   <li>Progress: {@link Producer#emit} is lock-free while the ring has room: one ring claim (one CAS) and one commit
+ *       per batch of up to {@code batch} commands, plain 16-byte stores in between. It waits only when the ring is
+ *       full, at most the sync timeout, running the assist meanwhile. {@link Producer#invalidate} then waits for its
+ *       {@code CMD_SYNC}, as a CPU waits for CMD_SYNC before munmap returns — with a timeout, after the VT-d
+ *       {@code qi_submit_sync} lesson. Every wait has that timeout; a timeout is counted and returned as -1.</li>
+ *   <li>Linearization points: a batch becomes visible to the consumer at its commit (the ring's release store of the
+ *       record length, read by the consumer's acquire in {@code read}); a change is complete when the consumer's
+ *       {@link #completeSync} release store of its token is seen by {@link Producer#synced}'s acquire load.</li>
+ *   <li>Invariants: per producer, tokens grow by one per change and the consumer completes them in order (one ring,
+ *       FIFO per producer), so a completed token covers every earlier change of that producer.</li>
  *   <li>Walkers are epoch readers: the (PASID, device) walk runs inside the producer's critical section, so no PASID
  *       it read can be reused before its commands are in the ring.</li>
- *   <li>Allocation: none per change (scratch arrays per producer).</li>
+ *   <li>Allocation: none per change once the per-producer scratch arrays have grown to the largest fan-out seen
+ *       (they grow instead of cutting a walk short).</li>
  * </ul>
  */
 public final class AtcInvalidator
@@ -44,6 +53,9 @@ public final class AtcInvalidator
     private static final int FULL_FLUSHES = 10;
     private static final int CHANGES = 11;
     private static final int TIMEOUTS = 12;
+    private static final int MAX_REQUESTER_IDS = 1 << 16;
+    private static final byte ATS_YES = 1;
+    private static final byte ATS_NO = 2;
 
     private final PasidSpace space;
     private final ManyToOneRingBuffer ring;
@@ -172,15 +184,12 @@ public final class AtcInvalidator
     {
         private final int slot;
         private final EpochDomain.Reader reader;
-        private final int[] pasids = new int[256];
-        private final int[] rids = new int[256];
-        private final long[] pairs = new long[64 * 1024];
-        private void add(final int counter, final long delta)
-        {
-            // NOTE: single writer; opaque so another thread's counters() read sees a whole value, no fence needed.
-            STATS.setOpaque(stats, counter, stats[counter] + delta);
-        }
-
+        private int[] pasids = new int[64];
+        private int[] rids = new int[64];
+        /** Word 0 of each CMD_ATC_INV of the change being emitted. */
+        private long[] words0 = new long[1024];
+        /** Per requester id: 0 not yet looked up, ATS_YES, ATS_NO (registered devices never change). */
+        private final byte[] atsKnown = new byte[MAX_REQUESTER_IDS];
         private final BackoffIdleStrategy idle = new BackoffIdleStrategy(20_000, 1_000, 1_000, 50_000);
         private long nextToken;
         /** Counters at indexes 8..12 (padded from the array header): written by this producer only, opaque. */
@@ -190,6 +199,12 @@ public final class AtcInvalidator
         {
             this.slot = slot;
             this.reader = reader;
+        }
+
+        private void add(final int counter, final long delta)
+        {
+            // NOTE: single writer; opaque so another thread's counters() read sees a whole value, no fence needed.
+            STATS.setOpaque(stats, counter, stats[counter] + delta);
         }
 
         /**
@@ -211,29 +226,16 @@ public final class AtcInvalidator
 
         /**
          * Emits the invalidations of one change, the last batch ending with CMD_SYNC, without waiting for it.
+         * Allocation-free once the scratch arrays have grown to the largest fan-out seen.
          *
          * @return ATC invalidation commands emitted, or -1 on a ring-full timeout.
          */
         public int emit(final long mm, final long address, final long length)
         {
-            int pairCount = 0;
             reader.enter();
             try
             {
-                final int pasidCount = space.pasidsOf(mm, pasids);
-                for (int p = 0; p < pasidCount; p++)
-                {
-                    final int pasid = pasids[p];
-                    final int ridCount = space.bondsOf(pasid, rids);
-                    for (int r = 0; r < ridCount && pairCount < pairs.length; r++)
-                    {
-                        final Device device = space.device(rids[r]);
-                        if (null != device && device.ats())
-                        {
-                            pairs[pairCount++] = ((long)rids[r] << 32) | pasid;
-                        }
-                    }
-                }
+                final int pairCount = collect(mm);
                 final long word1 = length > flushAllAboveBytes ? SIZE_ALL : invalidationWord1(address, length);
                 return write(mm, address, length, pairCount, word1);
             }
@@ -244,12 +246,68 @@ public final class AtcInvalidator
         }
 
         /**
+         * Walks the PASIDs of {@code mm} and the devices bound to each, and fills {@code words0} with word 0 of one
+         * CMD_ATC_INV per (device with ATS, PASID). Inside the epoch critical section. Grows a scratch array (the only
+         * allocation) when a walk fills it, so nothing is ever cut off.
+         */
+        private int collect(final long mm)
+        {
+            int pasidCount;
+            while ((pasidCount = space.pasidsOf(mm, pasids)) == pasids.length)
+            {
+                pasids = new int[pasids.length * 2];
+            }
+            int pairCount = 0;
+            for (int p = 0; p < pasidCount; p++)
+            {
+                final int pasid = pasids[p];
+                int ridCount;
+                while ((ridCount = space.bondsOf(pasid, rids)) == rids.length && rids.length < MAX_REQUESTER_IDS)
+                {
+                    rids = new int[Math.min(MAX_REQUESTER_IDS, rids.length * 2)];
+                }
+                if (pairCount + ridCount > words0.length)
+                {
+                    words0 = java.util.Arrays.copyOf(words0, Math.max(words0.length * 2, pairCount + ridCount));
+                }
+                final int[] rids = this.rids;
+                final long[] words0 = this.words0;
+                for (int r = 0; r < ridCount; r++)
+                {
+                    final int rid = rids[r];
+                    if (ats(rid))
+                    {
+                        words0[pairCount++] = word0(OP_ATC_INV, pasid, rid);
+                    }
+                }
+            }
+            return pairCount;
+        }
+
+        /** Whether {@code requesterId} is a registered device with ATS (a device's ATS flag never changes). */
+        private boolean ats(final int requesterId)
+        {
+            final byte known = atsKnown[requesterId];
+            if (0 != known)
+            {
+                return ATS_YES == known;
+            }
+            final Device device = space.device(requesterId);
+            if (null == device)
+            {
+                return false;
+            }
+            atsKnown[requesterId] = device.ats() ? ATS_YES : ATS_NO;
+            return device.ats();
+        }
+
+        /**
          * Emits one "invalidate all" for (device, PASID) and its sync, and waits (the unbind path: a driver flushes
          * the device's ATC for a PASID before it lets the PASID go).
          */
         public int invalidateAll(final Device device, final int pasid)
         {
-            pairs[0] = ((long)device.requesterId() << 32) | pasid;
+            words0[0] = word0(OP_ATC_INV, pasid, device.requesterId());
             final int n = write(-1, 0, 0, device.ats() ? 1 : 0, SIZE_ALL);
             if (n < 0 || awaitSync())
             {
@@ -283,10 +341,9 @@ public final class AtcInvalidator
                 buffer.putLong(index + LENGTH_OFFSET, length);
                 buffer.putInt(index + COUNT_OFFSET, count);
                 int offset = index + HEADER_LENGTH;
-                for (int i = 0; i < inBatch; i++)
+                for (int i = done; i < done + inBatch; i++)
                 {
-                    final long pair = pairs[done + i];
-                    buffer.putLong(offset, word0(OP_ATC_INV, (int)pair, (int)(pair >>> 32)));
+                    buffer.putLong(offset, words0[i]);
                     buffer.putLong(offset + 8, word1);
                     offset += COMMAND_LENGTH;
                 }
@@ -319,6 +376,7 @@ public final class AtcInvalidator
             }
             final long deadlineNs = System.nanoTime() + syncTimeoutNs;
             idle.reset();
+            final Runnable assist = AtcInvalidator.this.assist;
             while (index < 0)
             {
                 if (System.nanoTime() - deadlineNs > 0)
@@ -326,30 +384,64 @@ public final class AtcInvalidator
                     add(TIMEOUTS, 1);
                     return -1;
                 }
+                if (null != assist)
+                {
+                    assist.run();
+                }
                 idle.idle();
                 index = ring.tryClaim(MSG_TYPE_BATCH, length);
             }
             return index;
         }
 
-        /** Waits for this producer's last token; false on timeout. */
+        /** Waits for the CMD_SYNC of this producer's last change; false on timeout. */
         public boolean awaitSync()
         {
-            final long token = nextToken;
-            final int offset = slot * SLOT_STRIDE;
-            if (syncSlots.getLongAcquire(offset) >= token)
+            return awaitSync(nextToken);
+        }
+
+        /**
+         * The sync token of the change emitted last (tokens grow by one per change, from 1): pass it to
+         * {@link #awaitSync(long)} to wait for that change later, after emitting others (several address spaces in
+         * flight).
+         */
+        public long lastToken()
+        {
+            return nextToken;
+        }
+
+        /** Whether the CMD_SYNC of {@code token} (and of every earlier change of this producer) has completed. */
+        public boolean synced(final long token)
+        {
+            // NOTE: acquire, pairs with completeSync's putLongRelease: the consumer's ATC writes happen before.
+            return syncSlots.getLongAcquire(slot * SLOT_STRIDE) >= token;
+        }
+
+        /**
+         * Waits, at most the sync timeout, for the CMD_SYNC of {@code token} (the consumer completes one producer's
+         * syncs in the order they were emitted, so it also covers every earlier change). While waiting it runs the
+         * assist (e.g. drains the ring itself), then backs off: spin, yield, park up to 50 us.
+         *
+         * @return false on timeout.
+         */
+        public boolean awaitSync(final long token)
+        {
+            if (synced(token))
             {
                 return true;
             }
             final long deadlineNs = System.nanoTime() + syncTimeoutNs;
             idle.reset();
             final Runnable assist = AtcInvalidator.this.assist;
-            while (syncSlots.getLongAcquire(offset) < token)
+            while (!synced(token))
             {
                 if (System.nanoTime() - deadlineNs > 0)
                 {
                     return false;
                 }
+                // NOTE: assist at once: the consumer thread may be descheduled (fewer cores than runnable threads);
+                // a running one holds the try-lock only while it has records to process, so helping costs a failed
+                // look at most.
                 if (null != assist)
                 {
                     assist.run();

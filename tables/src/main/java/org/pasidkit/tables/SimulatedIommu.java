@@ -1,8 +1,14 @@
 package org.pasidkit.tables;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicBoolean;
+
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
-import org.jctools.maps.NonBlockingHashMapLong;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
 
@@ -13,31 +19,68 @@ import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: one thread at a time consumes ({@link #poll} is a try-lock). {@link #touch} is called by the workload thread that
- *       owns the address space, only while no change of that address space is in flight (between its sync and its
- *       next emit) — the ring's commit/read and the sync slot's release/acquire order the two sides.</li>
+ *   <li>Threading: one thread at a time consumes ({@link #poll} is a try-lock). {@link #touch} is called by the
+ *       workload thread that owns the address space, only while no change of that address space is in flight
+ *       (between its sync and its next emit) — the ring's commit/read and the sync slot's release/acquire order the
+ *       two sides. {@link #cached} likewise.</li>
+ *   <li>Progress: {@link #poll} is lock-free (a failed try-lock returns 0) and allocation-free. {@link #touch} is
+ *       wait-free and allocation-free once its (device, PASID) has an ATC; the first touch of a (device, PASID)
+ *       creates the ATC under a private lock (allocating an index leaf or a chunk of 1024 ATCs at most).</li>
  *   <li>An ATC holds up to {@link #ATC_WAYS} pages per (device, PASID), replaced round-robin.</li>
- *   <li>Allocation: {@link #poll} allocates nothing; the first {@link #touch} of a (device, PASID) allocates its
- *       ATC array.</li>
+ *   <li>Invariants: an ATC slot, once published for a (device, PASID), is never moved or reused for another key;
+ *       index entries only go from 0 to a slot.</li>
  * </ul>
+ *
+ * <h2>Layout (primitive arrays, no boxed keys)</h2>
+ * <pre>
+ *   deviceIndex[requesterId]          -&gt; dense device number d (0 = no ATC on that device yet)
+ *   leaves[d][pasid &gt;&gt;&gt; 10][pasid &amp; 1023] -&gt; ATC slot s (0 = none), leaves of 1024 ints made lazily
+ *   chunks[s &gt;&gt;&gt; 10][(s &amp; 1023) * STRIDE + way] = cached page + 1 (0 = empty way), way in [0, ATC_WAYS)
+ *   chunks[s &gt;&gt;&gt; 10][(s &amp; 1023) * STRIDE + ATC_WAYS] = next way to replace
+ *   atcsOfPasid[pasid &gt;&gt;&gt; 10][pasid &amp; 1023] -&gt; int[] of the slots of every device that cached pasid
+ * </pre>
+ * A command costs three dependent array loads to find its ATC and one scan of {@link #ATC_WAYS} longs.
  */
 public final class SimulatedIommu implements MessageHandler
 {
     /** Pages an ATC keeps per (device, PASID). */
     public static final int ATC_WAYS = 8;
+    /** Most (device, PASID) ATCs one simulated IOMMU holds. */
+    public static final int MAX_ATCS = 1 << 26;
+
     private static final int NEXT_WAY = ATC_WAYS;
+    private static final int STRIDE = ATC_WAYS + 1;
+    private static final int LEAF_SHIFT = 10;
+    private static final int LEAF_MASK = (1 << LEAF_SHIFT) - 1;
+    private static final int CHUNK_SHIFT = 10;
+    private static final int CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
+    private static final int MAX_PASID_LEAVES = (1 << 20) >>> LEAF_SHIFT;
+
+    private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle INT_ARRAYS = MethodHandles.arrayElementVarHandle(int[][].class);
+    private static final VarHandle INT_MATRICES = MethodHandles.arrayElementVarHandle(int[][][].class);
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(long[][].class);
 
     private final AtcInvalidator invalidator;
     private final PasidSpace space;
-    private final NonBlockingHashMapLong<long[]> atcs = new NonBlockingHashMapLong<>();
-    private final int[] pasids = new int[256];
-    private final int[] rids = new int[256];
+
+    private final int[] deviceIndex = new int[1 << 16];
+    private final int[][][] leaves = new int[(1 << 16) + 1][][];
+    private final long[][] chunks = new long[MAX_ATCS >>> CHUNK_SHIFT][];
+    /** Per PASID, the ATC slots of every device that cached it (copy-on-write int[]; leaves of 1024 PASIDs). */
+    private final int[][][] atcsOfPasid = new int[MAX_PASID_LEAVES][][];
+    /** Guards ATC creation only (the first touch of a (device, PASID)); never taken by poll. */
+    private final Object createLock = new Object();
+    private int devicesWithAtc;
+    private int atcsCreated;
+
+    private int[] pasids = new int[64];
     private long commandsConsumed;
     private long syncsCompleted;
     private long staleTranslations;
     private long translationsInvalidated;
     private volatile long published;
-    private final java.util.concurrent.atomic.AtomicBoolean consuming = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean consuming = new AtomicBoolean();
 
     public SimulatedIommu(final AtcInvalidator invalidator)
     {
@@ -52,13 +95,16 @@ public final class SimulatedIommu implements MessageHandler
      */
     public int poll(final int limit)
     {
-        if (!consuming.compareAndSet(false, true))
+        final RingBuffer ring = invalidator.ring();
+        // NOTE: look before locking: an idle poller must not hold the try-lock, or a producer that needs help finds
+        // it taken by a thread that may be descheduled inside an empty poll.
+        if (ring.consumerPosition() == ring.producerPosition() || !consuming.compareAndSet(false, true))
         {
             return 0;
         }
         try
         {
-            final int n = invalidator.ring().read(this, limit);
+            final int n = ring.read(this, limit);
             if (n > 0)
             {
                 published = commandsConsumed;
@@ -67,13 +113,13 @@ public final class SimulatedIommu implements MessageHandler
         }
         finally
         {
+            // NOTE: release (volatile set), read by the next poller's compareAndSet: our ATC writes happen before.
             consuming.set(false);
         }
     }
 
     @Override
-    public void onMessage(final int msgTypeId, final org.agrona.MutableDirectBuffer buffer, final int index,
-        final int length)
+    public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         handle(buffer, index);
     }
@@ -81,18 +127,17 @@ public final class SimulatedIommu implements MessageHandler
     private void handle(final DirectBuffer buffer, final int index)
     {
         final int count = buffer.getInt(index + COUNT_OFFSET);
-        int offset = index + HEADER_LENGTH;
-        for (int i = 0; i < count; i++)
+        final int end = index + HEADER_LENGTH + count * COMMAND_LENGTH;
+        for (int offset = index + HEADER_LENGTH; offset < end; offset += COMMAND_LENGTH)
         {
             final long word0 = buffer.getLong(offset);
             final long word1 = buffer.getLong(offset + 8);
-            offset += COMMAND_LENGTH;
-            commandsConsumed++;
-            if (OP_ATC_INV == opcode(word0))
+            final int opcode = opcode(word0);
+            if (OP_ATC_INV == opcode)
             {
                 invalidate(requesterId(word0), pasid(word0), word1);
             }
-            else if (OP_SYNC == opcode(word0))
+            else if (OP_SYNC == opcode)
             {
                 final long mm = buffer.getLong(index + MM_OFFSET);
                 if (mm >= 0)
@@ -104,49 +149,79 @@ public final class SimulatedIommu implements MessageHandler
                 invalidator.completeSync(buffer.getInt(index + PRODUCER_OFFSET), word1);
             }
         }
+        commandsConsumed += count;
     }
 
     private void invalidate(final int requesterId, final int pasid, final long word1)
     {
-        final long[] atc = atcs.get(key(requesterId, pasid));
-        if (null == atc)
+        final int slot = atcOf(requesterId, pasid);
+        if (0 == slot)
         {
             return;
         }
+        final long[] chunk = chunk(slot);
+        final int base = (slot & CHUNK_MASK) * STRIDE;
         final int size = size(word1);
-        final long first = firstPage(word1);
-        for (int way = 0; way < ATC_WAYS; way++)
+        if (SIZE_ALL == size)
         {
-            final long entry = atc[way];
-            if (0 != entry && (SIZE_ALL == size || ((entry - 1) >>> size) == (first >>> size)))
+            for (int way = base; way < base + ATC_WAYS; way++)
             {
-                atc[way] = 0;
+                if (0 != chunk[way])
+                {
+                    chunk[way] = 0;
+                    translationsInvalidated++;
+                }
+            }
+            return;
+        }
+        final long span = firstPage(word1) >>> size;
+        for (int way = base; way < base + ATC_WAYS; way++)
+        {
+            final long entry = chunk[way];
+            if (0 != entry && ((entry - 1) >>> size) == span)
+            {
+                chunk[way] = 0;
                 translationsInvalidated++;
             }
         }
     }
 
-    /** Stale translations inside {@code [address, address + length)} of every (ATS device, PASID) of {@code mm}. */
+    /**
+     * Stale translations inside {@code [address, address + length)} in any ATC tagged with a PASID of {@code mm}:
+     * the ATCs of every device that ever cached that PASID, found through the IOMMU's own per-PASID list, not through
+     * the bonds the producer walked (so a command the producer failed to send shows up here).
+     */
     private int staleIn(final long mm, final long address, final long length)
     {
         final long firstPage = address >>> PAGE_SHIFT;
         final long lastPage = (address + Math.max(1, length) - 1) >>> PAGE_SHIFT;
         int stale = 0;
-        final int pasidCount = space.pasidsOf(mm, pasids);
+        int pasidCount;
+        while ((pasidCount = space.pasidsOf(mm, pasids)) == pasids.length)
+        {
+            pasids = new int[pasids.length * 2];
+        }
         for (int p = 0; p < pasidCount; p++)
         {
-            final int ridCount = space.bondsOf(pasids[p], rids);
-            for (int r = 0; r < ridCount; r++)
+            final int pasid = pasids[p];
+            final int[][] leaf = (int[][])INT_MATRICES.getAcquire(atcsOfPasid, pasid >>> LEAF_SHIFT);
+            if (null == leaf)
             {
-                final long[] atc = atcs.get(key(rids[r], pasids[p]));
-                if (null == atc)
+                continue;
+            }
+            final int[] slots = (int[])INT_ARRAYS.getAcquire(leaf, pasid & LEAF_MASK);
+            if (null == slots)
+            {
+                continue;
+            }
+            for (final int slot : slots)
+            {
+                final long[] chunk = chunk(slot);
+                final int base = (slot & CHUNK_MASK) * STRIDE;
+                for (int way = base; way < base + ATC_WAYS; way++)
                 {
-                    continue;
-                }
-                for (int way = 0; way < ATC_WAYS; way++)
-                {
-                    final long entry = atc[way];
-                    if (0 != entry && entry - 1 >= firstPage && entry - 1 <= lastPage)
+                    final long page = chunk[way] - 1;
+                    if (page >= firstPage && page <= lastPage)
                     {
                         stale++;
                     }
@@ -154,6 +229,86 @@ public final class SimulatedIommu implements MessageHandler
             }
         }
         return stale;
+    }
+
+    /** ATC slot of (requesterId, pasid), 0 if it has none. Lock-free, allocation-free. */
+    private int atcOf(final int requesterId, final int pasid)
+    {
+        final int device = (int)INTS.getAcquire(deviceIndex, requesterId & 0xFFFF);
+        if (0 == device)
+        {
+            return 0;
+        }
+        // NOTE: the device's leaves were published before its index entry (createAtc): the acquire above covers them.
+        final int[][] pasidLeaves = leaves[device];
+        final int leafIndex = pasid >>> LEAF_SHIFT;
+        if (leafIndex >= pasidLeaves.length)
+        {
+            return 0;
+        }
+        final int[] leaf = (int[])INT_ARRAYS.getAcquire(pasidLeaves, leafIndex);
+        return null == leaf ? 0 : (int)INTS.getAcquire(leaf, pasid & LEAF_MASK);
+    }
+
+    private long[] chunk(final int slot)
+    {
+        // NOTE: acquire pairs with the setRelease in createAtc; the slot was read after the chunk was published.
+        return (long[])CHUNKS.getAcquire(chunks, slot >>> CHUNK_SHIFT);
+    }
+
+    /** Slow path of the first touch of (requesterId, pasid): makes its ATC, under the create lock. */
+    private int createAtc(final int requesterId, final int pasid)
+    {
+        synchronized (createLock)
+        {
+            int device = deviceIndex[requesterId];
+            if (0 == device)
+            {
+                device = ++devicesWithAtc;
+                // NOTE: release, read by atcOf via the acquire of deviceIndex: leaves before the index entry.
+                INT_MATRICES.setRelease(leaves, device, new int[MAX_PASID_LEAVES][]);
+                INTS.setRelease(deviceIndex, requesterId, device);
+            }
+            final int[][] pasidLeaves = leaves[device];
+            int[] leaf = pasidLeaves[pasid >>> LEAF_SHIFT];
+            if (null == leaf)
+            {
+                leaf = new int[1 << LEAF_SHIFT];
+                // NOTE: release, read by atcOf via getAcquire.
+                INT_ARRAYS.setRelease(pasidLeaves, pasid >>> LEAF_SHIFT, leaf);
+            }
+            int slot = leaf[pasid & LEAF_MASK];
+            if (0 != slot)
+            {
+                return slot;
+            }
+            if (atcsCreated + 1 >= MAX_ATCS)
+            {
+                throw new IllegalStateException("(device, PASID) ATC " + (atcsCreated + 1) + " exceeds the " +
+                    MAX_ATCS + " one simulated IOMMU holds");
+            }
+            slot = ++atcsCreated;
+            if (null == chunks[slot >>> CHUNK_SHIFT])
+            {
+                // NOTE: release, read by chunk() via getAcquire.
+                CHUNKS.setRelease(chunks, slot >>> CHUNK_SHIFT, new long[(CHUNK_MASK + 1) * STRIDE]);
+            }
+            // NOTE: release, read by atcOf via getAcquire: the chunk is published before the slot that points in.
+            INTS.setRelease(leaf, pasid & LEAF_MASK, slot);
+            int[][] listLeaf = atcsOfPasid[pasid >>> LEAF_SHIFT];
+            if (null == listLeaf)
+            {
+                listLeaf = new int[1 << LEAF_SHIFT][];
+                // NOTE: release, read by staleIn via getAcquire.
+                INT_MATRICES.setRelease(atcsOfPasid, pasid >>> LEAF_SHIFT, listLeaf);
+            }
+            final int[] old = listLeaf[pasid & LEAF_MASK];
+            final int[] slots = null == old ? new int[1] : Arrays.copyOf(old, old.length + 1);
+            slots[slots.length - 1] = slot;
+            // NOTE: copy-on-write, release, read by staleIn via getAcquire: the array is complete before it is seen.
+            INT_ARRAYS.setRelease(listLeaf, pasid & LEAF_MASK, slots);
+            return slot;
+        }
     }
 
     /**
@@ -166,19 +321,20 @@ public final class SimulatedIommu implements MessageHandler
         {
             return;
         }
-        final long key = key(device.requesterId(), pasid);
-        long[] atc = atcs.get(key);
-        if (null == atc)
+        if (pasid < 0 || pasid >= (1 << 20))
         {
-            atc = new long[ATC_WAYS + 1];
-            final long[] raced = atcs.putIfAbsent(key, atc);
-            if (null != raced)
-            {
-                atc = raced;
-            }
+            throw new IllegalArgumentException("PASID " + pasid + " must be in [0, 2^20 - 1]");
         }
-        final int way = (int)(atc[NEXT_WAY]++ & (ATC_WAYS - 1));
-        atc[way] = (address >>> PAGE_SHIFT) + 1;
+        final int requesterId = device.requesterId();
+        int slot = atcOf(requesterId, pasid);
+        if (0 == slot)
+        {
+            slot = createAtc(requesterId, pasid);
+        }
+        final long[] chunk = chunk(slot);
+        final int base = (slot & CHUNK_MASK) * STRIDE;
+        final int way = (int)(chunk[base + NEXT_WAY]++ & (ATC_WAYS - 1));
+        chunk[base + way] = (address >>> PAGE_SHIFT) + 1;
     }
 
     /**
@@ -187,39 +343,40 @@ public final class SimulatedIommu implements MessageHandler
      */
     public int cached(final Device device, final int pasid)
     {
-        final long[] atc = atcs.get(key(device.requesterId(), pasid));
-        int n = 0;
-        if (null != atc)
+        final int slot = atcOf(device.requesterId(), pasid);
+        if (0 == slot)
         {
-            for (int way = 0; way < ATC_WAYS; way++)
-            {
-                n += 0 != atc[way] ? 1 : 0;
-            }
+            return 0;
+        }
+        final long[] chunk = chunk(slot);
+        final int base = (slot & CHUNK_MASK) * STRIDE;
+        int n = 0;
+        for (int way = base; way < base + ATC_WAYS; way++)
+        {
+            n += 0 != chunk[way] ? 1 : 0;
         }
         return n;
     }
 
-    private static long key(final int requesterId, final int pasid)
-    {
-        return ((long)requesterId << 32) | (pasid & 0xFFFF_FFFFL);
-    }
-
+    /** Commands (invalidations and syncs) consumed, as of the last poll that found records. */
     public long commandsConsumed()
     {
         return published;
     }
 
+    /** Consumer-thread counter (read it after the consumer stopped, or from the consumer). */
     public long syncsCompleted()
     {
         return syncsCompleted;
     }
 
-    /** Translations found inside a changed range after that change's sync: must stay 0. */
+    /** Translations found inside a changed range after that change's sync: must stay 0. Consumer-thread counter. */
     public long staleTranslations()
     {
         return staleTranslations;
     }
 
+    /** Cached translations removed by invalidation commands. Consumer-thread counter. */
     public long translationsInvalidated()
     {
         return translationsInvalidated;

@@ -3,6 +3,7 @@ package org.pasidkit.tables;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
 
@@ -75,5 +76,189 @@ class AtcInvalidatorTest
         assertEquals(1, iommu.syncsCompleted());
         assertEquals(1, iommu.cached(devices[0], PasidHandle.pasid(shared)), "the page outside the range stays");
         assertEquals(0, iommu.cached(devices[9], PasidHandle.pasid(shared)), "a device without ATS caches nothing");
+    }
+
+    /** A space with one address space (mm 1) bound to {@code devices} ATS devices through 1 + {@code extra} PASIDs. */
+    private static Device[] bindAll(final PasidSpace space, final long mm, final int devices, final int extra,
+        final int firstRid)
+    {
+        final Device[] all = new Device[devices];
+        for (int d = 0; d < devices; d++)
+        {
+            all[d] = space.addDevice(firstRid + d, 20, true, null);
+            space.bind(mm, all[d], "s", 0);
+        }
+        for (int k = 0; k < extra; k++)
+        {
+            final long handle = space.bind(mm, all[0], "p", PasidSpace.PRIVATE);
+            for (int d = 1; d < devices; d++)
+            {
+                space.bindTo(handle, all[d], "p");
+            }
+        }
+        return all;
+    }
+
+    private static int drain(final SimulatedIommu iommu)
+    {
+        int records = 0;
+        int polled;
+        while ((polled = iommu.poll(1000)) > 0)
+        {
+            records += polled;
+        }
+        return records;
+    }
+
+    @Test
+    void aFanOutWiderThanTheScratchArraysIsSentWhole()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).addressSpaceQuota(3).build();
+        final Device[] all = bindAll(space, 1, 300, 2, 1);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 20, 64, 1 << 21, 1_000_000_000L, 1);
+        final SimulatedIommu iommu = new SimulatedIommu(invalidator);
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        final int[] pasids = new int[8];
+        assertEquals(3, space.pasidsOf(1, pasids));
+        for (int p = 0; p < 3; p++)
+        {
+            for (final Device d : all)
+            {
+                iommu.touch(d, pasids[p], 0x40_0000);
+            }
+        }
+        assertEquals(900, producer.emit(1, 0x40_0000, 4096), "300 devices x 3 PASIDs, none cut off");
+        assertEquals(15, drain(iommu), "900 commands + 1 sync in records of 64: 14 full, the 15th 4 + sync");
+        assertTrue(producer.awaitSync());
+        assertEquals(0, iommu.staleTranslations());
+        assertEquals(900, iommu.translationsInvalidated(), "every touched page went");
+        assertEquals(901, iommu.commandsConsumed());
+    }
+
+    @Test
+    void theCheckerFindsATranslationOfADeviceThatGotNoCommand()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
+        final Device[] all = bindAll(space, 7, 2, 0, 0x10);
+        final Device third = space.addDevice(0x30, 20, true, null);
+        final long handle = space.bind(7, third, "t", 0);
+        final int pasid = PasidHandle.pasid(handle);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 1_000_000_000L, 1);
+        final SimulatedIommu iommu = new SimulatedIommu(invalidator);
+        invalidator.assist(() -> iommu.poll(64));
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        for (final Device d : new Device[] {all[0], all[1], third})
+        {
+            iommu.touch(d, pasid, 0x2000);
+        }
+        // The driver of the third device lets go without flushing its ATC (the bug the check exists for).
+        space.unbind(handle, third);
+        assertEquals(2, producer.invalidate(7, 0x2000, 4096), "only the two bound devices get a command");
+        assertEquals(1, iommu.staleTranslations(), "the unbound device's ATC still holds the page after the sync");
+        assertEquals(1, iommu.cached(third, pasid));
+        assertEquals(0, iommu.cached(all[0], pasid));
+    }
+
+    @Test
+    void aChangeAboveTheThresholdFlushesEachAtcWhole()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).addressSpaceQuota(2).build();
+        final Device[] all = bindAll(space, 3, 2, 1, 0x20);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 16, 1_000_000_000L, 1);
+        final SimulatedIommu iommu = new SimulatedIommu(invalidator);
+        invalidator.assist(() -> iommu.poll(64));
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        final int[] pasids = new int[4];
+        assertEquals(2, space.pasidsOf(3, pasids));
+        for (final Device d : all)
+        {
+            iommu.touch(d, pasids[0], 0x1000);
+            iommu.touch(d, pasids[1], 0x7000_0000L);
+        }
+        assertEquals(4, producer.invalidate(3, 0x10_0000, 1 << 16), "at the threshold: a ranged command each");
+        assertEquals(0, iommu.translationsInvalidated(), "neither page is in [1 MiB, +64 KiB)");
+        assertEquals(4, producer.invalidate(3, 0x10_0000, (1 << 16) + 1), "above it: one invalidate-all each");
+        assertEquals(4, iommu.translationsInvalidated(), "invalidate-all clears pages outside the range too");
+        final long[] counters = new long[5];
+        invalidator.counters(counters);
+        assertEquals(8, counters[0], "commands");
+        assertEquals(2, counters[1], "syncs");
+        assertEquals(4, counters[2], "full flushes");
+        assertEquals(0, iommu.staleTranslations());
+    }
+
+    @Test
+    void syncTokensCompleteInOrderSoSeveralAddressSpacesCanBeInFlight()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
+        final Device device = space.addDevice(0x40, 20, true, null);
+        space.bind(1, device, "a", 0);
+        space.bind(2, device, "b", 0);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 1_000_000_000L, 1);
+        final SimulatedIommu iommu = new SimulatedIommu(invalidator);
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        assertEquals(1, producer.emit(1, 0x1000, 4096));
+        final long first = producer.lastToken();
+        assertEquals(1, producer.emit(2, 0x1000, 4096));
+        final long second = producer.lastToken();
+        assertEquals(first + 1, second);
+        assertFalse(producer.synced(first), "nothing consumed yet");
+        assertEquals(1, iommu.poll(1), "one record: the first change");
+        assertTrue(producer.synced(first));
+        assertFalse(producer.synced(second));
+        assertEquals(1, iommu.poll(1));
+        assertTrue(producer.awaitSync(second));
+        assertEquals(2, iommu.syncsCompleted());
+    }
+
+    @Test
+    void aSyncThatNobodyCompletesTimesOut()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
+        final Device device = space.addDevice(0x50, 20, true, null);
+        space.bind(1, device, "a", 0);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 20_000_000L, 1);
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        assertEquals(-1, producer.invalidate(1, 0x1000, 4096), "no consumer: the wait ends at its timeout");
+        final long[] counters = new long[5];
+        invalidator.counters(counters);
+        assertEquals(1, counters[4], "timeouts");
+    }
+
+    @Test
+    void steadyStateFanOutAllocatesNothing()
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1023).addressSpaceQuota(4).build();
+        final Device[] all = bindAll(space, 9, 16, 3, 0x100);
+        final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 20, 64, 1 << 21, 1_000_000_000L, 1);
+        final SimulatedIommu iommu = new SimulatedIommu(invalidator);
+        invalidator.assist(() -> iommu.poll(64));
+        final AtcInvalidator.Producer producer = invalidator.newProducer();
+        final int[] pasids = new int[8];
+        final int pasidCount = space.pasidsOf(9, pasids);
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final long tid = Thread.currentThread().getId();
+        long address = 0x7f00_0000_0000L;
+        long commands = 0;
+        for (int round = 0; round < 8; round++)
+        {
+            final long before = threads.getThreadAllocatedBytes(tid);
+            for (int i = 0; i < 20_000; i++)
+            {
+                address += 4096;
+                iommu.touch(all[i & 15], pasids[i % pasidCount], address);
+                commands += producer.invalidate(9, address, 4096);
+            }
+            final long bytes = threads.getThreadAllocatedBytes(tid) - before;
+            // rounds 0-5 warm up (first touches create the ATCs; JIT), rounds 6-7 are the steady state
+            if (round >= 6)
+            {
+                assertEquals(0, bytes, "bytes allocated by 20k changes of 64 commands (touch, emit, consume, sync)");
+            }
+        }
+        assertEquals(8 * 20_000 * 64L, commands);
+        assertEquals(0, iommu.staleTranslations());
+        assertEquals(8 * 20_000L, iommu.translationsInvalidated());
     }
 }
