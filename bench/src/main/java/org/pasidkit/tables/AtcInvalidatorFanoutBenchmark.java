@@ -36,6 +36,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the {@link SimulatedIommu}: it applies every command to the simulated ATCs and, at each sync, walks every
  *       (device, PASID) of the address space to check that nothing of the range is still cached. The trial fails if
  *       a stale translation remains or if any touched page was not invalidated.</li>
+ *   <li>{@code pipelined} ({@code @Group}: one producer thread, one consumer thread): as {@code endToEnd}, but the
+ *       producer round-robins over 8 address spaces and waits, before each change, only for the previous sync of
+ *       that same address space (each munmap still returns only after its own sync; the others overlap it).</li>
  * </ul>
  * The score that matters is the {@code commands} counter: ATC invalidation commands per second (syncs not counted);
  * ops are changes. Baseline in the same run: {@code batch=1}, one ring record (one claim CAS, one commit) per

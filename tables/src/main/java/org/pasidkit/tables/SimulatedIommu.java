@@ -113,8 +113,9 @@ public final class SimulatedIommu implements MessageHandler
         }
         finally
         {
-            // NOTE: release (volatile set), read by the next poller's compareAndSet: our ATC writes happen before.
-            consuming.set(false);
+            // NOTE: release, read by the next poller's compareAndSet (volatile, so acquire): our ATC writes and
+            // counters happen before its reads.
+            consuming.setRelease(false);
         }
     }
 
