@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * Control path: PasidSpace.bind + unbind as one op.
  *
  * Full run (3 forks a benchmark: 12 forks, about 5 minutes; on a quiet machine):
- *   cd /work/wt-tablebench && mvn -B -ntp -pl bench -am package -DskipTests
+ *   ./mvnw -B -ntp -q -pl bench -am -DskipTests -Djcstress.skip=true package
  *   java -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main PasidSpaceBindBenchmark \
  *       -prof gc -foe true -rf json -rff pasidspace-bind.json
  * Smoke run (noisy, shared machine):

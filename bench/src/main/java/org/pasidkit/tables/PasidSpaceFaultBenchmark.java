@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.ThreadParams;
  * Data path: PasidSpace.reportFault, one fault an op, for each answer a device can get.
  *
  * Full run (3 forks a benchmark: 15 forks, about 5 minutes; on a quiet machine):
- *   cd /work/wt-tablebench && mvn -B -ntp -pl bench -am package -DskipTests
+ *   ./mvnw -B -ntp -q -pl bench -am -DskipTests -Djcstress.skip=true package
  *   java -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main PasidSpaceFaultBenchmark \
  *       -prof gc -foe true -rf json -rff pasidspace-fault.json
  * Smoke run (noisy, shared machine):
@@ -36,15 +36,15 @@ import org.openjdk.jmh.infra.ThreadParams;
  * unbinding (512 bonds on 256 PASIDs in TEARDOWN).
  *
  * Benchmarks (each walks a 2^14-long random sequence over its population, one index an op):
- *   faultAttributed    a live bond: seq-validated read of the PASID entry, then the device index and the bond
- *                      record -> ATTRIBUTED with owner, address space, generation and driver data.
- *   faultSuppressed    a PASID in TEARDOWN -> SUPPRESSED; counted twice atomically (the entry's counter and the
- *                      space's total).
+ *   faultAttributed    a live bond: seq-validated read of the PASID entry with the device's driver-data cell
+ *                      inside the window -> ATTRIBUTED with owner, address space, generation and driver data.
+ *   faultSuppressed    a PASID in TEARDOWN -> SUPPRESSED; counted twice atomically (the entry's counter and one
+ *                      stripe of the space's striped total).
  *   faultUnknownPasid  a PASID next to a live one (pasid ^ 1, same 64-entry table leaf, never allocated): the leaf
  *                      exists, so this is the full seq-validated read, not the no-leaf shortcut -> UNKNOWN_PASID.
  *   fault*TwoThreads   @Group of 2 threads doing the same: attributed ones share nothing written; suppressed ones
- *                      contend on the space's one AtomicLong (and on an entry's counter when both hit the same
- *                      PASID).
+ *                      count on their own stripes of the space's total (unless the thread-id hash puts both on
+ *                      one stripe), and contend on an entry's counter when both hit the same PASID.
  * @AuxCounters misattributed: reports whose kind was not the expected one (must stay 0).
  */
 @BenchmarkMode(Mode.AverageTime)
