@@ -313,12 +313,13 @@ public final class SimulatedIommu implements MessageHandler
     }
 
     /**
-     * Workload side: the device translates {@code address} for {@code pasid} and caches it in its ATC (only devices
-     * with ATS cache).
+     * Workload side: the device translates {@code address} for {@code pasid} and caches it in its ATC. Only a device
+     * with ATS caches, and only for a PASID it is bound to (the IOMMU answers a translation request for any other
+     * PASID with a fault, so nothing is cached).
      */
     public void touch(final Device device, final int pasid, final long address)
     {
-        if (!device.ats())
+        if (!device.ats() || 0 == device.slotOf(pasid))
         {
             return;
         }

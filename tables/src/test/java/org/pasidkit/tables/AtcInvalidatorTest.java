@@ -151,6 +151,9 @@ class AtcInvalidatorTest
         {
             iommu.touch(d, pasid, 0x2000);
         }
+        final Device unbound = space.addDevice(0x31, 20, true, null);
+        iommu.touch(unbound, pasid, 0x2000);
+        assertEquals(0, iommu.cached(unbound, pasid), "a device not bound to the PASID gets no translation to cache");
         // The driver of the third device lets go without flushing its ATC (the bug the check exists for).
         space.unbind(handle, third);
         assertEquals(2, producer.invalidate(7, 0x2000, 4096), "only the two bound devices get a command");
