@@ -319,13 +319,15 @@ public final class SimulatedIommu implements MessageHandler
      */
     public void touch(final Device device, final int pasid, final long address)
     {
-        if (!device.ats() || 0 == device.slotOf(pasid))
-        {
-            return;
-        }
         if (pasid < 0 || pasid >= (1 << 20))
         {
             throw new IllegalArgumentException("PASID " + pasid + " must be in [0, 2^20 - 1]");
+        }
+        // NOTE: a racy plain read of the device's driver-data cells (benign: references do not tear): a touch
+        // racing an unbind may still cache, as a real device may translate just before its unbind completes.
+        if (!device.ats() || !device.isBound(pasid))
+        {
+            return;
         }
         final int requesterId = device.requesterId();
         int slot = atcOf(requesterId, pasid);

@@ -91,7 +91,8 @@ public final class BenchCommand implements Callable<Integer>
     @Option(names = "--report-only", description = "Rebuild summary.json, REPORT.md and charts from --from (a JMH JSON).")
     boolean reportOnly;
 
-    @Option(names = "--from", description = "JMH JSON results to report on (with --report-only).")
+    @Option(names = "--from", description = "JMH JSON results to report on (with --report-only): a file, or a folder " +
+        "holding the jmh-<stamp>-<n>.json parts of one suite run.")
     File from;
 
     @Override
@@ -102,7 +103,26 @@ public final class BenchCommand implements Callable<Integer>
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         if (reportOnly)
         {
-            rows = JmhJson.read(from.toPath());
+            rows = new ArrayList<>();
+            if (from.isDirectory())
+            {
+                // the parts of one suite run (jmh-<stamp>-<n>.json), in suite order
+                final List<Path> parts = new ArrayList<>();
+                try (var files = Files.list(from.toPath()))
+                {
+                    files.filter((f) -> f.getFileName().toString().matches("jmh-.*-\\d+\\.json")).forEach(parts::add);
+                }
+                parts.sort(java.util.Comparator.comparingInt((Path f) -> Integer.parseInt(
+                    f.getFileName().toString().replaceAll(".*-(\\d+)\\.json", "$1"))));
+                for (final Path part : parts)
+                {
+                    rows.addAll(JmhJson.read(part));
+                }
+            }
+            else
+            {
+                rows.addAll(JmhJson.read(from.toPath()));
+            }
         }
         else
         {
