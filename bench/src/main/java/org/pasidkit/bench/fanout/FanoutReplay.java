@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.pasidkit.allocator.IdsExhaustedException;
 import org.pasidkit.tables.AtcInvalidator;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.ExitEvent;
@@ -32,6 +33,9 @@ import org.pasidkit.tables.SimulatedIommu;
  */
 public final class FanoutReplay
 {
+    /** How long a bind keeps retrying while every free PASID is in its grace period. */
+    static final long BIND_RETRY_NS = TimeUnit.SECONDS.toNanos(5);
+
     /** Replay settings. */
     public static final class Config
     {
@@ -245,6 +249,8 @@ public final class FanoutReplay
         long pasidsReused;
         long reuseStale;
         long unbinds;
+        /** Binds retried because every free PASID was in its grace period (see bindRetrying). */
+        long bindRetries;
 
         Worker(final int index)
         {
@@ -290,7 +296,7 @@ public final class FanoutReplay
         private void start(final long mm)
         {
             starts++;
-            final long shared = space.bind(mm, devices[0], "drv0-mm" + mm, 0);
+            final long shared = bindRetrying(mm, "drv0-mm" + mm, 0);
             newPasid(shared);
             for (int d = 1; d < devices.length; d++)
             {
@@ -298,7 +304,7 @@ public final class FanoutReplay
             }
             for (int k = 0; k < config.privatePasids; k++)
             {
-                final long extra = space.bind(mm, devices[0], "drv0-mm" + mm + "-p" + k, PasidSpace.PRIVATE);
+                final long extra = bindRetrying(mm, "drv0-mm" + mm + "-p" + k, PasidSpace.PRIVATE);
                 newPasid(extra);
                 for (int d = 1; d < devices.length; d++)
                 {
@@ -365,6 +371,34 @@ public final class FanoutReplay
             {
                 violation("change of mm " + mm + " emitted " + commands + " commands, expected " +
                     ((long)n * devices.length));
+            }
+        }
+
+        /**
+         * Binds device 0 (allocating a PASID). When every free PASID is in its grace period (a small range, as in the
+         * tests), this worker's drivers finish their pending unbinds at once instead of at their trace time, and the
+         * bind is retried until a PASID comes back or {@link #BIND_RETRY_NS} passes: a driver that finds the range
+         * dry waits for reclaim, it does not give up. Any other refusal is thrown at once.
+         */
+        private long bindRetrying(final long mm, final Object drvdata, final int flags)
+        {
+            final long deadlineNs = System.nanoTime() + BIND_RETRY_NS;
+            while (true)
+            {
+                try
+                {
+                    return space.bind(mm, devices[0], drvdata, flags);
+                }
+                catch (final IdsExhaustedException e)
+                {
+                    if (!e.inGrace() || System.nanoTime() - deadlineNs > 0)
+                    {
+                        throw e;
+                    }
+                    bindRetries++;
+                    unbindDue(Long.MAX_VALUE);
+                    Thread.yield();
+                }
             }
         }
 
