@@ -257,7 +257,11 @@ public final class SimulatedIommu implements MessageHandler
         return (long[])CHUNKS.getAcquire(chunks, slot >>> CHUNK_SHIFT);
     }
 
-    /** Slow path of the first touch of (requesterId, pasid): makes its ATC, under the create lock. */
+    /**
+     * Slow path of the first touch of (requesterId, pasid): makes its ATC, under the create lock. Off the hot path:
+     * it runs once per (device, PASID) ATC the model ever creates; touches, command application and stale checks
+     * read the published arrays with acquire loads and never take the lock.
+     */
     private int createAtc(final int requesterId, final int pasid)
     {
         synchronized (createLock)
