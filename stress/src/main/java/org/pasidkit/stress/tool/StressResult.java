@@ -24,6 +24,8 @@ final class StressResult
     long reuseP99Ns;
     long pasidsReused;
     int maxPasid;
+    long refusedInGrace;
+    long refusedFull;
 
     double opsPerSecond()
     {
@@ -42,6 +44,8 @@ final class StressResult
             reuseP50Ns, reuseP99Ns, pasidsReused));
         sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held; oldest wait %.1f ms%n",
             maxBacklog, maxOldestWaitNs / 1e6));
+        sb.append(String.format(Locale.ROOT, "  refusals        %,d all-in-grace, %,d range full (checked allocate/bind " +
+            "found no PASID; expected only with a flag or a narrow device)%n", refusedInGrace, refusedFull));
         if (config.slowDrivers)
         {
             sb.append(String.format(Locale.ROOT, "  slow drivers    unbind %d-%d ms after the exit event; stuck " +
@@ -75,6 +79,8 @@ final class StressResult
         sb.append(",\"maxBacklog\":").append(maxBacklog);
         sb.append(",\"maxStuckBonds\":").append(maxStuckBonds);
         sb.append(",\"maxOldestWaitNs\":").append(maxOldestWaitNs);
+        sb.append(",\"refusedInGrace\":").append(refusedInGrace);
+        sb.append(",\"refusedFull\":").append(refusedFull);
         sb.append(",\"reuseLatencyNs\":{\"p50\":").append(reuseP50Ns).append(",\"p99\":").append(reuseP99Ns)
             .append(",\"count\":").append(pasidsReused).append('}');
         sb.append(",\"firstViolations\":[");
