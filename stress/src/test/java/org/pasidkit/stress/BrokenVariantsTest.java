@@ -88,6 +88,7 @@ class BrokenVariantsTest
         reliable("IdBitmapTests.ClaimBatchVsClaimOne", "BrokenIdBitmapTests.ClaimBatchVsClaimOne"),
         reliable("IdBitmapTests.ClaimVsClear", "BrokenIdBitmapTests.ClaimVsClear"),
         reliable("IdStateTableTests.CasSameAndAdjacentByte", "BrokenIdStateTableTests.CasSameAndAdjacentByte"),
+        reliable("IdStateTableTests.FirstWritesCreatePage", "BrokenIdStateTableTests.FirstWritesCreatePage"),
         reliable("StripedIdCacheTests.PopVsSteal", "BrokenStripedIdCacheTests.PopVsSteal"),
         reliable("PasidAllocatorTests.AllocateVsFree", "BrokenPasidAllocatorTests.AllocateVsFree"),
         reliable("PasidAllocatorTests.RefillVsSteal", "BrokenPasidAllocatorTests.RefillVsSteal"),

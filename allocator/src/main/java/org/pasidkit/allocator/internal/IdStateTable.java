@@ -1,12 +1,14 @@
 package org.pasidkit.allocator.internal;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 
 /**
- * One state byte per id, off-heap: the arbiter of who owns an id.
+ * One state byte per id, off-heap, in lazily created 4 KiB pages: the arbiter of who owns an id.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -14,13 +16,27 @@ import org.agrona.UnsafeApi;
  *       {@link #HELD} is always a {@code compareAndSetByte}, so exactly one thread wins each id. A plain release
  *       store is used only by the thread that exclusively owns the id at that moment (it just claimed the id's
  *       bitmap bit, so no other thread can reach the id).</li>
- *   <li>Progress: wait-free (single CAS attempts; callers decide whether to retry).</li>
- *   <li>Invariant (at quiescence): bitmap bit clear &lt;=&gt; state {@link #FREE}.</li>
+ *   <li>Progress: wait-free (single CAS attempts; callers decide whether to retry). Creating a page is lock-free: one
+ *       CAS on the page's slot; a thread that loses it uses the winner's page.</li>
+ *   <li>Invariant (at quiescence): bitmap bit clear &lt;=&gt; state {@link #FREE}. A page not created yet reads as
+ *       all {@link #FREE}.</li>
+ *   <li>Memory: {@link #nativeBytes()} grows with the pages ids have been used in, not with the range: an idle
+ *       2^20 range costs no state memory (it cost 1 MiB before the pages were lazy), one page per 4096 ids once
+ *       used (pages are kept for the table's life).</li>
  * </ul>
  *
  * <pre>
- *   byte at (id - minId):   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 0xFF padding (never an id)
+ *   page (id - minId) / 4096, created on the first write of a state in it:
+ *   byte at (id - minId) % 4096:   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 0xFF padding (never an id)
  * </pre>
+ */
+/*
+ * Design notes. A page's memory is zeroed (all FREE) by allocateDirect before the CAS that publishes its buffer (a
+ * volatile write); its address is then set with a release store by whoever saw the buffer (winner or loser, the same
+ * value), and read with an acquire load, so a thread that sees the address also sees the zeroed page. A reader that
+ * sees address 0 reads FREE: linearizable, because every write of a non-FREE state comes after the page's
+ * publication in the writer's program order, so a thread ordered after such a write sees the address.
+ * compareAndSet from a non-FREE state on a page not yet created fails without creating it (the state is FREE).
  */
 public final class IdStateTable
 {
@@ -36,28 +52,33 @@ public final class IdStateTable
     public static final byte HELD = 4;
     /** Number of states, for count arrays. */
     public static final int STATE_COUNT = 5;
+    /** Ids one page holds (one 4 KiB native page of state bytes; smaller for a range below 4096 ids). */
+    public static final int PAGE_IDS = 4096;
 
+    private static final int PAGE_SHIFT = 12;
+    private static final int PAGE_MASK = PAGE_IDS - 1;
     private static final long ONES = 0x0101010101010101L;
     private static final long LOW7 = 0x7F7F7F7F7F7F7F7FL;
     private static final long HIGH = 0x8080808080808080L;
+    private static final VarHandle ADDRESSES = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle PAGES = MethodHandles.arrayElementVarHandle(ByteBuffer[].class);
 
-    @SuppressWarnings("unused") // keeps the native memory reachable
-    private final ByteBuffer memory;
-    private final long address;
     private final int minId;
-    private final int lengthBytes;
+    private final long range;
+    private final int pageBytes;
+    /** Page addresses, 0 until created: release store in {@link #createPage}, acquire load in {@link #page}. */
+    private final long[] addresses;
+    /** The pages' buffers (keeps their memory reachable); the CAS on a slot decides which buffer becomes the page. */
+    private final ByteBuffer[] pages;
 
     public IdStateTable(final int minId, final int maxId)
     {
-        final long range = (long)maxId - minId + 1;
         this.minId = minId;
-        this.lengthBytes = (int)((range + 63) & -64L);
-        this.memory = BufferUtil.allocateDirectAligned(lengthBytes, 64);
-        this.address = BufferUtil.address(memory);
-        for (long i = range; i < lengthBytes; i++)
-        {
-            UnsafeApi.putByte(address + i, (byte)0xFF);
-        }
+        this.range = (long)maxId - minId + 1;
+        this.pageBytes = (int)Math.min(PAGE_IDS, (range + 63) & -64L);
+        final int pageCount = (int)((range + PAGE_IDS - 1) >>> PAGE_SHIFT);
+        this.addresses = new long[pageCount];
+        this.pages = new ByteBuffer[pageCount];
     }
 
     public static String name(final byte state)
@@ -76,29 +97,49 @@ public final class IdStateTable
     /** State of {@code id}, acquire load (pairs with {@link #putRelease} and the CASes). */
     public byte get(final int id)
     {
-        return UnsafeApi.getByteAcquire(null, address + (id - minId));
+        final int offset = id - minId;
+        final long page = page(offset >>> PAGE_SHIFT);
+        return 0 == page ? FREE : UnsafeApi.getByteAcquire(null, page + (offset & PAGE_MASK));
     }
 
     /** State of {@code id}, opaque load: a cheap pre-check before a CAS. */
     public byte getOpaque(final int id)
     {
-        return UnsafeApi.getByteOpaque(null, address + (id - minId));
-    }
-
-    /** Release store by the exclusive owner of {@code id}; read by {@link #get} via {@code getByteAcquire}. */
-    public void putRelease(final int id, final byte state)
-    {
-        UnsafeApi.putByteRelease(null, address + (id - minId), state);
-    }
-
-    /** The only way to take an id another thread might also reach. */
-    public boolean compareAndSet(final int id, final byte expected, final byte update)
-    {
-        return UnsafeApi.compareAndSetByte(null, address + (id - minId), expected, update);
+        final int offset = id - minId;
+        final long page = page(offset >>> PAGE_SHIFT);
+        return 0 == page ? FREE : UnsafeApi.getByteOpaque(null, page + (offset & PAGE_MASK));
     }
 
     /**
-     * Counts every state in one pass over the table, 8 ids a step (allocation-free, O(range)).
+     * Release store by the exclusive owner of {@code id}; read by {@link #get} via {@code getByteAcquire}. Creates
+     * the id's page on its first use (allocates a direct buffer: once per 4096 ids).
+     */
+    public void putRelease(final int id, final byte state)
+    {
+        final int offset = id - minId;
+        UnsafeApi.putByteRelease(null, pageForWrite(offset >>> PAGE_SHIFT) + (offset & PAGE_MASK), state);
+    }
+
+    /** The only way to take an id another thread might also reach. Creates the page only to leave {@link #FREE}. */
+    public boolean compareAndSet(final int id, final byte expected, final byte update)
+    {
+        final int offset = id - minId;
+        final int index = offset >>> PAGE_SHIFT;
+        long page = page(index);
+        if (0 == page)
+        {
+            if (FREE != expected)
+            {
+                return false; // NOTE: a page not created yet is all FREE: the CAS fails as it would on the byte
+            }
+            page = createPage(index);
+        }
+        return UnsafeApi.compareAndSetByte(null, page + (offset & PAGE_MASK), expected, update);
+    }
+
+    /**
+     * Counts every state in one pass over the created pages, 8 ids a step (allocation-free, O(range / 4096) for the
+     * pages never used); ids of a page not created count as {@link #FREE}.
      *
      * @param counts receives the count of each state at its index; length at least {@link #STATE_COUNT}.
      */
@@ -108,12 +149,21 @@ public final class IdStateTable
         {
             counts[s] = 0;
         }
-        for (int offset = 0; offset < lengthBytes; offset += 8)
+        for (int index = 0; index < addresses.length; index++)
         {
-            final long word = UnsafeApi.getLongVolatile(null, address + offset);
-            for (int s = 0; s < STATE_COUNT; s++)
+            final long page = page(index);
+            if (0 == page)
             {
-                counts[s] += zeroBytes(word ^ (ONES * s));
+                counts[FREE] += Math.min(PAGE_IDS, range - ((long)index << PAGE_SHIFT));
+                continue;
+            }
+            for (int offset = 0; offset < pageBytes; offset += 8)
+            {
+                final long word = UnsafeApi.getLongVolatile(null, page + offset);
+                for (int s = 0; s < STATE_COUNT; s++)
+                {
+                    counts[s] += zeroBytes(word ^ (ONES * s));
+                }
             }
         }
     }
@@ -124,8 +174,48 @@ public final class IdStateTable
         return Long.bitCount(~y & HIGH);
     }
 
+    /** Native bytes of the pages created so far. */
     public long nativeBytes()
     {
-        return lengthBytes;
+        long bytes = 0;
+        for (int index = 0; index < addresses.length; index++)
+        {
+            bytes += 0 == page(index) ? 0 : pageBytes;
+        }
+        return bytes;
+    }
+
+    /** Pages created so far (for tests and counts). */
+    public int pagesCreated()
+    {
+        return (int)(nativeBytes() / pageBytes);
+    }
+
+    private long page(final int index)
+    {
+        return (long)ADDRESSES.getAcquire(addresses, index);
+    }
+
+    private long pageForWrite(final int index)
+    {
+        final long page = page(index);
+        return 0 != page ? page : createPage(index);
+    }
+
+    /** Slow path, once per page: allocates a zeroed page and publishes it; a racing creator uses the winner's. */
+    private long createPage(final int index)
+    {
+        final ByteBuffer fresh = BufferUtil.allocateDirectAligned(pageBytes, 64);
+        final long freshAddress = BufferUtil.address(fresh);
+        final long firstOffset = (long)index << PAGE_SHIFT;
+        final long validBytes = Math.min(pageBytes, range - firstOffset);
+        // padding: never an id, counted as no state (one call: Lincheck's model checker reads a long loop as a hang)
+        UnsafeApi.setMemory(freshAddress + validBytes, pageBytes - validBytes, (byte)0xFF);
+        final ByteBuffer page = PAGES.compareAndSet(pages, index, null, fresh) ?
+            fresh : (ByteBuffer)PAGES.getAcquire(pages, index);
+        final long address = BufferUtil.address(page);
+        // NOTE: after the buffer's CAS (or the acquire load that saw the winner's): read by page() via getAcquire
+        ADDRESSES.setRelease(addresses, index, address);
+        return address;
     }
 }

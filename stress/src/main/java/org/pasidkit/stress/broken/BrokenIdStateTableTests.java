@@ -11,6 +11,7 @@ import org.openjdk.jcstress.annotations.Expect;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.pasidkit.allocator.internal.IdStateTable;
 
@@ -19,6 +20,9 @@ import org.pasidkit.allocator.internal.IdStateTable;
  * state byte, with a plain load and a plain store (no compareAndSetByte): two CASes of the same byte can both win,
  * and a CAS of a neighbouring byte can be undone. Run against the outcome table of
  * IdStateTableTests.CasSameAndAdjacentByte; it must reach FORBIDDEN (BrokenVariantsTest checks that it does).
+ * And a copy whose lazy page creation publishes the new page with a plain store instead of a CAS on the page's slot:
+ * two first writers each create a page and the later one replaces the other with its write in it
+ * (IdStateTableTests.FirstWritesCreatePage's table).
  *
  * Run:
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
@@ -100,6 +104,73 @@ public final class BrokenIdStateTableTests
         {
             r.r3 = states.get(1);
             r.r4 = states.get(2);
+        }
+    }
+
+    /** IdStateTable's lazy pages (one 64-byte page here, ids from 1). */
+    static final class RacyPageStateTable
+    {
+        private ByteBuffer page;
+        private long address;
+
+        byte get(final int id)
+        {
+            final long a = address;
+            return 0 == a ? IdStateTable.FREE : UnsafeApi.getByteAcquire(null, a + (id - 1));
+        }
+
+        void putRelease(final int id, final byte state)
+        {
+            UnsafeApi.putByteRelease(null, pageForWrite() + (id - 1), state);
+        }
+
+        boolean compareAndSet(final int id, final byte expected, final byte update)
+        {
+            return UnsafeApi.compareAndSetByte(null, pageForWrite() + (id - 1), expected, update);
+        }
+
+        /** BROKEN: production CASes the page's slot from null and uses the winner's page. */
+        private long pageForWrite()
+        {
+            if (0 == address)
+            {
+                final ByteBuffer fresh = BufferUtil.allocateDirectAligned(64, 64);
+                page = fresh;
+                address = BufferUtil.address(fresh);
+            }
+            return address;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN lazy page creation (plain publish, no CAS) against IdStateTableTests.FirstWritesCreatePage's " +
+        "table. r1: the CAS won (1); r2, r3: final states of ids 1 and 2.")
+    @Outcome(id = "1, 2, 1", expect = Expect.ACCEPTABLE, desc = "both writes landed in the one page")
+    @Outcome(id = "1, 0, 1", expect = Expect.FORBIDDEN, desc = "the putRelease went into a page that was replaced")
+    @Outcome(id = "1, 2, 0", expect = Expect.FORBIDDEN, desc = "the CAS won in a page that was replaced")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a CAS from FREE failed on a fresh page, or another state appeared")
+    @State
+    public static class FirstWritesCreatePage
+    {
+        final RacyPageStateTable states = new RacyPageStateTable();
+
+        @Actor
+        public void claimer(final III_Result r)
+        {
+            states.putRelease(1, IdStateTable.IN_USE);
+        }
+
+        @Actor
+        public void refill(final III_Result r)
+        {
+            r.r1 = states.compareAndSet(2, IdStateTable.FREE, IdStateTable.CACHED) ? 1 : 0;
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            r.r2 = states.get(1);
+            r.r3 = states.get(2);
         }
     }
 }

@@ -1,0 +1,84 @@
+package org.pasidkit.allocator.internal;
+
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lazily paged state table against a plain byte[] model: states, counts and the pages created. */
+class IdStateTableTest
+{
+    @ParameterizedTest(name = "[{0}, {1}]")
+    @CsvSource({"1, 2", "1, 63", "1, 4096", "5, 4100", "1, 1048575", "100, 20000"})
+    void anUntouchedRangeIsAllFreeAndCostsNoStateMemory(final int minId, final int maxId)
+    {
+        final IdStateTable states = new IdStateTable(minId, maxId);
+        assertEquals(0, states.nativeBytes(), "no page before the first write");
+        assertEquals(IdStateTable.FREE, states.get(minId));
+        assertEquals(IdStateTable.FREE, states.get(maxId));
+        assertFalse(states.compareAndSet(maxId, IdStateTable.IN_USE, IdStateTable.RETIRED), "FREE, not IN_USE");
+        assertEquals(0, states.nativeBytes(), "a failing CAS from a non-FREE state creates no page");
+        final long[] counts = new long[IdStateTable.STATE_COUNT];
+        states.countStates(counts);
+        assertEquals((long)maxId - minId + 1, counts[IdStateTable.FREE]);
+    }
+
+    @ParameterizedTest(name = "[{0}, {1}] seed {2}")
+    @CsvSource({"1, 100, 1", "1, 20000, 2", "7, 13000, 3", "1, 1048575, 4"})
+    void randomWritesAgreeWithAByteArrayModel(final int minId, final int maxId, final long seed)
+    {
+        final IdStateTable states = new IdStateTable(minId, maxId);
+        final int range = maxId - minId + 1;
+        final byte[] model = new byte[range];
+        final SplittableRandom random = new SplittableRandom(seed);
+        final boolean[] pageTouched = new boolean[(range + IdStateTable.PAGE_IDS - 1) / IdStateTable.PAGE_IDS];
+        for (int step = 0; step < 20_000; step++)
+        {
+            // ids cluster in a few pages, as the allocator hands them out (bitmap words in order)
+            final int offset = random.nextInt(Math.min(range, 3 * IdStateTable.PAGE_IDS + 17));
+            final int id = minId + offset;
+            final byte expected = (byte)random.nextInt(IdStateTable.STATE_COUNT);
+            final byte update = (byte)random.nextInt(IdStateTable.STATE_COUNT);
+            if (random.nextBoolean())
+            {
+                states.putRelease(id, update);
+                model[offset] = update;
+                pageTouched[offset / IdStateTable.PAGE_IDS] = true;
+            }
+            else
+            {
+                final boolean won = states.compareAndSet(id, expected, update);
+                assertEquals(model[offset] == expected, won, "seed " + seed + " step " + step + " id " + id);
+                if (won)
+                {
+                    model[offset] = update;
+                    pageTouched[offset / IdStateTable.PAGE_IDS] |= IdStateTable.FREE == expected;
+                }
+            }
+            assertEquals(model[offset], states.get(id), "seed " + seed + " step " + step + " id " + id);
+            assertEquals(model[offset], states.getOpaque(id));
+        }
+        final long[] counts = new long[IdStateTable.STATE_COUNT];
+        final long[] expectedCounts = new long[IdStateTable.STATE_COUNT];
+        for (final byte state : model)
+        {
+            expectedCounts[state]++;
+        }
+        states.countStates(counts);
+        assertArrayEquals(expectedCounts, counts, "seed " + seed);
+        int touched = 0;
+        for (final boolean t : pageTouched)
+        {
+            touched += t ? 1 : 0;
+        }
+        assertTrue(states.pagesCreated() >= touched && states.pagesCreated() <= 4, "pages created " +
+            states.pagesCreated() + ", touched " + touched);
+        assertEquals((long)states.pagesCreated() * Math.min(IdStateTable.PAGE_IDS, (range + 63) & -64),
+            states.nativeBytes());
+    }
+}
