@@ -63,10 +63,10 @@ public final class BenchCommand implements Callable<Integer>
     /** The suite, in report order: what the issues' goals need, with every baseline those goals compare against. */
     static final List<Entry> SUITE = List.of(
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT1$", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 2),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 3),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 2),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 3),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorGraceLatencyBenchmark\\.", 1)
             .profiler("org.pasidkit.allocator.PasidAllocatorGraceLatencyBenchmark$Percentiles"),
@@ -78,7 +78,7 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.(emit|pipelined)$", 1)
             .with("batch", "1").with("devices", "16").with("privatePasids", "3"));
 
-    @Option(names = "--quick", description = "A run of at most about 15 minutes: 1 fork (2 for multi-threaded), " +
+    @Option(names = "--quick", description = "A run of at most about 15 minutes: 1 fork (3 for multi-threaded), " +
         "short iterations. Default: the forks and iterations each benchmark declares.")
     boolean quick;
 

@@ -56,7 +56,7 @@ final class Report
             .append("` on ").append(LocalDateTime.now().withNano(0)).append(" from `").append(source).append("`.\n\n");
         md.append("Machine: ").append(machine()).append("\n\n");
         md.append("Every benchmark ran with `-prof gc` (B/op is `gc.alloc.rate.norm`) and `-foe true`, forked with ")
-            .append("`-Xms2g -Xmx2g -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
+            .append("`-Xms512m -Xmx512m -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
             .append("99.9% error, then the median of the measurement iterations; this 2-core machine is noisy, so ")
             .append("compare within one run. The goals table compares medians.\n\n");
         md.append(Goals.render(rows));
