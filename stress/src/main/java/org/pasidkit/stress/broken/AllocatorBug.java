@@ -19,5 +19,15 @@ enum AllocatorBug
     /** {@code EpochReclaimQueue.reclaim}: the try-lock is a check of the flag, then a store (not one CAS). */
     RECLAIM_LOCK_NOT_ATOMIC,
     /** {@code EpochReclaimQueue.reclaim}: a pass does not call the sink's beginPass/endPass (not a move). */
-    RECLAIM_PASS_NOT_A_MOVE
+    RECLAIM_PASS_NOT_A_MOVE,
+    /**
+     * {@code PasidAllocator.returnToStripe} (free into the ring): checks that the id is IN_USE, then stores CACHED
+     * (release), instead of one {@code IN_USE -> CACHED} CAS.
+     */
+    FREE_WITHOUT_CAS,
+    /**
+     * {@code StripedIdCache.takeFromDepot}: the first id of the polled magazine is handed out with a release store of
+     * IN_USE (as if a magazine were private to its taker), instead of being pushed and taken by pop's CAS.
+     */
+    DEPOT_TAKE_WITHOUT_CAS
 }

@@ -9,9 +9,10 @@ import org.pasidkit.allocator.internal.IdStateTable;
  * BROKEN on purpose: a copy of {@code org.pasidkit.allocator.PasidAllocator}'s paths (allocate, the slow path with
  * inline reclaim and refill, the exhaustion scan with steal and grace accounting, reserve, free, retire, release,
  * reclaim) over the production {@link IdBitmap} and {@link IdStateTable} and the broken copies
- * {@link BrokenStripedIdCache} and {@link BrokenReclaimQueue}, which remove the one step named by the
- * {@link AllocatorBug}. This class itself is the production code, reduced: no sub-range {@code allocate(lo, hi)}
- * entry point other than the scan, no checked variants, no blocking allocate, no quarantine, counts by state only.
+ * {@link BrokenStripedIdCache} (rings, steal and the magazine depot) and {@link BrokenReclaimQueue}, which remove
+ * the one step named by the {@link AllocatorBug}. This class itself is the production code, reduced: no sub-range
+ * {@code allocate(lo, hi)} entry point other than the scan, no checked variants, no blocking allocate, no quarantine,
+ * counts by state only.
  */
 final class BrokenPasidAllocator
 {
@@ -28,6 +29,7 @@ final class BrokenPasidAllocator
     private final BrokenReclaimQueue.Sink[] stripeSinks;
     private final int refillBatch;
     private final int[] directHints;
+    private final AllocatorBug bug;
 
     /**
      * @param maxReaders reader slots of a new epoch domain, or 0 for no grace period (immediate reuse).
@@ -35,6 +37,7 @@ final class BrokenPasidAllocator
     BrokenPasidAllocator(final int maxId, final int stripes, final int cacheCapacity, final int refillBatch,
         final int maxReaders, final AllocatorBug bug)
     {
+        this.bug = bug;
         this.minId = 1;
         this.maxId = maxId;
         this.bitmap = new IdBitmap(minId, maxId);
@@ -112,7 +115,12 @@ final class BrokenPasidAllocator
                     return id;
                 }
             }
-            final int id = cache.refill(stripe, refillBatch, bitmap);
+            int id = cache.takeFromDepot(stripe);
+            if (0 != id)
+            {
+                return id;
+            }
+            id = cache.refill(stripe, refillBatch, bitmap);
             if (0 != id)
             {
                 return id;
@@ -131,6 +139,8 @@ final class BrokenPasidAllocator
         int busyRetries = 0;
         while (true)
         {
+            // NOTE: magazines in the depot are seen by neither half of the scan: back to the bitmap first (a move).
+            cache.drainDepot(bitmap);
             final long moves = cache.scanBegin();
             int id = claimDirect(lo, hi, hintIndex);
             if (id > 0)
@@ -376,7 +386,18 @@ final class BrokenPasidAllocator
     {
         if (cache.size(stripe) >= cache.capacity())
         {
-            cache.flushOldest(stripe, cache.capacity() / 2, bitmap);
+            cache.flushToDepot(stripe, bitmap);
+        }
+        if (AllocatorBug.FREE_WITHOUT_CAS == bug)
+        {
+            // BROKEN: slot first as in production, then a check and a store where production CASes from -> CACHED.
+            cache.push(stripe, id);
+            if (from != states.get(id))
+            {
+                return false;
+            }
+            states.putRelease(id, IdStateTable.CACHED);
+            return true;
         }
         cache.push(stripe, id);
         return states.compareAndSet(id, from, IdStateTable.CACHED);

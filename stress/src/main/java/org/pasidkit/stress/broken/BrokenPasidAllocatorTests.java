@@ -22,7 +22,12 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  * - AllocateVsFree: BrokenPasidAllocator with AllocatorBug.POP_WITHOUT_CAS (the owner's pop stores IN_USE after
  *   checking CACHED, instead of a CAS);
  * - RefillVsSteal: BrokenPasidAllocator with AllocatorBug.REFILL_NOT_A_MOVE (a refill is not counted as a move, so
- *   the other thread's exhaustion scan can run while the refilled ids are in transit).
+ *   the other thread's exhaustion scan can run while the refilled ids are in transit);
+ * - RacingDoubleFree (PasidAllocatorDepotTests' table): BrokenPasidAllocator with AllocatorBug.FREE_WITHOUT_CAS
+ *   (a free into the ring checks IN_USE, then stores CACHED, instead of a CAS);
+ * - FlushToDepotVsAllocate (PasidAllocatorDepotTests' table): BrokenPasidAllocator with
+ *   AllocatorBug.DEPOT_TAKE_WITHOUT_CAS (the first id of a magazine taken from the depot is handed out with a store of
+ *   IN_USE instead of pop's CAS, so a dud, stolen from the ring's stale slot before the flush, goes out twice).
  * Each must reach FORBIDDEN; BrokenVariantsTest checks that it does. Not part of the build's jcstress run.
  *
  * Run:
@@ -214,6 +219,154 @@ public final class BrokenPasidAllocatorTests
         {
             r.r3 = (IdStateTable.IN_USE == allocator.stateOf(1) ? 1 : 0) +
                 (IdStateTable.IN_USE == allocator.stateOf(2) ? 1 : 0);
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN free (FREE_WITHOUT_CAS) against PasidAllocatorDepotTests.RacingDoubleFree's table: id 1 of " +
+        "[1, 2] is in use, two threads free it at once, each free returns (1) or is refused (0); the arbiter then " +
+        "allocates until a sentinel. r1, r2 = the frees, r3 = ids the arbiter got (99: one handed out twice).")
+    @Outcome(id = {"1, 0, 2", "0, 1, 2"}, expect = Expect.ACCEPTABLE,
+        desc = "one free won, the other was refused; ids 1 and 2 both allocatable once")
+    @Outcome(id = "1, 1, .*", expect = Expect.FORBIDDEN, desc = "both frees of one id went through")
+    @Outcome(id = "0, 0, .*", expect = Expect.FORBIDDEN, desc = "both frees refused: id 1 stays in use forever")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "an id lost or handed out twice, or anything else")
+    @State
+    public static class RacingDoubleFree
+    {
+        final BrokenPasidAllocator allocator = BrokenPasidAllocator.tinyImmediate(2, AllocatorBug.FREE_WITHOUT_CAS);
+
+        public RacingDoubleFree()
+        {
+            allocator.reserve(1);
+        }
+
+        @Actor
+        public void first(final III_Result r)
+        {
+            r.r1 = tryFree();
+        }
+
+        @Actor
+        public void second(final III_Result r)
+        {
+            r.r2 = tryFree();
+        }
+
+        private int tryFree()
+        {
+            try
+            {
+                allocator.free(1);
+                return 1;
+            }
+            catch (final IllegalArgumentException refused)
+            {
+                return 0;
+            }
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int mask = 0;
+            int got = 0;
+            for (int i = 0; i < 4; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                got = 0 != (mask & (1 << id)) ? 99 : got + 1; // 99: an id handed out twice
+                mask |= 1 << id;
+                if (99 == got)
+                {
+                    break;
+                }
+            }
+            r.r3 = got;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN depot take (DEPOT_TAKE_WITHOUT_CAS) against " +
+        "PasidAllocatorDepotTests.FlushToDepotVsAllocate's table: ids [1, 5] all in use; the freer frees 1..5 (the " +
+        "5th flushes ids 1 and 2 into a depot magazine), the taker allocates until a sentinel, the arbiter allocates " +
+        "everything left. r1 = ids the taker got, r2 = distinct ids handed out by taker and arbiter, r3 = ids " +
+        "handed out twice.")
+    @Outcome(id = "[0-5], 5, 0", expect = Expect.ACCEPTABLE,
+        desc = "every id handed out exactly once between the taker and the arbiter, however the frees interleaved")
+    @Outcome(id = ".*, [0-4], 0", expect = Expect.FORBIDDEN,
+        desc = "an id was lost: freed, but neither the taker nor the arbiter could allocate it (stranded in the " +
+            "depot or in flight)")
+    @Outcome(id = ".*, .*, [1-9]", expect = Expect.FORBIDDEN,
+        desc = "an id handed out twice (depot, ring and bitmap disagree)")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "anything else")
+    @State
+    public static class FlushToDepotVsAllocate
+    {
+        static final int IDS = 5;
+        final BrokenPasidAllocator allocator =
+            BrokenPasidAllocator.tinyImmediate(IDS, AllocatorBug.DEPOT_TAKE_WITHOUT_CAS);
+        int takerMask;
+
+        public FlushToDepotVsAllocate()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                allocator.reserve(id);
+            }
+        }
+
+        @Actor
+        public void freer()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                allocator.free(id);
+            }
+        }
+
+        @Actor
+        public void taker(final III_Result r)
+        {
+            int got = 0;
+            int mask = 0;
+            int twice = 0;
+            for (int i = 0; i < IDS; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                got++;
+                twice += (mask >>> id) & 1;
+                mask |= 1 << id;
+            }
+            takerMask = mask;
+            r.r1 = got;
+            r.r3 = twice;
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int mask = takerMask;
+            int twice = r.r3;
+            for (int i = 0; i <= IDS; i++)
+            {
+                final int id = allocator.allocate();
+                if (id <= 0)
+                {
+                    break;
+                }
+                twice += (mask >>> id) & 1;
+                mask |= 1 << id;
+            }
+            r.r2 = Integer.bitCount(mask);
+            r.r3 = twice;
         }
     }
 }

@@ -42,7 +42,12 @@ final class BrokenPasidSpace
          * The space's allocator is {@link BrokenPasidAllocator} with {@link AllocatorBug#ONE_EPOCH_GRACE}: a PASID
          * is reused one epoch after its retirement instead of two. The space's own code is the production one.
          */
-        ALLOCATOR_ONE_EPOCH_GRACE
+        ALLOCATOR_ONE_EPOCH_GRACE,
+        /**
+         * reportFault: decides NOT_BOUND_TO_DEVICE from the bond's data object (null) instead of from the bond's
+         * presence; production reads the device's cell, which holds NULL_DRVDATA for a bond made with null data.
+         */
+        FAULT_NULL_DATA_AS_NOT_BOUND
     }
 
     /** Fault kinds, numbered as the jcstress tests print {@code FaultAttribution.Kind} (ordinal + 1). */
@@ -336,7 +341,11 @@ final class BrokenPasidSpace
             final long owner = table.owner(pasid);
             final long root = table.root(pasid);
             final int slot = device.slotOf(pasid);
-            final Object data = 0 == slot ? null : bonds.driverData(slot, BondDescriptor.key(pasid, requesterId));
+            final long key = BondDescriptor.key(pasid, requesterId);
+            final Object data = 0 == slot ? null : bonds.driverData(slot, key);
+            // NOTE: the bond's presence (production: the cell is not null); a bond's key changes only with an unbind,
+            // which also rewrites the entry, so the validation below covers this load too.
+            final boolean bound = 0 != slot && bonds.key(slot) == key;
             // BROKEN under FAULT_WITHOUT_VALIDATION: production retries unless the entry's seq is unchanged here.
             if (Bug.FAULT_WITHOUT_VALIDATION != bug && !table.readValidate(pasid, seq))
             {
@@ -354,7 +363,8 @@ final class BrokenPasidSpace
             {
                 return into.set(UNKNOWN_PASID);
             }
-            if (null == data)
+            // BROKEN under FAULT_NULL_DATA_AS_NOT_BOUND: production tests the cell (NULL_DRVDATA is bound), not data.
+            if (Bug.FAULT_NULL_DATA_AS_NOT_BOUND == bug ? null == data : !bound)
             {
                 return into.set(NOT_BOUND_TO_DEVICE);
             }

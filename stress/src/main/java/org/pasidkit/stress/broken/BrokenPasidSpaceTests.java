@@ -1,6 +1,7 @@
 /*
  * The PasidSpaceTests races run against BrokenPasidSpace, a copy of PasidSpace with one step removed (see
- * BrokenPasidSpace.Bug): each test here MUST fail (FORBIDDEN outcomes). Checked by
+ * BrokenPasidSpace.Bug), except StaleHandleVsReuse, which runs the production PasidSpace with the reader's
+ * driverDataOf minus its generation check: each test here MUST fail (FORBIDDEN outcomes). Checked by
  * org.pasidkit.stress.BrokenVariantsTest in `verify`; never part of the build's jcstress run.
  *
  * Run (from the repository root):
@@ -18,9 +19,13 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIIIII_Result;
 import org.openjdk.jcstress.infra.results.IIII_Result;
+import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.Device;
 import org.pasidkit.tables.PasidHandle;
+import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.internal.PasidEntryView;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
@@ -359,5 +364,90 @@ public final class BrokenPasidSpaceTests
             return 999;
         }
         return code;
+    }
+
+    /**
+     * {@code PasidSpaceTests.StaleHandleVsReuse} on the production {@link PasidSpace}, with the reader's
+     * {@code driverDataOf} replaced by {@link #driverDataOfWithoutGenerationCheck}: production's {@code driverDataOf}
+     * minus its one check, the handle's generation (and ACTIVE/TEARDOWN) against the state word read after the cell.
+     */
+    @JCStressTest
+    @Outcome(id = "[02], 1, [01]", expect = ACCEPTABLE, desc = "handle lookup in the first life; PASID lookup before B")
+    @Outcome(id = "2, 1, 2", expect = ACCEPTABLE, desc = "handle lookup in the first life; PASID lookup after B")
+    @Outcome(id = "[02], 0, 0", expect = ACCEPTABLE, desc = "handle lookup after the unbind; no bond at the second")
+    @Outcome(id = "2, 0, 2", expect = ACCEPTABLE, desc = "handle lookup after the unbind (or refused: generation 2)")
+    @Outcome(id = "[02], 2, .*", expect = FORBIDDEN, desc = "the stale handle got the next owner's data")
+    @Outcome(expect = FORBIDDEN, desc = "A after the cell was seen empty, B without a rebind, or a failed call")
+    @State
+    public static class StaleHandleVsReuse
+    {
+        final PasidSpace space = PasidSpace.builder().maxPasid(1).maxBonds(8).build();
+        final Device device = space.addDevice(RID_1, 20, true, (event) -> {});
+        final long handle = space.bind(MM, device, A, 0);
+
+        @Actor
+        public void control(final III_Result r)
+        {
+            try
+            {
+                space.exit(MM);
+                space.unbind(handle, device);
+                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+            }
+            catch (final IdsExhaustedException e)
+            {
+                r.r1 = e.inGrace() ? 0 : -1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void reader(final III_Result r)
+        {
+            r.r2 = dataCode(driverDataOfWithoutGenerationCheck(space, handle, RID_1));
+            r.r3 = dataCode(space.driverData(PasidHandle.pasid(handle), RID_1));
+        }
+    }
+
+    /**
+     * BROKEN: {@code PasidSpace.driverDataOf} without the generation check. What is left of it (the device's
+     * directory, the leaf and the cell, acquire loads, then unwrap) is exactly what {@code driverData} does, so the
+     * copy calls it; production then reads the state word and returns the data only if the handle's generation is
+     * the current one.
+     */
+    static Object driverDataOfWithoutGenerationCheck(final PasidSpace space, final long handle, final int requesterId)
+    {
+        return space.driverData(PasidHandle.pasid(handle), requesterId);
+    }
+
+    /** {@code PasidSpaceTests.NullDrvdataExitVsReportFault} with FAULT_NULL_DATA_AS_NOT_BOUND. */
+    @JCStressTest
+    @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "both faults before the exit: attributed")
+    @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "exit between the faults")
+    @Outcome(id = "2, 2", expect = ACCEPTABLE, desc = "both faults after the exit: suppressed")
+    @Outcome(expect = FORBIDDEN, desc = "NOT_BOUND or UNKNOWN for a bound device, or attributed after suppressed")
+    @State
+    public static class NullDrvdataExitVsReportFault
+    {
+        final BrokenPasidSpace space = new BrokenPasidSpace(8, BrokenPasidSpace.Bug.FAULT_NULL_DATA_AS_NOT_BOUND);
+        final BrokenDevice device = space.addDevice(RID_1, 20, true);
+        final int pasid = PasidHandle.pasid(space.bind(MM, device, null, 0));
+        final BrokenPasidSpace.Fault fault = new BrokenPasidSpace.Fault();
+
+        @Actor
+        public void exit()
+        {
+            space.exit(MM);
+        }
+
+        @Actor
+        public void device(final II_Result r)
+        {
+            r.r1 = space.reportFault(RID_1, pasid, fault).kind;
+            r.r2 = space.reportFault(RID_1, pasid, fault).kind;
+        }
     }
 }

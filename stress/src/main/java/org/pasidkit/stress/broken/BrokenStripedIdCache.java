@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.jctools.queues.MpmcArrayQueue;
 import org.pasidkit.allocator.internal.IdBitmap;
 import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripeDescriptor;
@@ -13,8 +14,9 @@ import org.pasidkit.allocator.internal.StripeDescriptor;
 /**
  * BROKEN on purpose: a copy of {@code org.pasidkit.allocator.internal.StripedIdCache} (same
  * {@link StripeDescriptor} layout, production {@link IdBitmap} and {@link IdStateTable}) with the one step named by
- * its {@link AllocatorBug} removed: {@link AllocatorBug#POP_WITHOUT_CAS}, {@link AllocatorBug#STEAL_WITHOUT_CAS} or
- * {@link AllocatorBug#REFILL_NOT_A_MOVE}. Any other bug value leaves this copy correct. Leases of dead threads are not
+ * its {@link AllocatorBug} removed: {@link AllocatorBug#POP_WITHOUT_CAS}, {@link AllocatorBug#STEAL_WITHOUT_CAS},
+ * {@link AllocatorBug#REFILL_NOT_A_MOVE} or {@link AllocatorBug#DEPOT_TAKE_WITHOUT_CAS}. Any other bug value leaves
+ * this copy correct. Leases of dead threads are not
  * taken over (the jcstress actors live for the whole test).
  */
 final class BrokenStripedIdCache
@@ -33,6 +35,9 @@ final class BrokenStripedIdCache
     private final AllocatorBug bug;
     private final AtomicLong movesStarted = new AtomicLong();
     private final AtomicLong movesFinished = new AtomicLong();
+    private final MpmcArrayQueue<int[]> depot;
+    private final MpmcArrayQueue<int[]> emptyMagazines;
+    private final int magazineSize;
 
     BrokenStripedIdCache(final int stripeCount, final int capacity, final IdStateTable states, final AllocatorBug bug)
     {
@@ -47,6 +52,14 @@ final class BrokenStripedIdCache
         this.scratch = new int[stripeCount][64];
         this.states = states;
         this.bug = bug;
+        this.magazineSize = capacity / 2;
+        final int magazines = Math.max(4, 4 * stripeCount);
+        this.depot = new MpmcArrayQueue<>(magazines);
+        this.emptyMagazines = new MpmcArrayQueue<>(magazines);
+        for (int i = 0; i < magazines; i++)
+        {
+            emptyMagazines.offer(new int[1 + magazineSize]); // [0] = ids in it
+        }
     }
 
     int capacity()
@@ -230,6 +243,109 @@ final class BrokenStripedIdCache
         stripes.putInt(base + StripeDescriptor.HINT_OFFSET, w);
         return 0;
     }
+
+    /** Owner only, ring full: the oldest half of the ring into a depot magazine (production flushToDepot). */
+    int flushToDepot(final int stripe, final IdBitmap bitmap)
+    {
+        final int[] magazine = emptyMagazines.relaxedPoll();
+        if (null == magazine)
+        {
+            return flushOldest(stripe, magazineSize, bitmap);
+        }
+        movesStarted.getAndIncrement();
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        int n = 0;
+        while (n < magazineSize && head < tail)
+        {
+            // NOTE: duds (ids stolen since) are copied too; production takes every magazine id with the CAS.
+            magazine[1 + n++] = stripes.getInt(slotOffset(base, head));
+            head++;
+        }
+        magazine[0] = n;
+        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        if (!depot.offer(magazine))
+        {
+            toBitmap(magazine, bitmap);
+            emptyMagazines.offer(magazine);
+        }
+        movesFinished.getAndIncrement();
+        return n;
+    }
+
+    /** Owner only, ring empty: a full magazine from the depot into the ring, then its oldest id (production). */
+    int takeFromDepot(final int stripe)
+    {
+        if (depot.isEmpty())
+        {
+            return 0;
+        }
+        movesStarted.getAndIncrement();
+        final int[] magazine = depot.relaxedPoll();
+        int taken = 0;
+        if (null != magazine)
+        {
+            final int n = magazine[0];
+            for (int i = 1; i <= n; i++)
+            {
+                if (AllocatorBug.DEPOT_TAKE_WITHOUT_CAS == bug && 1 == i)
+                {
+                    // BROKEN: "a magazine is private to the thread that polled it": the first id is handed out with
+                    // a release store of IN_USE. Production pushes it too and takes it by pop's CACHED -> IN_USE CAS,
+                    // which fails for a dud (an id a thief took from the stale ring slot before the flush).
+                    states.putRelease(magazine[1], IdStateTable.IN_USE);
+                    taken = magazine[1];
+                    continue;
+                }
+                if (!push(stripe, magazine[i]))
+                {
+                    throw new IllegalStateException("ring of stripe " + stripe + " has no room for a magazine");
+                }
+            }
+            emptyMagazines.offer(magazine);
+        }
+        movesFinished.getAndIncrement();
+        if (0 != taken)
+        {
+            return taken;
+        }
+        return null == magazine ? 0 : pop(stripe);
+    }
+
+    /** Any thread: every depot magazine back to the bitmap (production drainDepot). */
+    boolean drainDepot(final IdBitmap bitmap)
+    {
+        if (depot.isEmpty())
+        {
+            return false;
+        }
+        movesStarted.getAndIncrement();
+        boolean any = false;
+        int[] magazine;
+        while (null != (magazine = depot.relaxedPoll()))
+        {
+            toBitmap(magazine, bitmap);
+            emptyMagazines.offer(magazine);
+            any = true;
+        }
+        movesFinished.getAndIncrement();
+        return any;
+    }
+
+    private void toBitmap(final int[] magazine, final IdBitmap bitmap)
+    {
+        for (int i = 1, n = magazine[0]; i <= n; i++)
+        {
+            final int id = magazine[i];
+            if (states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.FREE))
+            {
+                bitmap.clear(id);
+            }
+        }
+        magazine[0] = 0;
+    }
+
 
     void hint(final int stripe, final int wordIndex)
     {
