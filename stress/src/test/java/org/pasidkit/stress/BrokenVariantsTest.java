@@ -114,7 +114,9 @@ class BrokenVariantsTest
         reliable("PasidSpaceTests.ExitVsReportFault", "BrokenPasidSpaceTests.ExitVsReportFault"),
         reliable("PasidSpaceTests.ReuseVsPinnedReportFault", "BrokenPasidSpaceTests.ReuseVsPinnedReportFault"),
         reliable("PasidSpaceTests.BindVsBondsOfThenDriverData",
-            "BrokenDriverDataCellsTests.EntryFirstBindVsBondsOfThenDriverData"));
+            "BrokenDriverDataCellsTests.EntryFirstBindVsBondsOfThenDriverData"),
+        reliable("RequesterIdListsTests.AddVsOf", "BrokenRequesterIdListsTests.PublishFirstAddVsOf"),
+        reliable("RequesterIdListsTests.RemoveVsOf", "BrokenRequesterIdListsTests.PublishFirstRemoveVsOf"));
 
     /**
      * Production tests that have no broken variant yet, each named here so that the gap is visible and the check

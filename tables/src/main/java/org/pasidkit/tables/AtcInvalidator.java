@@ -185,7 +185,6 @@ public final class AtcInvalidator
         private final int slot;
         private final EpochDomain.Reader reader;
         private int[] pasids = new int[64];
-        private int[] rids = new int[64];
         /** Word 0 of each CMD_ATC_INV of the change being emitted. */
         private long[] words0 = new long[1024];
         /** Per requester id: 0 not yet looked up, ATS_YES, ATS_NO (registered devices never change). */
@@ -261,16 +260,14 @@ public final class AtcInvalidator
             for (int p = 0; p < pasidCount; p++)
             {
                 final int pasid = pasids[p];
-                int ridCount;
-                while ((ridCount = space.bondsOf(pasid, rids)) == rids.length && rids.length < MAX_REQUESTER_IDS)
-                {
-                    rids = new int[Math.min(MAX_REQUESTER_IDS, rids.length * 2)];
-                }
+                // NOTE: the PASID's copy-on-write requester-id list, read in place (one acquire load, no copy, no
+                // seq retry); immutable once published, and the PASID cannot be reused inside this critical section.
+                final int[] rids = space.requesterIdsOf(pasid);
+                final int ridCount = rids.length;
                 if (pairCount + ridCount > words0.length)
                 {
                     words0 = java.util.Arrays.copyOf(words0, Math.max(words0.length * 2, pairCount + ridCount));
                 }
-                final int[] rids = this.rids;
                 final long[] words0 = this.words0;
                 for (int r = 0; r < ridCount; r++)
                 {
