@@ -116,7 +116,8 @@ class BrokenVariantsTest
         reliable("PasidSpaceTests.BindVsBondsOfThenDriverData",
             "BrokenDriverDataCellsTests.EntryFirstBindVsBondsOfThenDriverData"),
         reliable("RequesterIdListsTests.AddVsOf", "BrokenRequesterIdListsTests.PublishFirstAddVsOf"),
-        reliable("RequesterIdListsTests.RemoveVsOf", "BrokenRequesterIdListsTests.PublishFirstRemoveVsOf"));
+        reliable("RequesterIdListsTests.RemoveVsOf", "BrokenRequesterIdListsTests.PublishFirstRemoveVsOf"),
+        reliable("AtcWaysTests.FillVsInvalidateAll", "BrokenAtcWaysTests.PlainBitsFillVsInvalidateAll"));
 
     /**
      * Production tests that have no broken variant yet, each named here so that the gap is visible and the check
