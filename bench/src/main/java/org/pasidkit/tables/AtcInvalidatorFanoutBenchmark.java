@@ -174,6 +174,11 @@ public class AtcInvalidatorFanoutBenchmark
         {
             throw new IllegalStateException(iommu.staleTranslations() + " stale translations after sync");
         }
+        if (0 != iommu.hiddenTranslations())
+        {
+            throw new IllegalStateException(iommu.hiddenTranslations() + " cached translations with their ATC valid " +
+                "bit clear (invisible to invalidation and to the stale check)");
+        }
         if (iommu.syncsCompleted() > 0 && iommu.translationsInvalidated() != iommu.syncsCompleted())
         {
             throw new IllegalStateException(iommu.translationsInvalidated() + " translations invalidated by " +

@@ -121,7 +121,12 @@ class BrokenVariantsTest
         reliable("PasidSpaceTests.StaleHandleVsReuse", "BrokenPasidSpaceTests.StaleHandleVsReuse"),
         reliable("PasidSpaceTests.NullDrvdataExitVsReportFault", "BrokenPasidSpaceTests.NullDrvdataExitVsReportFault"),
         reliable("PasidAllocatorDepotTests.FlushToDepotVsAllocate", "BrokenPasidAllocatorTests.FlushToDepotVsAllocate"),
-        reliable("PasidAllocatorDepotTests.RacingDoubleFree", "BrokenPasidAllocatorTests.RacingDoubleFree"));
+        reliable("PasidAllocatorDepotTests.RacingDoubleFree", "BrokenPasidAllocatorTests.RacingDoubleFree"),
+        // about 0.02% of samples (49-775 a run): RARE, so one of the RARE twins must fail, not each
+        new Variant("RequesterIdListsTests.AddVsOf", "BrokenRequesterIdListsTests.PublishFirstAddVsOf", Rate.RARE),
+        new Variant("RequesterIdListsTests.RemoveVsOf", "BrokenRequesterIdListsTests.PublishFirstRemoveVsOf",
+            Rate.RARE),
+        reliable("AtcWaysTests.FillVsInvalidateAll", "BrokenAtcWaysTests.PlainBitsFillVsInvalidateAll"));
 
     /**
      * Production tests that have no broken variant yet, each named here so that the gap is visible and the check

@@ -56,6 +56,11 @@ public final class AtcInvalidator
     private static final int MAX_REQUESTER_IDS = 1 << 16;
     private static final byte ATS_YES = 1;
     private static final byte ATS_NO = 2;
+    /**
+     * A producer waiting for its CMD_SYNC assists only after the consumer's ring position stood still this long
+     * (several times one change's processing; far below a scheduler time slice).
+     */
+    private static final long ASSIST_AFTER_STALL_NS = 10_000;
 
     private final PasidSpace space;
     private final ManyToOneRingBuffer ring;
@@ -185,13 +190,14 @@ public final class AtcInvalidator
         private final int slot;
         private final EpochDomain.Reader reader;
         private int[] pasids = new int[64];
-        private int[] rids = new int[64];
         /** Word 0 of each CMD_ATC_INV of the change being emitted. */
         private long[] words0 = new long[1024];
         /** Per requester id: 0 not yet looked up, ATS_YES, ATS_NO (registered devices never change). */
         private final byte[] atsKnown = new byte[MAX_REQUESTER_IDS];
         private final BackoffIdleStrategy idle = new BackoffIdleStrategy(20_000, 1_000, 1_000, 50_000);
         private long nextToken;
+        /** The consumer did not move the ring for ASSIST_AFTER_STALL_NS: assist at once until it does. */
+        private boolean consumerStalled;
         /** Counters at indexes 8..12 (padded from the array header): written by this producer only, opaque. */
         private final long[] stats = new long[24];
 
@@ -261,16 +267,14 @@ public final class AtcInvalidator
             for (int p = 0; p < pasidCount; p++)
             {
                 final int pasid = pasids[p];
-                int ridCount;
-                while ((ridCount = space.bondsOf(pasid, rids)) == rids.length && rids.length < MAX_REQUESTER_IDS)
-                {
-                    rids = new int[Math.min(MAX_REQUESTER_IDS, rids.length * 2)];
-                }
+                // NOTE: the PASID's copy-on-write requester-id list, read in place (one acquire load, no copy, no
+                // seq retry); immutable once published, and the PASID cannot be reused inside this critical section.
+                final int[] rids = space.requesterIdsOf(pasid);
+                final int ridCount = rids.length;
                 if (pairCount + ridCount > words0.length)
                 {
                     words0 = java.util.Arrays.copyOf(words0, Math.max(words0.length * 2, pairCount + ridCount));
                 }
-                final int[] rids = this.rids;
                 final long[] words0 = this.words0;
                 for (int r = 0; r < ridCount; r++)
                 {
@@ -419,8 +423,9 @@ public final class AtcInvalidator
 
         /**
          * Waits, at most the sync timeout, for the CMD_SYNC of {@code token} (the consumer completes one producer's
-         * syncs in the order they were emitted, so it also covers every earlier change). While waiting it runs the
-         * assist (e.g. drains the ring itself), then backs off: spin, yield, park up to 50 us.
+         * syncs in the order they were emitted, so it also covers every earlier change). While waiting it backs off
+         * (spin, yield, park up to 50 us); once the consumer's ring position has not moved for
+         * {@code ASSIST_AFTER_STALL_NS} it also runs the assist (e.g. drains the ring itself).
          *
          * @return false on timeout.
          */
@@ -430,21 +435,41 @@ public final class AtcInvalidator
             {
                 return true;
             }
-            final long deadlineNs = System.nanoTime() + syncTimeoutNs;
+            final long startNs = System.nanoTime();
+            final long deadlineNs = startNs + syncTimeoutNs;
             idle.reset();
             final Runnable assist = AtcInvalidator.this.assist;
+            final RingBuffer ring = AtcInvalidator.this.ring;
+            long consumerPosition = ring.consumerPosition();
+            long movedNs = startNs;
             while (!synced(token))
             {
-                if (System.nanoTime() - deadlineNs > 0)
+                final long nowNs = System.nanoTime();
+                if (nowNs - deadlineNs > 0)
                 {
                     return false;
                 }
-                // NOTE: assist at once: the consumer thread may be descheduled (fewer cores than runnable threads);
-                // a running one holds the try-lock only while it has records to process, so helping costs a failed
-                // look at most.
                 if (null != assist)
                 {
-                    assist.run();
+                    // NOTE: assist only when the consumer has stalled (its ring position has not moved for
+                    // ASSIST_AFTER_STALL_NS): it may be descheduled (fewer cores than runnable threads). Assisting at
+                    // once made a waiting producer race a running consumer for its try-lock on every change (the
+                    // lock's line and the ATC model's lines then moved between the two cores). Once stalled, keep
+                    // assisting at once, change after change, until the consumer moves the position by itself.
+                    final long position = ring.consumerPosition();
+                    if (position != consumerPosition)
+                    {
+                        consumerPosition = position;
+                        movedNs = nowNs;
+                        consumerStalled = false;
+                    }
+                    if (consumerStalled || nowNs - movedNs > ASSIST_AFTER_STALL_NS)
+                    {
+                        consumerStalled = true;
+                        assist.run();
+                        // NOTE: re-read after our own assist: only the consumer's progress clears consumerStalled.
+                        consumerPosition = ring.consumerPosition();
+                    }
                 }
                 idle.idle();
             }

@@ -19,6 +19,7 @@ import org.pasidkit.tables.internal.BondTable;
 import org.pasidkit.tables.internal.DriverDataCells;
 import org.pasidkit.tables.internal.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
+import org.pasidkit.tables.internal.RequesterIdLists;
 import org.pasidkit.tables.internal.StripedCounter;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
@@ -36,13 +37,15 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
  *       {@code internal.DriverDataCells}), {@link #bondsOf}, {@link #pasidsOf}, {@link #reportFault}, {@link #entry}.
  *       Readers that act on what they read (e.g. an invalidation walker holding a PASID) do so inside an
  *       {@link #epochDomain()} critical section; a PASID is never reused while such a reader may still hold it.</li>
- *   <li>Linearization points: a driver-data lookup at the load of its cell; {@link #reportFault} and
- *       {@link #bondsOf} at their validated read of the PASID entry (seq window); control calls inside the
+ *   <li>Linearization points: a driver-data lookup at the load of its cell; {@link #reportFault} at its validated
+ *       read of the PASID entry (seq window); {@link #bondsOf} at the acquire load of the PASID's copy-on-write
+ *       requester-id list ({@code internal.RequesterIdLists}); control calls inside the
  *       control lock, at the release store that publishes the entry (activate, teardown, retire) or the cell
  *       (bind, unbind).</li>
- *   <li>Publication order of a bind: the bond record, the device's cell, then the PASID entry's bond list; an
- *       unbind clears the cell first. So a reader that lists a bond through {@link #bondsOf} then finds its data,
- *       and one that no longer lists it no longer finds it (jcstress: {@code PasidSpaceTests}).</li>
+ *   <li>Publication order of a bind: the bond record, the device's cell, then the PASID's requester-id list and
+ *       the entry's bond list; an unbind clears the cell first. So a reader that lists a bond through
+ *       {@link #bondsOf} then finds its data, and one that no longer lists it no longer finds it (jcstress:
+ *       {@code PasidSpaceTests}).</li>
  *   <li>Index of address spaces: an address space is in it from its first bind until its last PASID is gone
  *       (unbound while it lives, or retired after its exit and every driver's unbind); then its id may be bound
  *       again as a new address space.</li>
@@ -68,6 +71,11 @@ public final class PasidSpace
     private final PasidAllocator allocator;
     private final PasidTable table;
     private final BondTable bonds;
+    /**
+     * Per PASID, the requester ids of its bonds (copy-on-write; control lock writes, read lock-free by bondsOf and
+     * the invalidation fan-out): one array load instead of a seq-validated walk of the bond list.
+     */
+    private final RequesterIdLists requesterIds;
     private final Device[] devices = new Device[1 << 16];
     /**
      * Each registered device's driver-data directory ({@code Device.drvdata}) by requester id: the lookup reaches the
@@ -103,6 +111,7 @@ public final class PasidSpace
         }
         this.table = new PasidTable(allocator.maxId());
         this.bonds = new BondTable(builder.maxBonds);
+        this.requesterIds = new RequesterIdLists(allocator.maxId());
         this.addressSpaceQuota = builder.addressSpaceQuota;
     }
 
@@ -609,8 +618,8 @@ public final class PasidSpace
     }
 
     /**
-     * The requester ids of every device bound to {@code pasid}, as one consistent snapshot. Lock-free,
-     * allocation-free.
+     * The requester ids of every device bound to {@code pasid} (newest bond first), as one consistent snapshot: a copy
+     * of the PASID's copy-on-write list. Wait-free, allocation-free.
      *
      * @return how many were written to {@code requesterIdsOut} (at most its length).
      */
@@ -620,26 +629,19 @@ public final class PasidSpace
         {
             return 0;
         }
-        while (true)
-        {
-            final long seq = table.readBegin(pasid);
-            if (seq < 0)
-            {
-                return 0;
-            }
-            int n = 0;
-            int slot = table.firstBond(pasid);
-            while (0 != slot && n < requesterIdsOut.length)
-            {
-                requesterIdsOut[n++] = (int)(bonds.key(slot) & 0xFFFF);
-                slot = bonds.nextOfPasid(slot);
-            }
-            if (table.readValidate(pasid, seq))
-            {
-                return n;
-            }
-            Thread.onSpinWait();
-        }
+        final int[] list = requesterIds.of(pasid);
+        final int n = Math.min(list.length, requesterIdsOut.length);
+        System.arraycopy(list, 0, requesterIdsOut, 0, n);
+        return n;
+    }
+
+    /**
+     * The shared, immutable copy-on-write list behind {@link #bondsOf} (never write to it): the invalidation fan-out
+     * reads it in place. Wait-free, allocation-free; {@link RequesterIdLists#NONE} if none.
+     */
+    int[] requesterIdsOf(final int pasid)
+    {
+        return requesterIds.of(pasid);
     }
 
     /**
@@ -808,6 +810,9 @@ public final class PasidSpace
         {
             drvdataLeaves++;
         }
+        // NOTE: the cell before the requester-id list too (its release store, read by bondsOf's acquire): a reader
+        // that lists the device then finds its data.
+        requesterIds.add(pasid, device.requesterId());
         table.bonds(pasid, view.bondCount() + 1, slot);
     }
 
@@ -832,6 +837,8 @@ public final class PasidSpace
         // NOTE: the cell first, the entry's bond list after: a reader that no longer finds the bond by bondsOf
         // (the entry, acquire) no longer finds its data either.
         device.clearDrvdata(pasid);
+        // NOTE: after the cell is cleared (release store of the shorter list, read by bondsOf's acquire).
+        requesterIds.remove(pasid, device.requesterId());
         int first = view.firstBond();
         if (0 == prev)
         {

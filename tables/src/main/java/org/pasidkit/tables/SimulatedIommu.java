@@ -9,6 +9,7 @@ import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.pasidkit.tables.internal.AtcWays;
 
 import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
 
@@ -35,21 +36,22 @@ import static org.pasidkit.tables.internal.AtcCommandDescriptor.*;
  * <pre>
  *   deviceIndex[requesterId]          -&gt; dense device number d (0 = no ATC on that device yet)
  *   leaves[d][pasid &gt;&gt;&gt; 10][pasid &amp; 1023] -&gt; ATC slot s (0 = none), leaves of 1024 ints made lazily
- *   chunks[s &gt;&gt;&gt; 10][(s &amp; 1023) * STRIDE + way] = cached page + 1 (0 = empty way), way in [0, ATC_WAYS)
- *   chunks[s &gt;&gt;&gt; 10][(s &amp; 1023) * STRIDE + ATC_WAYS] = next way to replace
+ *   chunks[s &gt;&gt;&gt; 10][(s &amp; 1023) * AtcWays.STRIDE ...] = the ATC's record ({@link AtcWays}): its pages,
+ *                                                          next way to replace, valid bits
  *   atcsOfPasid[pasid &gt;&gt;&gt; 10][pasid &amp; 1023] -&gt; int[] of the slots of every device that cached pasid
  * </pre>
- * A command costs three dependent array loads to find its ATC and one scan of {@link #ATC_WAYS} longs.
+ * A command costs three dependent array loads to find its ATC, one load of its valid bits and a look at each valid
+ * way (none, for most ATCs); the sync's stale check likewise looks at every valid way of every ATC of the address
+ * space's PASIDs. A way that holds a page always has its valid bit set ({@link AtcWays}), so neither misses a page.
  */
 public final class SimulatedIommu implements MessageHandler
 {
     /** Pages an ATC keeps per (device, PASID). */
-    public static final int ATC_WAYS = 8;
+    public static final int ATC_WAYS = AtcWays.WAYS;
     /** Most (device, PASID) ATCs one simulated IOMMU holds. */
     public static final int MAX_ATCS = 1 << 26;
 
-    private static final int NEXT_WAY = ATC_WAYS;
-    private static final int STRIDE = ATC_WAYS + 1;
+    private static final int STRIDE = AtcWays.STRIDE;
     private static final int LEAF_SHIFT = 10;
     private static final int LEAF_MASK = (1 << LEAF_SHIFT) - 1;
     private static final int CHUNK_SHIFT = 10;
@@ -60,6 +62,11 @@ public final class SimulatedIommu implements MessageHandler
     private static final VarHandle INT_ARRAYS = MethodHandles.arrayElementVarHandle(int[][].class);
     private static final VarHandle INT_MATRICES = MethodHandles.arrayElementVarHandle(int[][][].class);
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(long[][].class);
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final int COMMANDS = 8;
+    private static final int SYNCS = 9;
+    private static final int STALE = 10;
+    private static final int INVALIDATED = 11;
 
     private final AtcInvalidator invalidator;
     private final PasidSpace space;
@@ -75,11 +82,14 @@ public final class SimulatedIommu implements MessageHandler
     private int atcsCreated;
 
     private int[] pasids = new int[64];
-    private long commandsConsumed;
-    private long syncsCompleted;
-    private long staleTranslations;
-    private long translationsInvalidated;
-    private volatile long published;
+    /**
+     * Consumer-thread counters at indexes COMMANDS..INVALIDATED, padded from the array header and its end: the
+     * workload thread's {@link #touch} reads this object's fields on every change, and the consumer writes these
+     * on every record; in fields of this object they shared its cache line (false sharing).
+     */
+    private final long[] counters = new long[24];
+    /** Commands consumed as of the last poll that found records: release in poll, acquire in commandsConsumed. */
+    private final long[] published = new long[24];
     private final AtomicBoolean consuming = new AtomicBoolean();
 
     public SimulatedIommu(final AtcInvalidator invalidator)
@@ -107,7 +117,8 @@ public final class SimulatedIommu implements MessageHandler
             final int n = ring.read(this, limit);
             if (n > 0)
             {
-                published = commandsConsumed;
+                // NOTE: release, read by commandsConsumed() via getAcquire.
+                LONGS.setRelease(published, COMMANDS, counters[COMMANDS]);
             }
             return n;
         }
@@ -127,8 +138,10 @@ public final class SimulatedIommu implements MessageHandler
 
     private void handle(final DirectBuffer buffer, final int index)
     {
+        final long[] counters = this.counters;
         final int count = buffer.getInt(index + COUNT_OFFSET);
         final int end = index + HEADER_LENGTH + count * COMMAND_LENGTH;
+        int invalidated = 0;
         for (int offset = index + HEADER_LENGTH; offset < end; offset += COMMAND_LENGTH)
         {
             final long word0 = buffer.getLong(offset);
@@ -136,55 +149,39 @@ public final class SimulatedIommu implements MessageHandler
             final int opcode = opcode(word0);
             if (OP_ATC_INV == opcode)
             {
-                invalidate(requesterId(word0), pasid(word0), word1);
+                invalidated += invalidate(requesterId(word0), pasid(word0), word1);
             }
             else if (OP_SYNC == opcode)
             {
                 final long mm = buffer.getLong(index + MM_OFFSET);
                 if (mm >= 0)
                 {
-                    staleTranslations += staleIn(mm, buffer.getLong(index + ADDRESS_OFFSET),
+                    counters[STALE] += staleIn(mm, buffer.getLong(index + ADDRESS_OFFSET),
                         buffer.getLong(index + LENGTH_OFFSET));
                 }
-                syncsCompleted++;
+                counters[SYNCS]++;
+                // NOTE: the counters of this record before its sync completes: a producer that saw its sync (acquire
+                // in synced) and then reads syncsCompleted/translationsInvalidated sees them.
+                counters[INVALIDATED] += invalidated;
+                invalidated = 0;
                 invalidator.completeSync(buffer.getInt(index + PRODUCER_OFFSET), word1);
             }
         }
-        commandsConsumed += count;
+        counters[INVALIDATED] += invalidated;
+        counters[COMMANDS] += count;
     }
 
-    private void invalidate(final int requesterId, final int pasid, final long word1)
+    /** Applies one CMD_ATC_INV to its ATC; returns the translations it removed. */
+    private int invalidate(final int requesterId, final int pasid, final long word1)
     {
         final int slot = atcOf(requesterId, pasid);
         if (0 == slot)
         {
-            return;
+            return 0;
         }
-        final long[] chunk = chunk(slot);
-        final int base = (slot & CHUNK_MASK) * STRIDE;
         final int size = size(word1);
-        if (SIZE_ALL == size)
-        {
-            for (int way = base; way < base + ATC_WAYS; way++)
-            {
-                if (0 != chunk[way])
-                {
-                    chunk[way] = 0;
-                    translationsInvalidated++;
-                }
-            }
-            return;
-        }
-        final long span = firstPage(word1) >>> size;
-        for (int way = base; way < base + ATC_WAYS; way++)
-        {
-            final long entry = chunk[way];
-            if (0 != entry && ((entry - 1) >>> size) == span)
-            {
-                chunk[way] = 0;
-                translationsInvalidated++;
-            }
-        }
+        return AtcWays.invalidate(chunk(slot), (slot & CHUNK_MASK) * STRIDE, SIZE_ALL == size, size,
+            firstPage(word1) >>> size);
     }
 
     /**
@@ -217,16 +214,7 @@ public final class SimulatedIommu implements MessageHandler
             }
             for (final int slot : slots)
             {
-                final long[] chunk = chunk(slot);
-                final int base = (slot & CHUNK_MASK) * STRIDE;
-                for (int way = base; way < base + ATC_WAYS; way++)
-                {
-                    final long page = chunk[way] - 1;
-                    if (page >= firstPage && page <= lastPage)
-                    {
-                        stale++;
-                    }
-                }
+                stale += AtcWays.countIn(chunk(slot), (slot & CHUNK_MASK) * STRIDE, firstPage, lastPage);
             }
         }
         return stale;
@@ -339,10 +327,7 @@ public final class SimulatedIommu implements MessageHandler
         {
             slot = createAtc(requesterId, pasid);
         }
-        final long[] chunk = chunk(slot);
-        final int base = (slot & CHUNK_MASK) * STRIDE;
-        final int way = (int)(chunk[base + NEXT_WAY]++ & (ATC_WAYS - 1));
-        chunk[base + way] = (address >>> PAGE_SHIFT) + 1;
+        AtcWays.fill(chunk(slot), (slot & CHUNK_MASK) * STRIDE, address >>> PAGE_SHIFT);
     }
 
     /**
@@ -356,12 +341,25 @@ public final class SimulatedIommu implements MessageHandler
         {
             return 0;
         }
-        final long[] chunk = chunk(slot);
-        final int base = (slot & CHUNK_MASK) * STRIDE;
-        int n = 0;
-        for (int way = base; way < base + ATC_WAYS; way++)
+        return AtcWays.cached(chunk(slot), (slot & CHUNK_MASK) * STRIDE);
+    }
+
+    /**
+     * Cached translations whose ATC valid bit is clear, over every ATC: invisible to invalidations and to the stale
+     * check, so it must stay 0 (the check of the valid bits those two rely on). Walks every ATC created; call it when
+     * the IOMMU is quiet (after the consumer stopped, or from it).
+     */
+    public long hiddenTranslations()
+    {
+        long n = 0;
+        final int created;
+        synchronized (createLock)
         {
-            n += 0 != chunk[way] ? 1 : 0;
+            created = atcsCreated;
+        }
+        for (int slot = 1; slot <= created; slot++)
+        {
+            n += AtcWays.hiddenPages(chunk(slot), (slot & CHUNK_MASK) * STRIDE);
         }
         return n;
     }
@@ -369,24 +367,25 @@ public final class SimulatedIommu implements MessageHandler
     /** Commands (invalidations and syncs) consumed, as of the last poll that found records. */
     public long commandsConsumed()
     {
-        return published;
+        // NOTE: acquire, pairs with the setRelease in poll.
+        return (long)LONGS.getAcquire(published, COMMANDS);
     }
 
     /** Consumer-thread counter (read it after the consumer stopped, or from the consumer). */
     public long syncsCompleted()
     {
-        return syncsCompleted;
+        return counters[SYNCS];
     }
 
     /** Translations found inside a changed range after that change's sync: must stay 0. Consumer-thread counter. */
     public long staleTranslations()
     {
-        return staleTranslations;
+        return counters[STALE];
     }
 
     /** Cached translations removed by invalidation commands. Consumer-thread counter. */
     public long translationsInvalidated()
     {
-        return translationsInvalidated;
+        return counters[INVALIDATED];
     }
 }

@@ -268,5 +268,6 @@ class AtcInvalidatorTest
         assertEquals(rounds * 20_000 * 64L, commands);
         assertEquals(0, iommu.staleTranslations());
         assertEquals(rounds * 20_000L, iommu.translationsInvalidated());
+        assertEquals(0, iommu.hiddenTranslations(), "every cached page has its ATC valid bit set");
     }
 }
