@@ -9,9 +9,12 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
+import org.agrona.concurrent.SystemNanoClock;
 import org.pasidkit.allocator.AllocatorCounts;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.PasidAllocator;
+import org.pasidkit.allocator.internal.EpochReclaimQueue;
+import org.pasidkit.allocator.internal.IdStateTable;
 
 /*
  * Races on EpochReclaimQueue, driven through PasidAllocator with a grace period (the default): a retired id must not
@@ -188,6 +191,96 @@ public final class EpochReclaimQueueTests
         public void actor2(final II_Result r)
         {
             r.r2 = allocator.allocate();
+        }
+    }
+    @JCStressTest
+    @Description("EpochReclaimQueue alone, ids [1, 3], one stripe bag. Setup: id 1 retired into the bag at epoch 0 " +
+        "(the bag is open, owned by the owner actor from here on). Owner: retire(2), then retire(3), into the bag, " +
+        "noting the epoch before each. Reclaimer: reclaim() twice: the epoch goes to 1 and 2, and at 2 the open bag " +
+        "is two epochs old, so the reclaimer seals (steals) it while the owner may be appending to it. Arbiter: more " +
+        "passes until everything is reclaimed. r1, r2, r3 = times ids 1, 2, 3 were reclaimed; r4 = 1 if an id was " +
+        "reclaimed before the epoch noted before its retire + 2, + 2 if the backlog is not 0 at the end.")
+    @Outcome(id = "1, 1, 1, 0", expect = Expect.ACCEPTABLE,
+        desc = "each id reclaimed once, after its grace, whichever sealer won and whether the owner's append landed " +
+            "in the stolen bag, a new bag or a ticket")
+    @Outcome(id = {"0, .*", "[0-9], 0, .*", "[0-9], [0-9], 0, .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id never reclaimed: stranded (lost between the owner's append and the seal)")
+    @Outcome(id = {"[2-9], .*", "[0-9], [2-9], .*", "[0-9], [0-9], [2-9], .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: copied by a seal and left in the reopened bag")
+    @Outcome(id = "1, 1, 1, [13]", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed before two epoch advances past its retirement")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
+    @State
+    public static class BagAppendVsAgedSeal
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, 3);
+        final EpochReclaimQueue queue =
+            new EpochReclaimQueue(1, 3, domain, states, SystemNanoClock.INSTANCE, 0L, 1);
+        final int[] reclaimedTimes = new int[4];
+        final long[] reclaimedEpoch = new long[4];
+        final long[] epochBeforeRetire = new long[4];
+        final EpochReclaimQueue.ReclaimSink sink = this::reclaimed;
+
+        public BagAppendVsAgedSeal()
+        {
+            for (int id = 1; id <= 3; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            epochBeforeRetire[1] = domain.epoch();
+            if (!queue.retire(1, 0, 0) || 0 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: retire of id 1 at epoch 0 failed");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes[id]++;
+            reclaimedEpoch[id] = domain.epoch();
+            states.putRelease(id, IdStateTable.FREE);
+        }
+
+        @Actor
+        public void owner()
+        {
+            epochBeforeRetire[2] = domain.epoch();
+            queue.retire(2, 0, 0);
+            epochBeforeRetire[3] = domain.epoch();
+            queue.retire(3, 0, 0);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(8, sink);
+            queue.reclaim(8, sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 8; pass++)
+            {
+                queue.reclaim(8, sink);
+            }
+            r.r1 = reclaimedTimes[1];
+            r.r2 = reclaimedTimes[2];
+            r.r3 = reclaimedTimes[3];
+            int bad = 0;
+            for (int id = 1; id <= 3; id++)
+            {
+                if (reclaimedTimes[id] > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
+                {
+                    bad |= 1;
+                }
+            }
+            if (0 != queue.backlog())
+            {
+                bad |= 2;
+            }
+            r.r4 = bad;
         }
     }
 }

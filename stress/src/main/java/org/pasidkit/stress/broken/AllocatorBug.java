@@ -2,7 +2,8 @@ package org.pasidkit.stress.broken;
 
 /**
  * The one step removed from the allocator's broken copies ({@link BrokenStripedIdCache}, {@link BrokenReclaimQueue},
- * {@link BrokenPasidAllocator}); every other line of those copies is the production code.
+ * {@link BrokenPasidAllocator}, {@link BrokenBagReclaimQueue}); every other line of those copies is the production
+ * code.
  */
 enum AllocatorBug
 {
@@ -19,5 +20,9 @@ enum AllocatorBug
     /** {@code EpochReclaimQueue.reclaim}: the try-lock is a check of the flag, then a store (not one CAS). */
     RECLAIM_LOCK_NOT_ATOMIC,
     /** {@code EpochReclaimQueue.reclaim}: a pass does not call the sink's beginPass/endPass (not a move). */
-    RECLAIM_PASS_NOT_A_MOVE
+    RECLAIM_PASS_NOT_A_MOVE,
+    /** {@code EpochReclaimQueue.appendToBag}: the owner publishes the bag's new count with a release store, no CAS. */
+    BAG_APPEND_WITHOUT_CAS,
+    /** {@code EpochReclaimQueue.appendToBag}: the owner does not seal a bag of an older epoch before appending. */
+    BAG_NO_EPOCH_SEAL
 }

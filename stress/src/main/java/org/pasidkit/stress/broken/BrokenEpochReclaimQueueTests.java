@@ -180,4 +180,177 @@ public final class BrokenEpochReclaimQueueTests
             r.r2 = allocator.allocate();
         }
     }
+    @JCStressTest
+    @Description("BROKEN stripe bag (the owner publishes its append with a release store, no CAS: BAG_APPEND_WITHOUT_CAS) against EpochReclaimQueueTests.BagAppendVsAgedSeal's table: r1, r2, " +
+        "r3 = times ids 1, 2, 3 were reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its " +
+        "retire + 2, + 2 if the backlog is not 0 at the end.")
+    @Outcome(id = "1, 1, 1, 0", expect = Expect.ACCEPTABLE,
+        desc = "each id reclaimed once, after its grace, whichever sealer won and whether the owner's append landed " +
+            "in the stolen bag, a new bag or a ticket")
+    @Outcome(id = {"0, .*", "[0-9], 0, .*", "[0-9], [0-9], 0, .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id never reclaimed: stranded (lost between the owner's append and the seal)")
+    @Outcome(id = {"[2-9], .*", "[0-9], [2-9], .*", "[0-9], [0-9], [2-9], .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: copied by a seal and left in the reopened bag")
+    @Outcome(id = "1, 1, 1, [13]", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed before two epoch advances past its retirement")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
+    @State
+    public static class BagAppendWithoutCasVsAgedSeal
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, 3);
+        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.BAG_APPEND_WITHOUT_CAS);
+        final int[] reclaimedTimes = new int[4];
+        final long[] reclaimedEpoch = new long[4];
+        final long[] epochBeforeRetire = new long[4];
+        final java.util.function.IntConsumer sink = this::reclaimed;
+
+        public BagAppendWithoutCasVsAgedSeal()
+        {
+            for (int id = 1; id <= 3; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            epochBeforeRetire[1] = domain.epoch();
+            if (!queue.retire(1) || 0 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: retire of id 1 at epoch 0 failed");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes[id]++;
+            reclaimedEpoch[id] = domain.epoch();
+            states.putRelease(id, IdStateTable.FREE);
+        }
+
+        @Actor
+        public void owner()
+        {
+            epochBeforeRetire[2] = domain.epoch();
+            queue.retire(2);
+            epochBeforeRetire[3] = domain.epoch();
+            queue.retire(3);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(8, sink);
+            queue.reclaim(8, sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 8; pass++)
+            {
+                queue.reclaim(8, sink);
+            }
+            r.r1 = reclaimedTimes[1];
+            r.r2 = reclaimedTimes[2];
+            r.r3 = reclaimedTimes[3];
+            int bad = 0;
+            for (int id = 1; id <= 3; id++)
+            {
+                if (reclaimedTimes[id] > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
+                {
+                    bad |= 1;
+                }
+            }
+            if (0 != queue.backlog())
+            {
+                bad |= 2;
+            }
+            r.r4 = bad;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN stripe bag (the owner appends to a bag of an older epoch: BAG_NO_EPOCH_SEAL) against EpochReclaimQueueTests.BagAppendVsAgedSeal's table: r1, r2, " +
+        "r3 = times ids 1, 2, 3 were reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its " +
+        "retire + 2, + 2 if the backlog is not 0 at the end.")
+    @Outcome(id = "1, 1, 1, 0", expect = Expect.ACCEPTABLE,
+        desc = "each id reclaimed once, after its grace, whichever sealer won and whether the owner's append landed " +
+            "in the stolen bag, a new bag or a ticket")
+    @Outcome(id = {"0, .*", "[0-9], 0, .*", "[0-9], [0-9], 0, .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id never reclaimed: stranded (lost between the owner's append and the seal)")
+    @Outcome(id = {"[2-9], .*", "[0-9], [2-9], .*", "[0-9], [0-9], [2-9], .*"}, expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: copied by a seal and left in the reopened bag")
+    @Outcome(id = "1, 1, 1, [13]", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed before two epoch advances past its retirement")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
+    @State
+    public static class BagNoEpochSealVsAgedSeal
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, 3);
+        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.BAG_NO_EPOCH_SEAL);
+        final int[] reclaimedTimes = new int[4];
+        final long[] reclaimedEpoch = new long[4];
+        final long[] epochBeforeRetire = new long[4];
+        final java.util.function.IntConsumer sink = this::reclaimed;
+
+        public BagNoEpochSealVsAgedSeal()
+        {
+            for (int id = 1; id <= 3; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            epochBeforeRetire[1] = domain.epoch();
+            if (!queue.retire(1) || 0 != domain.epoch())
+            {
+                throw new IllegalStateException("setup: retire of id 1 at epoch 0 failed");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes[id]++;
+            reclaimedEpoch[id] = domain.epoch();
+            states.putRelease(id, IdStateTable.FREE);
+        }
+
+        @Actor
+        public void owner()
+        {
+            epochBeforeRetire[2] = domain.epoch();
+            queue.retire(2);
+            epochBeforeRetire[3] = domain.epoch();
+            queue.retire(3);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(8, sink);
+            queue.reclaim(8, sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 8; pass++)
+            {
+                queue.reclaim(8, sink);
+            }
+            r.r1 = reclaimedTimes[1];
+            r.r2 = reclaimedTimes[2];
+            r.r3 = reclaimedTimes[3];
+            int bad = 0;
+            for (int id = 1; id <= 3; id++)
+            {
+                if (reclaimedTimes[id] > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
+                {
+                    bad |= 1;
+                }
+            }
+            if (0 != queue.backlog())
+            {
+                bad |= 2;
+            }
+            r.r4 = bad;
+        }
+    }
 }
