@@ -40,14 +40,14 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   <li>Reuse: with a grace period (the default) a freed id is reused only after (a) its holders released it,
  *       (b) two epoch advances, (c) the quarantine time; ids reclaimed inline go to the tail of the reclaiming
  *       thread's FIFO cache, so retired ids are reused oldest first: exactly within one thread's frees, at the
- *       granularity of a retire bag (the ids a stripe retired in one epoch) across threads.</li>
+ *       granularity of a retire bag (a run of one stripe's retired ids) across threads.</li>
  * </ul>
  */
 /*
  * Design notes.
  * - Hot path, cache hit: allocate = probe + one CAS of the id's state byte (CACHED -> IN_USE); free without grace =
- *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + one CAS into
- *   the stripe's retire bag (one XADD offer per bag of up to 64 ids, sealed by epoch; see EpochReclaimQueue).
+ *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + plain stores
+ *   into the stripe's retire ring (a CAS and an XADD offer per bag of up to 64 ids; see EpochReclaimQueue).
  *   The state CAS on free is what makes a racing double free harmless. A CAS-free free
  *   (acquire check + release store) was tried: Lincheck found a racing double free through two paths corrupting
  *   the state (CACHED with its bit clear, then handed out twice), so one atomic per side stays.

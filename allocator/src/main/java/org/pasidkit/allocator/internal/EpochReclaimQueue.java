@@ -23,15 +23,15 @@ import org.pasidkit.allocator.EpochDomain;
  *       {@code stripe >= 0} must hold that cache stripe's lease (it is the only thread appending to the stripe's
  *       bag). {@link #reclaim} from any thread; one reclaimer at a time drains the queue, a concurrent caller returns
  *       {@link #BUSY} at once (it does not wait).</li>
- *   <li>Progress: retire and release are lock-free: CASes on the id's state, its holders and the stripe bag's word;
- *       a JCTools XADD offer per sealed bag or per ticket. reclaim is non-blocking: it never waits for another
+ *   <li>Progress: retire and release are lock-free: CASes on the id's state and its holders; a stripe ring append
+ *       is plain stores; a CAS, two XADDs and a JCTools XADD offer per bag; an offer per ticket. reclaim is non-blocking: it never waits for another
  *       thread.</li>
  *   <li>Allocation: a ticket is created the first time an id is retired outside a bag (or with holders), and reused
  *       after; bags are pooled; the queue pools its chunks. Steady state: 0 B per retire.</li>
  *   <li>Linearization: retire at the {@code IN_USE -> RETIRED/HELD} CAS; release at the holder-count CAS;
  *       an id's reclaim at the reclaimer's poll (ticket) or its read of the id from a peeked bag.</li>
- *   <li>Nothing stranded: an id in a stripe's open bag is counted in {@link #backlog}, and a reclaim pass seals every
- *       open bag whose ids are past their grace (opened two epochs ago), so an idle owner's bag is reclaimed too.</li>
+ *   <li>Nothing stranded: an id in a stripe's ring is counted in {@link #backlog}, and every reclaim pass takes the
+ *       ids of every ring that are past their grace, so an idle owner's ids are reclaimed too.</li>
  * </ul>
  */
 /*
@@ -40,16 +40,17 @@ import org.pasidkit.allocator.EpochDomain;
  *   queue order is nearly epoch order; a ticket stamped e + 1 ahead of one stamped e only delays the latter.
  * - The reclaim flag is a try-lock: the loser does not spin or park, it returns. The MPSC queue needs one consumer.
  * - Batching (crossbeam-epoch's bag, DEBRA's limbo bag; per cache stripe, as the id caches are): a retire with a stripe
- *   does the state CAS, reads the epoch and CASes the id into the stripe's open bag; one queue offer per bag. A bag
- *   holds ids of one epoch only (the owner seals it when it retires in a newer one), so its stamp is exact: an id
- *   waits exactly the two advances it waited as a ticket. Sealing copies the ids into a pooled RetireBag (see
- *   StripeRetireBag for why a copy). A reclaimer seals (steals) a bag opened two or more epochs ago: past its grace,
- *   so waiting for its owner would only strand it.
- * - FIFO at batch granularity: a stolen bag is queued behind younger bags of other stripes, which can delay it by the
- *   head-of-line rule (one more advance), never make it early.
- * - Backlog = ids in open bags + queued records + (ids - 1) of every queued bag (bagSurplus), exact at quiescence.
- *   Counting order for an exhaustion scan: it reads the open bags before the queue, and a sealer queues (offer and
- *   bagSurplus) before it resets the bag's word with a release store, so an id being sealed is seen in one or both.
+ *   does the state CAS (the one atomic), reads the epoch and appends the id and its epoch to the stripe's ring with
+ *   plain stores and a release store of the ring's count. One take (a CAS) and one queue offer per bag: the owner
+ *   takes the ring when it holds BAG_CAPACITY ids, and every reclaim pass takes, from every ring, the prefix of ids
+ *   whose epoch is two behind (they are eligible now). A bag is stamped with the largest epoch of its ids, so no id is
+ *   early; ids reclaimed through an aged take wait exactly the two advances a ticket waits.
+ * - FIFO at batch granularity: per stripe, ids leave in retire order; across stripes, in the order their bags were
+ *   queued (a reclaimer's aged take queues behind younger bags, which can delay it by the head-of-line rule by one
+ *   more advance, never make it early).
+ * - Backlog = ids in rings (count - taken) + queued records + (ids - 1) of every queued bag (bagSurplus), exact at
+ *   quiescence. A take adds its ids to bagSurplus before its CAS and drops the extra one after its offer; an
+ *   exhaustion scan reads the rings (taken, then count) before the queue, so an id being taken is seen at least once.
  */
 public final class EpochReclaimQueue
 {
@@ -75,8 +76,10 @@ public final class EpochReclaimQueue
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(RetireTicket[][].class);
     private static final VarHandle TICKETS = MethodHandles.arrayElementVarHandle(RetireTicket[].class);
 
-    /** Ids a stripe's bag holds before it is sealed. */
+    /** Ids in a stripe's ring at which its owner takes them out as one bag. */
     public static final int BAG_CAPACITY = 64;
+    /** Slots of a stripe's ring (and of a bag): room for a bag's worth while a reclaimer's take is in flight. */
+    static final int RING_CAPACITY = 2 * BAG_CAPACITY;
     /** Drained bags kept for reuse (a power of two); beyond it a drained bag is left to the GC. */
     private static final int BAG_POOL_CAPACITY = 1024;
 
@@ -125,7 +128,7 @@ public final class EpochReclaimQueue
         this.stripeBags = new StripeRetireBag[stripes];
         for (int s = 0; s < stripes; s++)
         {
-            stripeBags[s] = new StripeRetireBag(BAG_CAPACITY);
+            stripeBags[s] = new StripeRetireBag(RING_CAPACITY);
         }
         this.minId = minId;
         this.domain = domain;
@@ -264,102 +267,106 @@ public final class EpochReclaimQueue
     }
 
     /**
-     * Owner of the stripe only: appends a retired id to the stripe's open bag, sealing the bag first if it holds ids
-     * of an older epoch, and after if it is now full.
+     * Owner of the stripe only: appends a retired id to the stripe's ring (plain stores and one release store, no
+     * atomic), and takes the ring's ids out as one bag once it holds {@link #BAG_CAPACITY}.
      *
-     * @return false if a reclaimer sealed the bag under the owner: the caller queues the id as a ticket.
+     * @return false if the ring is full (cannot happen: takes start at half its capacity): a ticket then.
      */
     private boolean appendToBag(final StripeRetireBag bag, final int id, final long epoch)
     {
-        int word = bag.wordAcquire();
-        if (0 != (word & StripeRetireBag.SEALED))
+        final long count = bag.countPlain();
+        final long taken = bag.takenAcquire();
+        if (count - taken >= RING_CAPACITY)
         {
-            return false; // a reclaimer is copying it; it resets the word when done
+            return false;
         }
-        if (0 != word && epoch != bag.openEpoch)
+        final int slot = (int)count & bag.mask;
+        // NOTE: plain stores, published by the release store of count below; read by a taker after its acquire of
+        // count. The slot is outside every range a taker can claim while taken is `taken` (see StripeRetireBag).
+        bag.ids[slot] = id;
+        bag.epochs[slot] = epoch;
+        bag.countRelease(count + 1);
+        if (count + 1 - taken >= BAG_CAPACITY)
         {
-            // NOTE: one epoch a bag, so the bag's stamp is every id's own: seal the older ids before adding this one.
-            if (!seal(bag, word))
-            {
-                return false;
-            }
-            word = 0;
-        }
-        // NOTE: plain stores, published by the CAS below (volatile); read by a sealer after its sealing CAS. A slot at
-        // index `word` is outside every copy a sealer can make while the word is `word` or sealed at `word`.
-        bag.ids[word] = id;
-        if (0 == word)
-        {
-            bag.openEpoch = epoch;
-        }
-        if (!bag.casWord(word, word + 1))
-        {
-            return false; // sealed at `word` ids by a reclaimer: this id is not in its copy
-        }
-        if (BAG_CAPACITY == word + 1)
-        {
-            seal(bag, BAG_CAPACITY); // a reclaimer may have sealed it first: then it queues it
+            take(bag, taken, count + 1); // fails only if a reclaimer took a prefix meanwhile: fewer are left then
         }
         return true;
     }
 
     /**
-     * Seals a stripe's bag holding {@code count} ids: copies them into a pooled {@link RetireBag}, stamps it with the
-     * bag's epoch and queues it, then reopens the stripe's bag empty. Called by the stripe's owner or by the reclaimer
-     * (under the reclaim try-lock).
+     * Takes {@code [taken, count)} out of a stripe's ring: copies the ids into a pooled {@link RetireBag}, stamps it
+     * with the largest of their epochs, claims the range with a CAS of {@code taken} and queues the bag. Called by the
+     * stripe's owner or by the reclaimer (under the reclaim try-lock); {@code count - taken <= RING_CAPACITY}.
      *
-     * @return false if the word was no longer {@code count} unsealed (another sealer won, or the owner appended).
+     * @return false if another taker claimed from {@code taken} first (nothing changed).
      */
-    private boolean seal(final StripeRetireBag bag, final int count)
+    private boolean take(final StripeRetireBag bag, final long taken, final long count)
     {
-        if (!bag.casWord(count, count | StripeRetireBag.SEALED))
-        {
-            return false;
-        }
+        final int n = (int)(count - taken);
         RetireBag sealed = bagPool.relaxedPoll();
         if (null == sealed)
         {
-            sealed = new RetireBag(BAG_CAPACITY); // warm-up only: drained bags return to the pool
+            sealed = new RetireBag(RING_CAPACITY); // warm-up only: drained bags return to the pool
         }
-        System.arraycopy(bag.ids, 0, sealed.ids, 0, count);
-        sealed.count = count;
-        sealed.next = 0;
-        // NOTE: openEpoch read after the sealing CAS: the owner wrote it before its CAS of the word 0 -> 1, and does
-        // not write it again until this sealer resets the word.
-        sealed.epoch = bag.openEpoch;
-        // NOTE: stamped at the seal, after every id's retirement: a quarantine can only be longer, never shorter.
-        sealed.retiredNs = 0 == quarantineNs ? coarseClock.nanoTime() : clock.nanoTime();
-        if (count > 1)
+        final int[] ids = bag.ids;
+        final long[] epochs = bag.epochs;
+        final int mask = bag.mask;
+        final int[] copy = sealed.ids;
+        long epoch = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++)
         {
-            bagSurplus.getAndAdd(count - 1);
+            final int slot = (int)(taken + i) & mask;
+            copy[i] = ids[slot];
+            epoch = Math.max(epoch, epochs[slot]);
         }
+        // NOTE: the ids are counted twice (ring and surplus) from here until the CAS, never in neither: see backlog.
+        bagSurplus.getAndAdd(n);
+        // NOTE: copy first, CAS second: a copy whose CAS succeeds was not overwritten (StripeRetireBag design notes).
+        if (!bag.casTaken(taken, count))
+        {
+            bagSurplus.getAndAdd(-n);
+            bagPool.relaxedOffer(sealed);
+            return false;
+        }
+        sealed.count = n;
+        sealed.next = 0;
+        sealed.epoch = epoch;
+        // NOTE: stamped at the take, after every id's retirement: a quarantine can only be longer, never shorter.
+        sealed.retiredNs = 0 == quarantineNs ? coarseClock.nanoTime() : clock.nanoTime();
         queue.offer(sealed);
-        // NOTE: the reset is last, a release store read by the owner's wordAcquire (its next slot writes follow the
-        // copy above) and by backlog's scan (the bag is counted in the queue by then).
-        bag.wordRelease(0);
+        bagSurplus.getAndDecrement(); // the queue's size counts the bag once from here
         return true;
     }
 
-    /** Reclaimer only: seals every open bag opened two or more epochs before {@code epoch} (its ids are eligible). */
-    private void sealAgedBags(final long epoch)
+    /**
+     * Reclaimer only: takes from every stripe's ring the oldest ids that are past their grace ({@code epoch} is at
+     * least two past theirs), so ids of an idle owner are reclaimed at the same epoch a ticket would be.
+     */
+    private void takeAged(final long epoch)
     {
         for (final StripeRetireBag bag : stripeBags)
         {
-            final int word = bag.wordAcquire();
-            // NOTE: openEpoch may be a newer bag's if the owner sealed and reopened since the load: then the CAS
-            // fails, or it succeeds on the newer bag, which seal stamps with its own epoch (early sealing is safe).
-            if (0 != word && 0 == (word & StripeRetireBag.SEALED) && epoch - bag.openEpoch >= 2)
+            final long taken = bag.takenAcquire();
+            final long count = bag.countAcquire();
+            long end = taken;
+            // NOTE: reads of slots the owner may overwrite if another take moved `taken` since the load above: the
+            // CAS in take then fails and the copy is dropped.
+            while (end < count && end - taken < RING_CAPACITY && epoch - bag.epochs[(int)end & bag.mask] >= 2)
             {
-                seal(bag, word);
+                end++;
+            }
+            if (end > taken)
+            {
+                take(bag, taken, end);
             }
         }
     }
 
-    private boolean openBagsEmpty()
+    private boolean ringsEmpty()
     {
         for (final StripeRetireBag bag : stripeBags)
         {
-            if (0 != bag.wordAcquire())
+            if (bag.countAcquire() != bag.takenAcquire())
             {
                 return false;
             }
@@ -386,7 +393,7 @@ public final class EpochReclaimQueue
      */
     public int reclaim(final int limit, final ReclaimSink sink)
     {
-        if (queue.isEmpty() && openBagsEmpty())
+        if (queue.isEmpty() && ringsEmpty())
         {
             return 0;
         }
@@ -401,7 +408,7 @@ public final class EpochReclaimQueue
             coarseClock.update(nowNs);
             domain.tryAdvance();
             final long epoch = domain.epoch();
-            sealAgedBags(epoch);
+            takeAged(epoch);
             RetireRecord head;
             int fromBags = 0;
             int bagsPolled = 0;
@@ -490,7 +497,8 @@ public final class EpochReclaimQueue
         // NOTE: open bags before the queue: a sealer queues before it resets the bag (see the design notes).
         for (final StripeRetireBag bag : stripeBags)
         {
-            ids += StripeRetireBag.count(bag.wordAcquire());
+            final long taken = bag.takenAcquire(); // NOTE: taken before count, so count - taken >= 0
+            ids += bag.countAcquire() - taken;
         }
         ids += queue.size() + bagSurplus.get();
         return (int)Math.min(Integer.MAX_VALUE, Math.max(0, ids));

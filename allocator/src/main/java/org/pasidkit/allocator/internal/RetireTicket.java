@@ -7,8 +7,8 @@ import java.lang.invoke.VarHandle;
  * The reclaim queue's record of one id: one canonical ticket per id, created the first time the id is retired and
  * reused for every later retirement, so retiring allocates nothing in steady state.
  *
- * <p>Tickets carry the ids retired outside a stripe's bag: by a thread without a cache stripe, or while a reclaimer
- * is sealing the stripe's bag (see {@link StripeRetireBag}). Their stamps: see {@link RetireRecord}.</p>
+ * <p>Tickets carry the ids retired outside a stripe's ring (see {@link StripeRetireBag}): by a thread that leases
+ * no cache stripe, or through a queue built without stripes. Their stamps: see {@link RetireRecord}.</p>
  */
 public final class RetireTicket extends RetireRecord
 {

@@ -11,11 +11,12 @@ abstract class StripeRetireBagPadding1
 
 abstract class StripeRetireBagHotFields extends StripeRetireBagPadding1
 {
-    /** count of ids in {@code ids} | {@link StripeRetireBag#SEALED}; through {@link StripeRetireBag#WORD}. */
-    @SuppressWarnings("unused") // accessed through WORD
-    volatile int word;
-    /** Epoch every id of the open bag was retired in. Written by the owner before its CAS of word 0 -> 1. */
-    long openEpoch;
+    /** Ids ever appended; written only by the owner (release store); through {@link StripeRetireBag#COUNT}. */
+    @SuppressWarnings("unused") // accessed through COUNT
+    volatile long count;
+    /** Ids ever taken out (sealed into a RetireBag); CAS by any taker; through {@link StripeRetireBag#TAKEN}. */
+    @SuppressWarnings("unused") // accessed through TAKEN
+    volatile long taken;
 }
 
 abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields
@@ -25,46 +26,43 @@ abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields
 }
 
 /**
- * One cache stripe's open batch of retired ids (the crossbeam-epoch thread-local bag, per stripe here): the stripe's
- * lease holder appends the ids it retires; the batch is sealed (copied into a {@link RetireBag} and queued) when it is
- * full, when the owner retires in a newer epoch, or by a reclaimer when it is two epochs old.
+ * One cache stripe's open batch of retired ids (the crossbeam-epoch thread-local bag, per stripe here), kept as a
+ * single-producer ring: the stripe's lease holder appends the ids it retires with plain stores and a release store of
+ * {@code count}; a taker (the owner itself when a bag's worth is ready or the epoch moved on, or a reclaimer when the
+ * oldest ids are past their grace) copies a range {@code [taken, c)} into a {@link RetireBag} and claims it with one
+ * CAS of {@code taken}.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: {@link #ids} slots and {@link #openEpoch} are written only by the stripe's owner (the thread that
- *       leases the stripe), and only at indices {@code >=} the count in {@link #word}. The word is changed by CAS only:
- *       the owner {@code n -> n + 1} (append), any sealer {@code n -> n | SEALED} (owner or a reclaimer), and the
- *       sealer that won resets it to 0 with a release store once it has copied {@code ids[0 .. n)}.</li>
- *   <li>Progress: every step is a single CAS or store; a failed CAS means another thread sealed the bag, and the
- *       owner then queues its id on its own (a ticket), so no one ever waits.</li>
- *   <li>Linearization: an id enters the bag at the owner's successful {@code n -> n + 1} CAS; the bag is taken at the
- *       successful sealing CAS; every id counted before it is copied, none after it.</li>
+ *   <li>Threading: {@link #ids}, {@link #epochs} and {@code count} are written only by the stripe's owner (the thread
+ *       that leases the stripe), at index {@code count}, and only while {@code count - taken < capacity}.
+ *       {@code taken} moves only by CAS, forward, by whichever taker copied the range first.</li>
+ *   <li>Progress: the owner's append is wait-free (no atomic at all); a take is one CAS, lock-free; nobody waits.</li>
+ *   <li>Linearization: an id enters the ring at the owner's release store of {@code count}; a range leaves it at the
+ *       taker's successful CAS of {@code taken}.</li>
  * </ul>
  */
 /*
  * Design notes.
- * - Why the owner's append is a CAS and not a release store of the count: a reclaimer's seal (CAS n -> n | SEALED)
- *   racing a plain store n + 1 is overwritten by it (the seal is lost, the ids copied twice) or misses the new id
- *   (stranded RETIRED). The CAS costs what the queue's XADD offer cost per id before; what batching saves is the rest
- *   (the per-id ticket, its stamps, the queue's element store and poll).
- * - Why copy on seal instead of queueing this object: the owner may hold this object while a reclaimer seals it. A
- *   fixed per-stripe object never goes to another stripe, so the owner's stale slot write (at the index it read, at
- *   or above the sealed count) can never land in a batch someone else is copying or reclaiming.
- * - Padded by inheritance (JCTools style): stripes' bags are allocated back to back and each owner CASes its word.
+ * - Copy first, CAS second (as an MPMC ring consumer): a taker reads slots [t, c) and then CASes taken t -> c. While
+ *   taken is still t the owner writes only indices below t + capacity, whose slots are outside [t, c) modulo the
+ *   capacity, so a copy whose CAS succeeds was not overwritten; a copy whose CAS fails is thrown away.
+ * - The owner never learns whether an id was taken, and does not need to: an id is in the ring (count) until some
+ *   taker's CAS moves it out, exactly once, and the ring's ids stay reachable to a reclaimer when the owner is idle.
+ * - Per-slot epochs: a range may span epochs; its bag is stamped with the largest (each id's own epoch or later).
+ * - Padded by inheritance (JCTools style): stripes' rings are allocated back to back and each owner writes count.
  */
 final class StripeRetireBag extends StripeRetireBagPadding2
 {
-    /** Set in {@link #word} while a sealer copies the bag; the owner queues its retired ids as tickets meanwhile. */
-    static final int SEALED = 1 << 30;
-    static final int COUNT_MASK = SEALED - 1;
-
-    static final VarHandle WORD;
+    static final VarHandle COUNT;
+    static final VarHandle TAKEN;
 
     static
     {
         try
         {
-            WORD = MethodHandles.lookup().findVarHandle(StripeRetireBagHotFields.class, "word", int.class);
+            COUNT = MethodHandles.lookup().findVarHandle(StripeRetireBagHotFields.class, "count", long.class);
+            TAKEN = MethodHandles.lookup().findVarHandle(StripeRetireBagHotFields.class, "taken", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -73,35 +71,46 @@ final class StripeRetireBag extends StripeRetireBagPadding2
     }
 
     final int[] ids;
+    /** Epoch each slot's id was retired in (read after its state CAS). */
+    final long[] epochs;
+    final int mask;
 
     StripeRetireBag(final int capacity)
     {
         this.ids = new int[capacity];
+        this.epochs = new long[capacity];
+        this.mask = capacity - 1;
     }
 
-    /** The word (acquire load): pairs with the owner's append CAS and the sealer's reset (release). */
-    int wordAcquire()
+    /** Owner only: its own count (plain read of the field only it writes). */
+    long countPlain()
     {
-        return (int)WORD.getAcquire(this);
+        return (long)COUNT.get(this);
     }
 
-    boolean casWord(final int expected, final int update)
+    /** Any taker: count (acquire), pairs with {@link #countRelease}: the slots below it are written. */
+    long countAcquire()
     {
-        return WORD.compareAndSet(this, expected, update);
+        return (long)COUNT.getAcquire(this);
     }
 
     /**
-     * The sealer's reset to an empty, open bag once it has copied the ids; read by the owner's {@link #wordAcquire}
-     * (its next append writes slots the copy has finished reading) and by the backlog scan's (the copy is queued).
+     * Owner only: publishes the slots written below {@code count}; read by a taker's {@link #countAcquire} and by the
+     * backlog scan.
      */
-    void wordRelease(final int word)
+    void countRelease(final long count)
     {
-        WORD.setRelease(this, word);
+        COUNT.setRelease(this, count);
     }
 
-    /** Ids the bag holds now, sealed or not. */
-    static int count(final int word)
+    /** taken (acquire), pairs with the CAS in {@link #casTaken}. */
+    long takenAcquire()
     {
-        return word & COUNT_MASK;
+        return (long)TAKEN.getAcquire(this);
+    }
+
+    boolean casTaken(final long expected, final long update)
+    {
+        return TAKEN.compareAndSet(this, expected, update);
     }
 }
