@@ -21,8 +21,11 @@ enum AllocatorBug
     RECLAIM_LOCK_NOT_ATOMIC,
     /** {@code EpochReclaimQueue.reclaim}: a pass does not call the sink's beginPass/endPass (not a move). */
     RECLAIM_PASS_NOT_A_MOVE,
-    /** {@code EpochReclaimQueue.appendToBag}: the owner publishes the bag's new count with a release store, no CAS. */
-    BAG_APPEND_WITHOUT_CAS,
-    /** {@code EpochReclaimQueue.appendToBag}: the owner does not seal a bag of an older epoch before appending. */
-    BAG_NO_EPOCH_SEAL
+    /** {@code EpochReclaimQueue.take}: the taker checks {@code taken}, then stores the new value (no CAS). */
+    TAKE_WITHOUT_CAS,
+    /**
+     * {@code EpochReclaimQueue.takeAged}: the reclaimer checks only the oldest id's epoch and takes the whole ring,
+     * stamped with that epoch (not each id's, not the largest).
+     */
+    AGED_TAKE_FIRST_EPOCH_ONLY
 }

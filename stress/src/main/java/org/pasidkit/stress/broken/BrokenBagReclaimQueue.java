@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntConsumer;
 
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
 import org.pasidkit.allocator.EpochDomain;
@@ -11,24 +12,25 @@ import org.pasidkit.allocator.internal.EpochReclaimQueue;
 import org.pasidkit.allocator.internal.IdStateTable;
 
 /**
- * BROKEN on purpose: a copy of the stripe-bag path of {@code org.pasidkit.allocator.internal.EpochReclaimQueue}
- * (retire with {@code holders == 0} into one stripe's bag, sealing, the reclaimer's aged-bag steal, reclaim; the
- * production {@link EpochDomain}, {@link IdStateTable} and JCTools queue) with the one step named by its
- * {@link AllocatorBug} removed: {@link AllocatorBug#BAG_APPEND_WITHOUT_CAS} or {@link AllocatorBug#BAG_NO_EPOCH_SEAL}.
- * Any other bug value leaves this copy correct. Reduced: one stripe, no holders, no quarantine, no bag pool (a seal
- * allocates its copy), tickets preallocated for the tiny ranges tested.
+ * BROKEN on purpose: a copy of the stripe-ring path of {@code org.pasidkit.allocator.internal.EpochReclaimQueue}
+ * (retire with {@code holders == 0} into one stripe's ring, the owner's take of a full bag, the reclaimer's aged take,
+ * reclaim; the production {@link EpochDomain}, {@link IdStateTable} and JCTools queue) with the one step named by its
+ * {@link AllocatorBug} removed: {@link AllocatorBug#TAKE_WITHOUT_CAS} or
+ * {@link AllocatorBug#AGED_TAKE_FIRST_EPOCH_ONLY}. Any other bug value leaves this copy correct. Reduced: one
+ * stripe, no holders, no tickets, no quarantine, no bag pool (a take allocates its copy), reclaim moves whole bags.
  */
 final class BrokenBagReclaimQueue
 {
-    static final int SEALED = 1 << 30;
-    static final int COUNT_MASK = SEALED - 1;
-    private static final VarHandle WORD;
+    static final int RING_CAPACITY = 2 * EpochReclaimQueue.BAG_CAPACITY;
+    private static final VarHandle COUNT;
+    private static final VarHandle TAKEN;
 
     static
     {
         try
         {
-            WORD = MethodHandles.lookup().findVarHandle(BrokenBagReclaimQueue.class, "word", int.class);
+            COUNT = MethodHandles.lookup().findVarHandle(BrokenBagReclaimQueue.class, "count", long.class);
+            TAKEN = MethodHandles.lookup().findVarHandle(BrokenBagReclaimQueue.class, "taken", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -36,31 +38,31 @@ final class BrokenBagReclaimQueue
         }
     }
 
-    /** The queue's record: a ticket ({@code ids.length == 1}) or a sealed bag. */
-    static final class Record
+    /** A queued bag. */
+    static final class Bag
     {
         final int[] ids;
-        final int count;
         final long epoch;
 
-        Record(final int[] ids, final int count, final long epoch)
+        Bag(final int[] ids, final long epoch)
         {
             this.ids = ids;
-            this.count = count;
             this.epoch = epoch;
         }
     }
 
-    private final MpscUnboundedXaddArrayQueue<Record> queue = new MpscUnboundedXaddArrayQueue<>(1024, 64);
+    private final MpscUnboundedXaddArrayQueue<Bag> queue = new MpscUnboundedXaddArrayQueue<>(1024, 64);
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     private final AtomicLong bagSurplus = new AtomicLong();
     private final EpochDomain domain;
     private final IdStateTable states;
     private final AllocatorBug bug;
-    private final int[] bagIds = new int[EpochReclaimQueue.BAG_CAPACITY];
-    @SuppressWarnings("unused") // accessed through WORD
-    private volatile int word;
-    private long openEpoch;
+    private final int[] ids = new int[RING_CAPACITY];
+    private final long[] epochs = new long[RING_CAPACITY];
+    @SuppressWarnings("unused") // accessed through COUNT
+    private volatile long count;
+    @SuppressWarnings("unused") // accessed through TAKEN
+    private volatile long taken;
 
     BrokenBagReclaimQueue(final EpochDomain domain, final IdStateTable states, final AllocatorBug bug)
     {
@@ -72,79 +74,91 @@ final class BrokenBagReclaimQueue
     /** Owner of the one stripe only. */
     boolean retire(final int id)
     {
-        if (IdStateTable.IN_USE != states.get(id))
-        {
-            return false;
-        }
-        if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
+        if (IdStateTable.IN_USE != states.get(id) || !states.compareAndSet(id, IdStateTable.IN_USE,
+            IdStateTable.RETIRED))
         {
             return false;
         }
         final long epoch = domain.epoch();
-        if (!appendToBag(id, epoch))
+        final long c = (long)COUNT.get(this);
+        final long t = (long)TAKEN.getAcquire(this);
+        if (c - t >= RING_CAPACITY)
         {
-            queue.offer(new Record(new int[] {id}, 1, epoch));
+            throw new IllegalStateException("ring full");
+        }
+        final int slot = (int)c & (RING_CAPACITY - 1);
+        ids[slot] = id;
+        epochs[slot] = epoch;
+        COUNT.setRelease(this, c + 1);
+        if (c + 1 - t >= EpochReclaimQueue.BAG_CAPACITY)
+        {
+            take(t, c + 1);
         }
         return true;
     }
 
-    private boolean appendToBag(final int id, final long epoch)
+    private boolean take(final long t, final long c)
     {
-        int w = (int)WORD.getAcquire(this);
-        if (0 != (w & SEALED))
+        final int n = (int)(c - t);
+        final int[] copy = new int[n];
+        long epoch = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++)
         {
-            return false;
+            final int slot = (int)(t + i) & (RING_CAPACITY - 1);
+            copy[i] = ids[slot];
+            // BROKEN under AGED_TAKE_FIRST_EPOCH_ONLY: production stamps the largest epoch of the range.
+            epoch = AllocatorBug.AGED_TAKE_FIRST_EPOCH_ONLY == bug && i > 0 ? epoch : Math.max(epoch, epochs[slot]);
         }
-        // BROKEN under BAG_NO_EPOCH_SEAL: production seals a bag of an older epoch before appending to it.
-        if (0 != w && epoch != openEpoch && AllocatorBug.BAG_NO_EPOCH_SEAL != bug)
+        bagSurplus.getAndAdd(n);
+        if (AllocatorBug.TAKE_WITHOUT_CAS == bug)
         {
-            if (!seal(w))
+            // BROKEN: check, then store; production claims the range with TAKEN.compareAndSet(t, c).
+            if ((long)TAKEN.getAcquire(this) != t)
             {
+                bagSurplus.getAndAdd(-n);
                 return false;
             }
-            w = 0;
+            TAKEN.setRelease(this, c);
         }
-        bagIds[w] = id;
-        if (0 == w)
+        else if (!TAKEN.compareAndSet(this, t, c))
         {
-            openEpoch = epoch;
-        }
-        if (AllocatorBug.BAG_APPEND_WITHOUT_CAS == bug)
-        {
-            // BROKEN: production CASes the word w -> w + 1, which fails if a reclaimer sealed the bag meanwhile.
-            WORD.setRelease(this, w + 1);
-        }
-        else if (!WORD.compareAndSet(this, w, w + 1))
-        {
+            bagSurplus.getAndAdd(-n);
             return false;
         }
-        if (EpochReclaimQueue.BAG_CAPACITY == w + 1)
-        {
-            seal(EpochReclaimQueue.BAG_CAPACITY);
-        }
+        queue.offer(new Bag(copy, epoch));
+        bagSurplus.getAndDecrement();
         return true;
     }
 
-    private boolean seal(final int count)
+    private void takeAged(final long epoch)
     {
-        if (!WORD.compareAndSet(this, count, count | SEALED))
+        final long t = (long)TAKEN.getAcquire(this);
+        final long c = (long)COUNT.getAcquire(this);
+        long end = t;
+        if (AllocatorBug.AGED_TAKE_FIRST_EPOCH_ONLY == bug)
         {
-            return false;
+            // BROKEN: production checks every id's epoch and takes only the aged prefix.
+            if (c > t && c - t <= RING_CAPACITY && epoch - epochs[(int)t & (RING_CAPACITY - 1)] >= 2)
+            {
+                end = c;
+            }
         }
-        final int[] copy = new int[count];
-        System.arraycopy(bagIds, 0, copy, 0, count);
-        if (count > 1)
+        else
         {
-            bagSurplus.getAndAdd(count - 1);
+            while (end < c && end - t < RING_CAPACITY && epoch - epochs[(int)end & (RING_CAPACITY - 1)] >= 2)
+            {
+                end++;
+            }
         }
-        queue.offer(new Record(copy, count, openEpoch));
-        WORD.setRelease(this, 0);
-        return true;
+        if (end > t)
+        {
+            take(t, end);
+        }
     }
 
-    int reclaim(final int limit, final java.util.function.IntConsumer sink)
+    int reclaim(final IntConsumer sink)
     {
-        if (queue.isEmpty() && 0 == (int)WORD.getAcquire(this))
+        if (queue.isEmpty() && (long)COUNT.getAcquire(this) == (long)TAKEN.getAcquire(this))
         {
             return 0;
         }
@@ -157,32 +171,17 @@ final class BrokenBagReclaimQueue
         {
             domain.tryAdvance();
             final long epoch = domain.epoch();
-            final int w = (int)WORD.getAcquire(this);
-            if (0 != w && 0 == (w & SEALED) && epoch - openEpoch >= 2)
+            takeAged(epoch);
+            Bag head;
+            while (null != (head = queue.relaxedPeek()) && epoch - head.epoch >= 2)
             {
-                seal(w);
-            }
-            Record head;
-            int fromBags = 0;
-            int bagsPolled = 0;
-            while (n < limit && null != (head = queue.relaxedPeek()))
-            {
-                if (epoch - head.epoch < 2 || head.count > limit - n)
-                {
-                    break;
-                }
                 queue.relaxedPoll();
-                for (int i = 0; i < head.count; i++)
+                for (final int id : head.ids)
                 {
-                    sink.accept(head.ids[i]);
+                    sink.accept(id);
                 }
-                n += head.count;
-                fromBags += head.count;
-                bagsPolled++;
-            }
-            if (fromBags != bagsPolled)
-            {
-                bagSurplus.getAndAdd(bagsPolled - fromBags);
+                n += head.ids.length;
+                bagSurplus.getAndAdd(1 - head.ids.length);
             }
         }
         finally
@@ -194,7 +193,7 @@ final class BrokenBagReclaimQueue
 
     int backlog()
     {
-        final long ids = (((int)WORD.getAcquire(this)) & COUNT_MASK) + queue.size() + bagSurplus.get();
-        return (int)ids;
+        final long t = (long)TAKEN.getAcquire(this);
+        return (int)((long)COUNT.getAcquire(this) - t + queue.size() + bagSurplus.get());
     }
 }
