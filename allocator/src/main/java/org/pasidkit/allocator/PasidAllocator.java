@@ -39,14 +39,16 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   <li>Bad input throws {@link IllegalArgumentException} naming the value and the rule, and changes nothing.</li>
  *   <li>Reuse: with a grace period (the default) a freed id is reused only after (a) its holders released it,
  *       (b) two epoch advances, (c) the quarantine time; ids reclaimed inline go to the tail of the reclaiming
- *       thread's FIFO cache, so retired ids are reused oldest first.</li>
+ *       thread's FIFO cache, so retired ids are reused oldest first: exactly within one thread's frees, at the
+ *       granularity of a retire bag (a run of one stripe's retired ids) across threads.</li>
  * </ul>
  */
 /*
  * Design notes.
  * - Hot path, cache hit: allocate = probe + one CAS of the id's state byte (CACHED -> IN_USE); free without grace =
- *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + one XADD
- *   offer. Two atomics a pair: the state CAS on free is what makes a racing double free harmless. A CAS-free free
+ *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + plain stores
+ *   into the stripe's retire ring (a CAS and an XADD offer per bag of up to 64 ids; see EpochReclaimQueue).
+ *   The state CAS on free is what makes a racing double free harmless. A CAS-free free
  *   (acquire check + release store) was tried: Lincheck found a racing double free through two paths corrupting
  *   the state (CACHED with its bit clear, then handed out twice), so one atomic per side stays.
  * - Slow path order: inline reclaim into the thread's own ring (FIFO reuse), refill from the bitmap (one CAS for up
@@ -109,7 +111,7 @@ public final class PasidAllocator implements IdAllocator
             final EpochDomain domain = null != builder.epochDomain ?
                 builder.epochDomain : new EpochDomain(builder.maxReaders);
             this.reclaimQueue = new EpochReclaimQueue(
-                minId, maxId, domain, states, builder.clock, builder.quarantineNs);
+                minId, maxId, domain, states, builder.clock, builder.quarantineNs, builder.stripes);
         }
         this.bitmapSink = new MovingSink(-1);
         this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
@@ -484,7 +486,9 @@ public final class PasidAllocator implements IdAllocator
         checkId(id);
         if (null != reclaimQueue)
         {
-            if (!reclaimQueue.retire(id, 0))
+            // NOTE: the stripe this thread already leases picks the bag the id is batched in; a thread without one (it
+            // never allocated through a cache) queues a ticket, and leases nothing just to free.
+            if (!reclaimQueue.retire(id, 0, cache.leasedStripeOf(Thread.currentThread())))
             {
                 throw notInUse(id);
             }
@@ -530,7 +534,8 @@ public final class PasidAllocator implements IdAllocator
     public int release(final int id)
     {
         checkId(id);
-        final int left = null == reclaimQueue ? -1 : reclaimQueue.release(id);
+        final int left = null == reclaimQueue ? -1 :
+            reclaimQueue.release(id, cache.leasedStripeOf(Thread.currentThread()));
         if (left < 0)
         {
             throw new IllegalArgumentException("id " + id + " has no outstanding holder to release (state " +

@@ -50,6 +50,9 @@ import org.pasidkit.allocator.internal.IdStateTable;
  *       the allocator's ring or bitmap. The batch is long enough (~1 us) for the timer not to matter.</li>
  *   <li>{@code retireHeldReleaseBatch}: the same with the bond path: {@code retire(id, 1)} then the last
  *       {@code release(id)} queues it; per id.</li>
+ *   <li>{@code retireReclaimBatchBagged}: {@code retireReclaimBatch} through a stripe's retire bag (a queue built
+ *       with one stripe, {@code retire(id, 0, 0)}), as the allocator's {@code free} retires from a thread that leases
+ *       a cache stripe: the 64th id fills the bag, which is sealed and queued with one offer.</li>
  * </ul>
  * Allocation failures ({@link IdAllocator#EXHAUSTED} / {@link IdAllocator#ALL_IN_GRACE}) are counted in
  * {@code allocateFailures}; a non-zero count means the score is not the steady state.
@@ -116,6 +119,7 @@ public class EpochReclaimQueueRetireBenchmark
         EpochDomain domain;
         IdStateTable states;
         EpochReclaimQueue queue;
+        EpochReclaimQueue baggedQueue;
         EpochReclaimQueue.ReclaimSink sink;
         int nextId;
 
@@ -129,6 +133,7 @@ public class EpochReclaimQueueRetireBenchmark
                 states.putRelease(id, IdStateTable.IN_USE);
             }
             queue = new EpochReclaimQueue(1, QUEUE_IDS, domain, states, SystemNanoClock.INSTANCE, 0L);
+            baggedQueue = new EpochReclaimQueue(1, QUEUE_IDS, domain, states, SystemNanoClock.INSTANCE, 0L, 1);
             sink = this::reclaimed;
             nextId = 1;
         }
@@ -189,7 +194,24 @@ public class EpochReclaimQueueRetireBenchmark
                 throw new IllegalStateException("retire of id " + id + " failed: not IN_USE");
             }
         }
-        return reclaimBatch(state, first);
+        return reclaimBatch(state, state.queue, first);
+    }
+
+    @Benchmark
+    @Threads(1)
+    @OperationsPerInvocation(BATCH)
+    public int retireReclaimBatchBagged(final QueueState state)
+    {
+        final EpochReclaimQueue queue = state.baggedQueue;
+        final int first = state.nextId;
+        for (int id = first; id < first + BATCH; id++)
+        {
+            if (!queue.retire(id, 0, 0))
+            {
+                throw new IllegalStateException("retire of id " + id + " failed: not IN_USE");
+            }
+        }
+        return reclaimBatch(state, queue, first);
     }
 
     /**
@@ -210,17 +232,17 @@ public class EpochReclaimQueueRetireBenchmark
                 throw new IllegalStateException("retire/release of id " + id + " failed");
             }
         }
-        return reclaimBatch(state, first);
+        return reclaimBatch(state, state.queue, first);
     }
 
-    private static int reclaimBatch(final QueueState state, final int first)
+    private static int reclaimBatch(final QueueState state, final EpochReclaimQueue queue, final int first)
     {
         int reclaimed = 0;
         int passes = 0;
         while (reclaimed < BATCH)
         {
             // Two passes: the first advances the epoch to e + 1, the second to e + 2 and drains the batch.
-            reclaimed += state.queue.reclaim(BATCH, state.sink);
+            reclaimed += queue.reclaim(BATCH, state.sink);
             if (++passes > 8)
             {
                 throw new IllegalStateException("batch not reclaimed after " + passes + " passes: " + reclaimed +

@@ -7,25 +7,31 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.NanoClock;
+import org.jctools.queues.MpmcArrayQueue;
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
 import org.pasidkit.allocator.EpochDomain;
 
 /**
  * Holds retired ids until they are safe to hand out again: (a) every holder released the id, (b) the epoch grace
- * passed (global epoch {@code >=} retire epoch + 2), (c) the optional quarantine time passed. Reuse is FIFO: ids
- * leave the queue in the order they became eligible for the queue.
+ * passed (global epoch {@code >=} retire epoch + 2), (c) the optional quarantine time passed. Reuse is FIFO at batch
+ * granularity: ids leave the queue in the order their batch (or ticket) was queued; within a stripe that is the
+ * order they were retired in.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: {@link #retire} and {@link #release} from any thread (many producers). {@link #reclaim} from any
- *       thread; one reclaimer at a time drains the queue, a concurrent caller returns 0 at once (it does not
- *       wait).</li>
- *   <li>Progress: retire and release are lock-free (a JCTools XADD offer, CASes on the id's state and holders).
- *       reclaim is non-blocking: it never waits for another thread.</li>
- *   <li>Allocation: a ticket is created the first time an id is retired, and reused after; the queue pools its
- *       chunks. Steady state: 0 B per retire.</li>
+ *   <li>Threading: {@link #retire} and {@link #release} from any thread (many producers). A caller passing a
+ *       {@code stripe >= 0} must hold that cache stripe's lease (it is the only thread appending to the stripe's
+ *       bag). {@link #reclaim} from any thread; one reclaimer at a time drains the queue, a concurrent caller returns
+ *       {@link #BUSY} at once (it does not wait).</li>
+ *   <li>Progress: retire and release are lock-free: CASes on the id's state and its holders; a stripe ring append
+ *       is plain stores; a CAS, two XADDs and a JCTools XADD offer per bag; an offer per ticket. reclaim is non-blocking: it never waits for another
+ *       thread.</li>
+ *   <li>Allocation: a ticket is created the first time an id is retired outside a bag (or with holders), and reused
+ *       after; bags are pooled; the queue pools its chunks. Steady state: 0 B per retire.</li>
  *   <li>Linearization: retire at the {@code IN_USE -> RETIRED/HELD} CAS; release at the holder-count CAS;
- *       an id's reclaim at the reclaimer's poll.</li>
+ *       an id's reclaim at the reclaimer's poll (ticket) or its read of the id from a peeked bag.</li>
+ *   <li>Nothing stranded: an id in a stripe's ring is counted in {@link #backlog}, and every reclaim pass takes the
+ *       ids of every ring that are past their grace, so an idle owner's ids are reclaimed too.</li>
  * </ul>
  */
 /*
@@ -33,6 +39,18 @@ import org.pasidkit.allocator.EpochDomain;
  * - Head-of-line: reclaim stops at the first ineligible ticket. Tickets are stamped just before they are offered, so
  *   queue order is nearly epoch order; a ticket stamped e + 1 ahead of one stamped e only delays the latter.
  * - The reclaim flag is a try-lock: the loser does not spin or park, it returns. The MPSC queue needs one consumer.
+ * - Batching (crossbeam-epoch's bag, DEBRA's limbo bag; per cache stripe, as the id caches are): a retire with a stripe
+ *   does the state CAS (the one atomic), reads the epoch and appends the id and its epoch to the stripe's ring with
+ *   plain stores and a release store of the ring's count. One take (a CAS) and one queue offer per bag: the owner
+ *   takes the ring when it holds BAG_CAPACITY ids, and every reclaim pass takes, from every ring, the prefix of ids
+ *   whose epoch is two behind (they are eligible now). A bag is stamped with the largest epoch of its ids, so no id is
+ *   early; ids reclaimed through an aged take wait exactly the two advances a ticket waits.
+ * - FIFO at batch granularity: per stripe, ids leave in retire order; across stripes, in the order their bags were
+ *   queued (a reclaimer's aged take queues behind younger bags, which can delay it by the head-of-line rule by one
+ *   more advance, never make it early).
+ * - Backlog = ids in rings (count - taken) + queued records + (ids - 1) of every queued bag (bagSurplus), exact at
+ *   quiescence. A take adds its ids to bagSurplus before its CAS and drops the extra one after its offer; an
+ *   exhaustion scan reads the rings (taken, then count) before the queue, so an id being taken is seen at least once.
  */
 public final class EpochReclaimQueue
 {
@@ -58,10 +76,21 @@ public final class EpochReclaimQueue
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(RetireTicket[][].class);
     private static final VarHandle TICKETS = MethodHandles.arrayElementVarHandle(RetireTicket[].class);
 
-    private final MpscUnboundedXaddArrayQueue<RetireTicket> queue = new MpscUnboundedXaddArrayQueue<>(1024, 64);
+    /** Ids in a stripe's ring at which its owner takes them out as one bag. */
+    public static final int BAG_CAPACITY = 64;
+    /** Slots of a stripe's ring (and of a bag): room for a bag's worth while a reclaimer's take is in flight. */
+    static final int RING_CAPACITY = 2 * BAG_CAPACITY;
+    /** Drained bags kept for reuse (a power of two); beyond it a drained bag is left to the GC. */
+    private static final int BAG_POOL_CAPACITY = 1024;
+
+    private final MpscUnboundedXaddArrayQueue<RetireRecord> queue = new MpscUnboundedXaddArrayQueue<>(1024, 64);
     private final RetireTicket[][] chunks;
+    private final StripeRetireBag[] stripeBags;
+    private final MpmcArrayQueue<RetireBag> bagPool = new MpmcArrayQueue<>(BAG_POOL_CAPACITY);
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     private final AtomicLong heldCount = new AtomicLong();
+    /** Sum over queued bags of (ids not yet reclaimed - 1): queue.size() counts each bag once. */
+    private final AtomicLong bagSurplus = new AtomicLong();
     private final EpochDomain domain;
     private final IdStateTable states;
     private final NanoClock clock;
@@ -71,6 +100,7 @@ public final class EpochReclaimQueue
     private volatile long headRetiredNs;
     private volatile boolean headPresent;
 
+    /** A queue without stripe bags: every id is queued as a ticket. */
     public EpochReclaimQueue(
         final int minId,
         final int maxId,
@@ -79,6 +109,27 @@ public final class EpochReclaimQueue
         final NanoClock clock,
         final long quarantineNs)
     {
+        this(minId, maxId, domain, states, clock, quarantineNs, 0);
+    }
+
+    /**
+     * @param stripes cache stripes: one open bag each; callers pass their leased stripe to {@link #retire} and
+     *     {@link #release}. 0: no bags.
+     */
+    public EpochReclaimQueue(
+        final int minId,
+        final int maxId,
+        final EpochDomain domain,
+        final IdStateTable states,
+        final NanoClock clock,
+        final long quarantineNs,
+        final int stripes)
+    {
+        this.stripeBags = new StripeRetireBag[stripes];
+        for (int s = 0; s < stripes; s++)
+        {
+            stripeBags[s] = new StripeRetireBag(RING_CAPACITY);
+        }
         this.minId = minId;
         this.domain = domain;
         this.states = states;
@@ -99,30 +150,38 @@ public final class EpochReclaimQueue
         return quarantineNs;
     }
 
-    /**
-     * Retires an id that is {@code IN_USE}. With {@code holders == 0} it is queued at once; otherwise it waits in
-     * {@code HELD} until {@link #release} was called {@code holders} times.
-     *
-     * @return true if retired; false if the id was not {@code IN_USE} (nothing changed).
-     */
+    /** {@link #retire(int, int, int)} without a stripe: the id is queued as a ticket. */
     public boolean retire(final int id, final int holders)
     {
-        // NOTE: a state check before the ticket: a bad free (never allocated, double free) fails here and allocates
-        // nothing. The CASes below still decide; this load only keeps the refusal cheap and allocation-free.
+        return retire(id, holders, -1);
+    }
+
+    /**
+     * Retires an id that is {@code IN_USE}. With {@code holders == 0} it is queued at once (into the stripe's bag if
+     * {@code stripe >= 0}); otherwise it waits in {@code HELD} until {@link #release} was called {@code holders}
+     * times.
+     *
+     * @param stripe the cache stripe the calling thread leases, or -1.
+     * @return true if retired; false if the id was not {@code IN_USE} (nothing changed).
+     */
+    public boolean retire(final int id, final int holders, final int stripe)
+    {
+        // NOTE: a state check first: a bad free (never allocated, double free) fails here and allocates nothing.
+        // The CASes below still decide; this load only keeps the refusal cheap and allocation-free.
         if (IdStateTable.IN_USE != states.get(id))
         {
             return false;
         }
-        final RetireTicket ticket = ticket(id);
         if (0 == holders)
         {
             if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
             {
                 return false;
             }
-            enqueue(ticket);
+            queueRetired(id, stripe);
             return true;
         }
+        final RetireTicket ticket = ticket(id);
         // NOTE: holders first, then the state: a release that sees HELD also sees the count. A racing second
         // retire of the same id fails the holders CAS (it is no longer 0) and changes nothing.
         if (!ticket.casHolders(0, holders))
@@ -138,13 +197,21 @@ public final class EpochReclaimQueue
         return true;
     }
 
+    /** {@link #release(int, int)} without a stripe. */
+    public int release(final int id)
+    {
+        return release(id, -1);
+    }
+
     /**
-     * Releases one holder of a {@code HELD} id; the last release queues it.
+     * Releases one holder of a {@code HELD} id; the last release queues it (into the stripe's bag if
+     * {@code stripe >= 0}).
      *
+     * @param stripe the cache stripe the calling thread leases, or -1.
      * @return the holders still outstanding after this release, or -1 if the id was not {@code HELD} or had no
      *     holder left (nothing changed).
      */
-    public int release(final int id)
+    public int release(final int id, final int stripe)
     {
         if (IdStateTable.HELD != states.get(id))
         {
@@ -167,7 +234,7 @@ public final class EpochReclaimQueue
                         throw new IllegalStateException("id " + id + " left HELD while its last holder released it");
                     }
                     // NOTE: queue first, then the held count: an exhaustion scan must never see the id in neither.
-                    enqueue(ticket);
+                    queueRetired(id, stripe);
                     heldCount.getAndDecrement();
                 }
                 return holders - 1;
@@ -184,9 +251,132 @@ public final class EpochReclaimQueue
         return null == ticket ? 0 : ticket.holdersAcquire();
     }
 
-    private void enqueue(final RetireTicket ticket)
+    /**
+     * Queues an id the caller has just made {@code RETIRED} (its CAS won): into the stripe's open bag, or as a ticket.
+     */
+    private void queueRetired(final int id, final int stripe)
     {
-        ticket.epoch = domain.epoch();
+        // NOTE: the epoch is read after the caller's state CAS (a full fence), so after the caller's unlink of the id:
+        // a reader pinned at an epoch older than this one may have seen the id, none pinned later can. Read once and
+        // used for the bag check and the ticket alike.
+        final long epoch = domain.epoch();
+        if (stripe < 0 || !appendToBag(stripeBags[stripe], id, epoch))
+        {
+            enqueue(ticket(id), epoch);
+        }
+    }
+
+    /**
+     * Owner of the stripe only: appends a retired id to the stripe's ring (plain stores and one release store, no
+     * atomic), and takes the ring's ids out as one bag once it holds {@link #BAG_CAPACITY}.
+     *
+     * @return false if the ring is full (cannot happen: takes start at half its capacity): a ticket then.
+     */
+    private boolean appendToBag(final StripeRetireBag bag, final int id, final long epoch)
+    {
+        final long count = bag.countPlain();
+        final long taken = bag.takenAcquire();
+        if (count - taken >= RING_CAPACITY)
+        {
+            return false;
+        }
+        final int slot = (int)count & bag.mask;
+        // NOTE: plain stores, published by the release store of count below; read by a taker after its acquire of
+        // count. The slot is outside every range a taker can claim while taken is `taken` (see StripeRetireBag).
+        bag.ids[slot] = id;
+        bag.epochs[slot] = epoch;
+        bag.countRelease(count + 1);
+        if (count + 1 - taken >= BAG_CAPACITY)
+        {
+            take(bag, taken, count + 1); // fails only if a reclaimer took a prefix meanwhile: fewer are left then
+        }
+        return true;
+    }
+
+    /**
+     * Takes {@code [taken, count)} out of a stripe's ring: copies the ids into a pooled {@link RetireBag}, stamps it
+     * with the largest of their epochs, claims the range with a CAS of {@code taken} and queues the bag. Called by the
+     * stripe's owner or by the reclaimer (under the reclaim try-lock); {@code count - taken <= RING_CAPACITY}.
+     *
+     * @return false if another taker claimed from {@code taken} first (nothing changed).
+     */
+    private boolean take(final StripeRetireBag bag, final long taken, final long count)
+    {
+        final int n = (int)(count - taken);
+        RetireBag sealed = bagPool.relaxedPoll();
+        if (null == sealed)
+        {
+            sealed = new RetireBag(RING_CAPACITY); // warm-up only: drained bags return to the pool
+        }
+        final int[] ids = bag.ids;
+        final long[] epochs = bag.epochs;
+        final int mask = bag.mask;
+        final int[] copy = sealed.ids;
+        long epoch = Long.MIN_VALUE;
+        for (int i = 0; i < n; i++)
+        {
+            final int slot = (int)(taken + i) & mask;
+            copy[i] = ids[slot];
+            epoch = Math.max(epoch, epochs[slot]);
+        }
+        // NOTE: the ids are counted twice (ring and surplus) from here until the CAS, never in neither: see backlog.
+        bagSurplus.getAndAdd(n);
+        // NOTE: copy first, CAS second: a copy whose CAS succeeds was not overwritten (StripeRetireBag design notes).
+        if (!bag.casTaken(taken, count))
+        {
+            bagSurplus.getAndAdd(-n);
+            bagPool.relaxedOffer(sealed);
+            return false;
+        }
+        sealed.count = n;
+        sealed.next = 0;
+        sealed.epoch = epoch;
+        // NOTE: stamped at the take, after every id's retirement: a quarantine can only be longer, never shorter.
+        sealed.retiredNs = 0 == quarantineNs ? coarseClock.nanoTime() : clock.nanoTime();
+        queue.offer(sealed);
+        bagSurplus.getAndDecrement(); // the queue's size counts the bag once from here
+        return true;
+    }
+
+    /**
+     * Reclaimer only: takes from every stripe's ring the oldest ids that are past their grace ({@code epoch} is at
+     * least two past theirs), so ids of an idle owner are reclaimed at the same epoch a ticket would be.
+     */
+    private void takeAged(final long epoch)
+    {
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            final long taken = bag.takenAcquire();
+            final long count = bag.countAcquire();
+            long end = taken;
+            // NOTE: reads of slots the owner may overwrite if another take moved `taken` since the load above: the
+            // CAS in take then fails and the copy is dropped.
+            while (end < count && end - taken < RING_CAPACITY && epoch - bag.epochs[(int)end & bag.mask] >= 2)
+            {
+                end++;
+            }
+            if (end > taken)
+            {
+                take(bag, taken, end);
+            }
+        }
+    }
+
+    private boolean ringsEmpty()
+    {
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            if (bag.countAcquire() != bag.takenAcquire())
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void enqueue(final RetireTicket ticket, final long epoch)
+    {
+        ticket.epoch = epoch;
         // NOTE: without a quarantine the stamp only feeds the backlog's oldest-wait figure, so a coarse clock
         // (updated by every reclaim pass) saves a nanoTime() call on each retire.
         ticket.retiredNs = 0 == quarantineNs ? coarseClock.nanoTime() : clock.nanoTime();
@@ -203,7 +393,7 @@ public final class EpochReclaimQueue
      */
     public int reclaim(final int limit, final ReclaimSink sink)
     {
-        if (queue.isEmpty())
+        if (queue.isEmpty() && ringsEmpty())
         {
             return 0;
         }
@@ -218,7 +408,10 @@ public final class EpochReclaimQueue
             coarseClock.update(nowNs);
             domain.tryAdvance();
             final long epoch = domain.epoch();
-            RetireTicket head;
+            takeAged(epoch);
+            RetireRecord head;
+            int fromBags = 0;
+            int bagsPolled = 0;
             try
             {
                 while (n < limit && null != (head = queue.relaxedPeek()))
@@ -231,13 +424,44 @@ public final class EpochReclaimQueue
                     {
                         sink.beginPass();
                     }
-                    queue.relaxedPoll();
-                    sink.reclaimed(head.id);
-                    n++;
+                    if (head instanceof RetireBag)
+                    {
+                        final RetireBag bag = (RetireBag)head;
+                        final int[] ids = bag.ids;
+                        final int count = bag.count;
+                        int next = bag.next;
+                        while (next < count && n < limit)
+                        {
+                            final int id = ids[next++];
+                            bag.next = next; // NOTE: before the sink: a sink that throws leaves the cursor past it
+                            fromBags++;
+                            n++;
+                            sink.reclaimed(id);
+                        }
+                        if (next < count)
+                        {
+                            break; // limit reached mid-bag: the next pass resumes at bag.next
+                        }
+                        queue.relaxedPoll();
+                        bagsPolled++;
+                        bag.count = 0;
+                        bagPool.relaxedOffer(bag); // NOTE: a full pool drops the bag (left to the GC)
+                    }
+                    else
+                    {
+                        queue.relaxedPoll();
+                        n++;
+                        sink.reclaimed(((RetireTicket)head).id);
+                    }
                 }
             }
             finally
             {
+                // NOTE: before endPass: the pass is a move, so a scan that overlapped it re-runs and reads this.
+                if (fromBags != bagsPolled)
+                {
+                    bagSurplus.getAndAdd(bagsPolled - fromBags);
+                }
                 if (n > 0)
                 {
                     sink.endPass();
@@ -263,10 +487,21 @@ public final class EpochReclaimQueue
         return heldCount.get();
     }
 
-    /** Ids queued and not yet reclaimed (JCTools size estimate; exact at quiescence). */
+    /**
+     * Ids retired (not held) and not yet reclaimed: in stripes' open bags and in the queue (an estimate while
+     * threads retire or reclaim; exact at quiescence). Scans the stripes' bags.
+     */
     public int backlog()
     {
-        return queue.size();
+        long ids = 0;
+        // NOTE: open bags before the queue: a sealer queues before it resets the bag (see the design notes).
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            final long taken = bag.takenAcquire(); // NOTE: taken before count, so count - taken >= 0
+            ids += bag.countAcquire() - taken;
+        }
+        ids += queue.size() + bagSurplus.get();
+        return (int)Math.min(Integer.MAX_VALUE, Math.max(0, ids));
     }
 
     /**

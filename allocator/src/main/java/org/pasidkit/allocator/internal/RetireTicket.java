@@ -7,10 +7,10 @@ import java.lang.invoke.VarHandle;
  * The reclaim queue's record of one id: one canonical ticket per id, created the first time the id is retired and
  * reused for every later retirement, so retiring allocates nothing in steady state.
  *
- * <p>{@code epoch} and {@code retiredNs} are written with plain stores before the ticket is offered to the queue and
- * read by the reclaimer after it polls it: the queue's offer (release) / poll (acquire) orders them.</p>
+ * <p>Tickets carry the ids retired outside a stripe's ring (see {@link StripeRetireBag}): by a thread that leases
+ * no cache stripe, or through a queue built without stripes. Their stamps: see {@link RetireRecord}.</p>
  */
-public final class RetireTicket
+public final class RetireTicket extends RetireRecord
 {
     private static final VarHandle HOLDERS;
 
@@ -27,8 +27,6 @@ public final class RetireTicket
     }
 
     final int id;
-    long epoch;
-    long retiredNs;
     @SuppressWarnings("unused") // accessed through HOLDERS
     private volatile int holders;
 

@@ -2,7 +2,8 @@ package org.pasidkit.stress.broken;
 
 /**
  * The one step removed from the allocator's broken copies ({@link BrokenStripedIdCache}, {@link BrokenReclaimQueue},
- * {@link BrokenPasidAllocator}); every other line of those copies is the production code.
+ * {@link BrokenPasidAllocator}, {@link BrokenBagReclaimQueue}); every other line of those copies is the production
+ * code.
  */
 enum AllocatorBug
 {
@@ -29,5 +30,12 @@ enum AllocatorBug
      * {@code StripedIdCache.takeFromDepot}: the first id of the polled magazine is handed out with a release store of
      * IN_USE (as if a magazine were private to its taker), instead of being pushed and taken by pop's CAS.
      */
-    DEPOT_TAKE_WITHOUT_CAS
+    DEPOT_TAKE_WITHOUT_CAS,
+    /** {@code EpochReclaimQueue.take}: the taker checks {@code taken}, then stores the new value (no CAS). */
+    TAKE_WITHOUT_CAS,
+    /**
+     * {@code EpochReclaimQueue.takeAged}: the reclaimer checks only the oldest id's epoch and takes the whole ring,
+     * stamped with that epoch (not each id's, not the largest).
+     */
+    AGED_TAKE_FIRST_EPOCH_ONLY
 }

@@ -180,4 +180,211 @@ public final class BrokenEpochReclaimQueueTests
             r.r2 = allocator.allocate();
         }
     }
+    @JCStressTest
+    @Description("BROKEN stripe ring (a take checks the cursor, then stores it: TAKE_WITHOUT_CAS) against EpochReclaimQueueTests.RingTakeVsAgedTake's table. Setup: ids 1..63 " +
+        "retired into the ring at epoch 0 (owned by the owner actor from here on). Owner: retire(64), which fills a " +
+        "bag and takes [0, 64) with a CAS, then retire(65), noting the epoch before each. Reclaimer: reclaim() twice: " +
+        "the epoch goes to 1 and 2, and at 2 it takes the aged prefix (ids of epoch 0) with a CAS of the same cursor. " +
+        "Arbiter: more passes until everything is reclaimed. r1 = ids reclaimed exactly once, r2 = ids reclaimed more " +
+        "than once, r3 = ids never reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its retire " +
+        "+ 2, + 2 if the backlog is not 0 at the end.")
+    @Outcome(id = "65, 0, 0, 0", expect = Expect.ACCEPTABLE,
+        desc = "each id reclaimed once, after its grace, whichever take won the cursor")
+    @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: two takers claimed the same range")
+    @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id never reclaimed: stranded in the ring or lost between a take and the queue")
+    @Outcome(id = "65, 0, 0, [13]", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed before two epoch advances past its retirement")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
+    @State
+    public static class TakeWithoutCasRingTakeVsAgedTake
+    {
+        static final int IDS = 65;
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, IDS);
+        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.TAKE_WITHOUT_CAS);
+        final int[] reclaimedTimes = new int[IDS + 1];
+        final long[] reclaimedEpoch = new long[IDS + 1];
+        final long[] epochBeforeRetire = new long[IDS + 1];
+        final java.util.function.IntConsumer sink = this::reclaimed;
+
+        public TakeWithoutCasRingTakeVsAgedTake()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            for (int id = 1; id < IDS - 1; id++)
+            {
+                if (!queue.retire(id))
+                {
+                    throw new IllegalStateException("setup: retire of id " + id + " failed");
+                }
+            }
+            if (0 != domain.epoch() || IDS - 2 != queue.backlog())
+            {
+                throw new IllegalStateException("setup: not " + (IDS - 2) + " ids in the ring at epoch 0");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes[id]++;
+            reclaimedEpoch[id] = domain.epoch();
+            states.putRelease(id, IdStateTable.FREE);
+        }
+
+        @Actor
+        public void owner()
+        {
+            epochBeforeRetire[IDS - 1] = domain.epoch();
+            queue.retire(IDS - 1);
+            epochBeforeRetire[IDS] = domain.epoch();
+            queue.retire(IDS);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(sink);
+            queue.reclaim(sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 8; pass++)
+            {
+                queue.reclaim(sink);
+            }
+            int once = 0;
+            int more = 0;
+            int never = 0;
+            int bad = 0;
+            for (int id = 1; id <= IDS; id++)
+            {
+                final int times = reclaimedTimes[id];
+                once += 1 == times ? 1 : 0;
+                more += times > 1 ? 1 : 0;
+                never += 0 == times ? 1 : 0;
+                if (times > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
+                {
+                    bad |= 1;
+                }
+            }
+            if (0 != queue.backlog())
+            {
+                bad |= 2;
+            }
+            r.r1 = once;
+            r.r2 = more;
+            r.r3 = never;
+            r.r4 = bad;
+        }
+    }
+
+    @JCStressTest
+    @Description("BROKEN stripe ring (the aged take checks and stamps only the oldest id epoch: AGED_TAKE_FIRST_EPOCH_ONLY) against EpochReclaimQueueTests.RingTakeVsAgedTake's table. Setup: ids 1..63 " +
+        "retired into the ring at epoch 0 (owned by the owner actor from here on). Owner: retire(64), which fills a " +
+        "bag and takes [0, 64) with a CAS, then retire(65), noting the epoch before each. Reclaimer: reclaim() twice: " +
+        "the epoch goes to 1 and 2, and at 2 it takes the aged prefix (ids of epoch 0) with a CAS of the same cursor. " +
+        "Arbiter: more passes until everything is reclaimed. r1 = ids reclaimed exactly once, r2 = ids reclaimed more " +
+        "than once, r3 = ids never reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its retire " +
+        "+ 2, + 2 if the backlog is not 0 at the end.")
+    @Outcome(id = "65, 0, 0, 0", expect = Expect.ACCEPTABLE,
+        desc = "each id reclaimed once, after its grace, whichever take won the cursor")
+    @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: two takers claimed the same range")
+    @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id never reclaimed: stranded in the ring or lost between a take and the queue")
+    @Outcome(id = "65, 0, 0, [13]", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed before two epoch advances past its retirement")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
+    @State
+    public static class FirstEpochOnlyRingTakeVsAgedTake
+    {
+        static final int IDS = 65;
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, IDS);
+        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.AGED_TAKE_FIRST_EPOCH_ONLY);
+        final int[] reclaimedTimes = new int[IDS + 1];
+        final long[] reclaimedEpoch = new long[IDS + 1];
+        final long[] epochBeforeRetire = new long[IDS + 1];
+        final java.util.function.IntConsumer sink = this::reclaimed;
+
+        public FirstEpochOnlyRingTakeVsAgedTake()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+            }
+            for (int id = 1; id < IDS - 1; id++)
+            {
+                if (!queue.retire(id))
+                {
+                    throw new IllegalStateException("setup: retire of id " + id + " failed");
+                }
+            }
+            if (0 != domain.epoch() || IDS - 2 != queue.backlog())
+            {
+                throw new IllegalStateException("setup: not " + (IDS - 2) + " ids in the ring at epoch 0");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes[id]++;
+            reclaimedEpoch[id] = domain.epoch();
+            states.putRelease(id, IdStateTable.FREE);
+        }
+
+        @Actor
+        public void owner()
+        {
+            epochBeforeRetire[IDS - 1] = domain.epoch();
+            queue.retire(IDS - 1);
+            epochBeforeRetire[IDS] = domain.epoch();
+            queue.retire(IDS);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(sink);
+            queue.reclaim(sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 8; pass++)
+            {
+                queue.reclaim(sink);
+            }
+            int once = 0;
+            int more = 0;
+            int never = 0;
+            int bad = 0;
+            for (int id = 1; id <= IDS; id++)
+            {
+                final int times = reclaimedTimes[id];
+                once += 1 == times ? 1 : 0;
+                more += times > 1 ? 1 : 0;
+                never += 0 == times ? 1 : 0;
+                if (times > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
+                {
+                    bad |= 1;
+                }
+            }
+            if (0 != queue.backlog())
+            {
+                bad |= 2;
+            }
+            r.r1 = once;
+            r.r2 = more;
+            r.r3 = never;
+            r.r4 = bad;
+        }
+    }
 }

@@ -1,0 +1,116 @@
+package org.pasidkit.allocator.internal;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+abstract class StripeRetireBagPadding1
+{
+    long p100, p101, p102, p103, p104, p105, p106, p107;
+    long p108, p109, p110, p111, p112, p113, p114, p115;
+}
+
+abstract class StripeRetireBagHotFields extends StripeRetireBagPadding1
+{
+    /** Ids ever appended; written only by the owner (release store); through {@link StripeRetireBag#COUNT}. */
+    @SuppressWarnings("unused") // accessed through COUNT
+    volatile long count;
+    /** Ids ever taken out (sealed into a RetireBag); CAS by any taker; through {@link StripeRetireBag#TAKEN}. */
+    @SuppressWarnings("unused") // accessed through TAKEN
+    volatile long taken;
+}
+
+abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields
+{
+    long p200, p201, p202, p203, p204, p205, p206, p207;
+    long p208, p209, p210, p211, p212, p213, p214, p215;
+}
+
+/**
+ * One cache stripe's open batch of retired ids (the crossbeam-epoch thread-local bag, per stripe here), kept as a
+ * single-producer ring: the stripe's lease holder appends the ids it retires with plain stores and a release store of
+ * {@code count}; a taker (the owner itself when a bag's worth is ready or the epoch moved on, or a reclaimer when the
+ * oldest ids are past their grace) copies a range {@code [taken, c)} into a {@link RetireBag} and claims it with one
+ * CAS of {@code taken}.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: {@link #ids}, {@link #epochs} and {@code count} are written only by the stripe's owner (the thread
+ *       that leases the stripe), at index {@code count}, and only while {@code count - taken < capacity}.
+ *       {@code taken} moves only by CAS, forward, by whichever taker copied the range first.</li>
+ *   <li>Progress: the owner's append is wait-free (no atomic at all); a take is one CAS, lock-free; nobody waits.</li>
+ *   <li>Linearization: an id enters the ring at the owner's release store of {@code count}; a range leaves it at the
+ *       taker's successful CAS of {@code taken}.</li>
+ * </ul>
+ */
+/*
+ * Design notes.
+ * - Copy first, CAS second (as an MPMC ring consumer): a taker reads slots [t, c) and then CASes taken t -> c. While
+ *   taken is still t the owner writes only indices below t + capacity, whose slots are outside [t, c) modulo the
+ *   capacity, so a copy whose CAS succeeds was not overwritten; a copy whose CAS fails is thrown away.
+ * - The owner never learns whether an id was taken, and does not need to: an id is in the ring (count) until some
+ *   taker's CAS moves it out, exactly once, and the ring's ids stay reachable to a reclaimer when the owner is idle.
+ * - Per-slot epochs: a range may span epochs; its bag is stamped with the largest (each id's own epoch or later).
+ * - Padded by inheritance (JCTools style): stripes' rings are allocated back to back and each owner writes count.
+ */
+final class StripeRetireBag extends StripeRetireBagPadding2
+{
+    static final VarHandle COUNT;
+    static final VarHandle TAKEN;
+
+    static
+    {
+        try
+        {
+            COUNT = MethodHandles.lookup().findVarHandle(StripeRetireBagHotFields.class, "count", long.class);
+            TAKEN = MethodHandles.lookup().findVarHandle(StripeRetireBagHotFields.class, "taken", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    final int[] ids;
+    /** Epoch each slot's id was retired in (read after its state CAS). */
+    final long[] epochs;
+    final int mask;
+
+    StripeRetireBag(final int capacity)
+    {
+        this.ids = new int[capacity];
+        this.epochs = new long[capacity];
+        this.mask = capacity - 1;
+    }
+
+    /** Owner only: its own count (plain read of the field only it writes). */
+    long countPlain()
+    {
+        return (long)COUNT.get(this);
+    }
+
+    /** Any taker: count (acquire), pairs with {@link #countRelease}: the slots below it are written. */
+    long countAcquire()
+    {
+        return (long)COUNT.getAcquire(this);
+    }
+
+    /**
+     * Owner only: publishes the slots written below {@code count}; read by a taker's {@link #countAcquire} and by the
+     * backlog scan.
+     */
+    void countRelease(final long count)
+    {
+        COUNT.setRelease(this, count);
+    }
+
+    /** taken (acquire), pairs with the CAS in {@link #casTaken}. */
+    long takenAcquire()
+    {
+        return (long)TAKEN.getAcquire(this);
+    }
+
+    boolean casTaken(final long expected, final long update)
+    {
+        return TAKEN.compareAndSet(this, expected, update);
+    }
+}
