@@ -25,6 +25,8 @@ final class StressResult
     long pasidsReused;
     int maxPasid;
     long refusedInGrace;
+    long backlogRetiredAtMax;
+    long backlogHeldAtMax;
     long refusedFull;
 
     double opsPerSecond()
@@ -42,8 +44,9 @@ final class StressResult
         opsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-16s %,12d%n", k, v)));
         sb.append(String.format(Locale.ROOT, "  reuse latency   p50 %,d ns, p99 %,d ns over %,d reuses (release to reuse)%n",
             reuseP50Ns, reuseP99Ns, pasidsReused));
-        sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held; oldest wait %.1f ms%n",
-            maxBacklog, maxOldestWaitNs / 1e6));
+        sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held (%,d retired, waiting for " +
+            "grace; %,d held, waiting for unbinds); oldest wait %.1f ms%n", maxBacklog, backlogRetiredAtMax,
+            backlogHeldAtMax, maxOldestWaitNs / 1e6));
         sb.append(String.format(Locale.ROOT, "  refusals        %,d all-in-grace, %,d range full (checked allocate/bind " +
             "found no PASID; expected only with a flag or a narrow device)%n", refusedInGrace, refusedFull));
         if (config.slowDrivers)
@@ -77,6 +80,8 @@ final class StressResult
         sb.append(",\"exhaust\":").append(config.exhaust);
         sb.append(",\"staleTranslations\":").append(staleTranslations);
         sb.append(",\"maxBacklog\":").append(maxBacklog);
+        sb.append(",\"backlogAtMax\":{\"retired\":").append(backlogRetiredAtMax).append(",\"held\":")
+            .append(backlogHeldAtMax).append('}');
         sb.append(",\"maxStuckBonds\":").append(maxStuckBonds);
         sb.append(",\"maxOldestWaitNs\":").append(maxOldestWaitNs);
         sb.append(",\"refusedInGrace\":").append(refusedInGrace);

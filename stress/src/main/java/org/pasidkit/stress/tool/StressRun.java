@@ -103,6 +103,8 @@ public final class StressRun
     private final int stuckBondsCap;
     private final ThreadLocal<Worker> current = new ThreadLocal<>();
     private long maxBacklog;
+    private long backlogRetiredAtMax;
+    private long backlogHeldAtMax;
     private long maxStuckBonds;
     private long maxOldestWaitNs;
     private final org.HdrHistogram.Histogram reuseLatency =
@@ -206,6 +208,11 @@ public final class StressRun
             // NOTE: from the state-table scan (each id counted once), not the queue's size estimate plus the scan,
             // which counted ids in transit twice (a maximum above the capacity).
             maxBacklog = Math.max(maxBacklog, counts.inGrace());
+            if (counts.inGrace() == maxBacklog)
+            {
+                backlogRetiredAtMax = counts.retired(); // the peak's split: waiting for grace vs for unbinds
+                backlogHeldAtMax = counts.held();
+            }
             maxStuckBonds = Math.max(maxStuckBonds, stuckBonds.get());
             maxOldestWaitNs = Math.max(maxOldestWaitNs, counts.oldestWaitNs());
             if (config.operations > 0 && opsDone.get() >= config.operations)
@@ -247,6 +254,8 @@ public final class StressRun
         result.pasidsReused = reuseLatency.getTotalCount();
         result.maxPasid = maxPasid;
         result.refusedInGrace = refusedInGrace.get();
+        result.backlogRetiredAtMax = backlogRetiredAtMax;
+        result.backlogHeldAtMax = backlogHeldAtMax;
         result.refusedFull = refusedFull.get();
         return result;
     }
