@@ -358,17 +358,30 @@ class AllocatorContractTest
         runPairs(allocator, window, pairs);
         final long before = threads.getCurrentThreadAllocatedBytes();
         final long overhead = threads.getCurrentThreadAllocatedBytes() - before;
-        final long start = threads.getCurrentThreadAllocatedBytes();
-        runPairs(allocator, window, pairs);
-        final long bytes = threads.getCurrentThreadAllocatedBytes() - start - overhead;
         if (ConcurrentLinkedQueueIdAllocator.NAME.equals(label))
         {
+            final long start = threads.getCurrentThreadAllocatedBytes();
+            runPairs(allocator, window, pairs);
+            final long bytes = threads.getCurrentThreadAllocatedBytes() - start - overhead;
             assertTrue(bytes >= 16L * pairs, label + ": a CLQ node per free, got " + bytes + " B for " + pairs);
+            return;
         }
-        else
+        // Warm until 3 rounds in a row allocate < 1 KiB (at most 20 rounds): a late JIT compile or deoptimization,
+        // or pasidkit-grace's pool of retire bags still growing to the most bags in flight (CI saw 1,696 B in the
+        // second round once), is warm-up; an allocation per pair would be >= 200k B in every round.
+        int cleanInARow = 0;
+        int rounds = 0;
+        long bytes = -1;
+        while (cleanInARow < 3 && rounds < 20)
         {
-            assertTrue(bytes < 1024, label + ": " + bytes + " B allocated by " + pairs + " warm allocate/free pairs");
+            final long start = threads.getCurrentThreadAllocatedBytes();
+            runPairs(allocator, window, pairs);
+            bytes = threads.getCurrentThreadAllocatedBytes() - start - overhead;
+            cleanInARow = bytes < 1024 ? cleanInARow + 1 : 0;
+            rounds++;
         }
+        assertEquals(3, cleanInARow, label + ": 3 rounds in a row of " + pairs + " warm allocate/free pairs allocate " +
+            "< 1 KiB within 20 rounds; the last allocated " + bytes + " B");
     }
 
     /** Allocate one, free the one allocated 8 pairs ago (both workloads of the benchmark, interleaved). */
