@@ -353,6 +353,7 @@ public final class SimulatedIommu implements MessageHandler
     {
         long n = 0;
         final int created;
+        // NOTE: a diagnostic for a quiet IOMMU, off the hot path: the lock only reads how many ATCs were created.
         synchronized (createLock)
         {
             created = atcsCreated;

@@ -198,89 +198,29 @@ public final class BrokenEpochReclaimQueueTests
         desc = "an id reclaimed before two epoch advances past its retirement")
     @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
     @State
-    public static class TakeWithoutCasRingTakeVsAgedTake
+    public static class TakeWithoutCasRingTakeVsAgedTake extends RingTakeVsAgedTakeState
     {
-        static final int IDS = 65;
-        final EpochDomain domain = new EpochDomain(2);
-        final IdStateTable states = new IdStateTable(1, IDS);
-        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.TAKE_WITHOUT_CAS);
-        final int[] reclaimedTimes = new int[IDS + 1];
-        final long[] reclaimedEpoch = new long[IDS + 1];
-        final long[] epochBeforeRetire = new long[IDS + 1];
-        final java.util.function.IntConsumer sink = this::reclaimed;
-
         public TakeWithoutCasRingTakeVsAgedTake()
         {
-            for (int id = 1; id <= IDS; id++)
-            {
-                states.putRelease(id, IdStateTable.IN_USE);
-            }
-            for (int id = 1; id < IDS - 1; id++)
-            {
-                if (!queue.retire(id))
-                {
-                    throw new IllegalStateException("setup: retire of id " + id + " failed");
-                }
-            }
-            if (0 != domain.epoch() || IDS - 2 != queue.backlog())
-            {
-                throw new IllegalStateException("setup: not " + (IDS - 2) + " ids in the ring at epoch 0");
-            }
-        }
-
-        private void reclaimed(final int id)
-        {
-            reclaimedTimes[id]++;
-            reclaimedEpoch[id] = domain.epoch();
-            states.putRelease(id, IdStateTable.FREE);
+            super(AllocatorBug.TAKE_WITHOUT_CAS);
         }
 
         @Actor
         public void owner()
         {
-            epochBeforeRetire[IDS - 1] = domain.epoch();
-            queue.retire(IDS - 1);
-            epochBeforeRetire[IDS] = domain.epoch();
-            queue.retire(IDS);
+            ownerRetires();
         }
 
         @Actor
         public void reclaimer()
         {
-            queue.reclaim(sink);
-            queue.reclaim(sink);
+            reclaimTwice();
         }
 
         @Arbiter
         public void arbiter(final IIII_Result r)
         {
-            for (int pass = 0; pass < 8; pass++)
-            {
-                queue.reclaim(sink);
-            }
-            int once = 0;
-            int more = 0;
-            int never = 0;
-            int bad = 0;
-            for (int id = 1; id <= IDS; id++)
-            {
-                final int times = reclaimedTimes[id];
-                once += 1 == times ? 1 : 0;
-                more += times > 1 ? 1 : 0;
-                never += 0 == times ? 1 : 0;
-                if (times > 0 && reclaimedEpoch[id] < epochBeforeRetire[id] + 2)
-                {
-                    bad |= 1;
-                }
-            }
-            if (0 != queue.backlog())
-            {
-                bad |= 2;
-            }
-            r.r1 = once;
-            r.r2 = more;
-            r.r3 = never;
-            r.r4 = bad;
+            settle(r);
         }
     }
 
@@ -302,19 +242,50 @@ public final class BrokenEpochReclaimQueueTests
         desc = "an id reclaimed before two epoch advances past its retirement")
     @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
     @State
-    public static class FirstEpochOnlyRingTakeVsAgedTake
+    public static class FirstEpochOnlyRingTakeVsAgedTake extends RingTakeVsAgedTakeState
+    {
+        public FirstEpochOnlyRingTakeVsAgedTake()
+        {
+            super(AllocatorBug.AGED_TAKE_FIRST_EPOCH_ONLY);
+        }
+
+        @Actor
+        public void owner()
+        {
+            ownerRetires();
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            reclaimTwice();
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            settle(r);
+        }
+    }
+
+    /**
+     * The state and steps of EpochReclaimQueueTests.RingTakeVsAgedTake over a BrokenBagReclaimQueue with one bug;
+     * each twin below is this with its bug, its annotations and its actors delegating here.
+     */
+    abstract static class RingTakeVsAgedTakeState
     {
         static final int IDS = 65;
         final EpochDomain domain = new EpochDomain(2);
         final IdStateTable states = new IdStateTable(1, IDS);
-        final BrokenBagReclaimQueue queue = new BrokenBagReclaimQueue(domain, states, AllocatorBug.AGED_TAKE_FIRST_EPOCH_ONLY);
+        final BrokenBagReclaimQueue queue;
         final int[] reclaimedTimes = new int[IDS + 1];
         final long[] reclaimedEpoch = new long[IDS + 1];
         final long[] epochBeforeRetire = new long[IDS + 1];
         final java.util.function.IntConsumer sink = this::reclaimed;
 
-        public FirstEpochOnlyRingTakeVsAgedTake()
+        RingTakeVsAgedTakeState(final AllocatorBug bug)
         {
+            queue = new BrokenBagReclaimQueue(domain, states, bug);
             for (int id = 1; id <= IDS; id++)
             {
                 states.putRelease(id, IdStateTable.IN_USE);
@@ -339,8 +310,7 @@ public final class BrokenEpochReclaimQueueTests
             states.putRelease(id, IdStateTable.FREE);
         }
 
-        @Actor
-        public void owner()
+        final void ownerRetires()
         {
             epochBeforeRetire[IDS - 1] = domain.epoch();
             queue.retire(IDS - 1);
@@ -348,15 +318,13 @@ public final class BrokenEpochReclaimQueueTests
             queue.retire(IDS);
         }
 
-        @Actor
-        public void reclaimer()
+        final void reclaimTwice()
         {
             queue.reclaim(sink);
             queue.reclaim(sink);
         }
 
-        @Arbiter
-        public void arbiter(final IIII_Result r)
+        final void settle(final IIII_Result r)
         {
             for (int pass = 0; pass < 8; pass++)
             {
