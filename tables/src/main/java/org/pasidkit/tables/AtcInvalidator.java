@@ -47,6 +47,7 @@ public final class AtcInvalidator
     /** Default commands a batch (ring record). */
     public static final int DEFAULT_BATCH = 64;
     private static final int SLOT_STRIDE = 128;
+    private static final int CACHE_LINE = 64;
     private static final VarHandle STATS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final int COMMANDS = 8;
     private static final int SYNCS = 9;
@@ -57,8 +58,8 @@ public final class AtcInvalidator
     private static final byte ATS_YES = 1;
     private static final byte ATS_NO = 2;
     /**
-     * A producer waiting for its CMD_SYNC assists only after the consumer's ring position stood still this long
-     * (several times one change's processing; far below a scheduler time slice).
+     * A producer waiting for its CMD_SYNC assists only after the consumer's heartbeat ({@link #consumerPolled}) stood
+     * still this long (several times one change's processing; far below a scheduler time slice).
      */
     private static final long ASSIST_AFTER_STALL_NS = 10_000;
 
@@ -71,6 +72,7 @@ public final class AtcInvalidator
     private final int maxProducers;
     private final AtomicInteger producers = new AtomicInteger();
     private final Producer[] registered;
+    private final int heartbeatOffset;
     private volatile Runnable assist;
 
     /**
@@ -108,7 +110,9 @@ public final class AtcInvalidator
         this.flushAllAboveBytes = flushAllAboveBytes;
         this.syncTimeoutNs = syncTimeoutNs;
         this.maxProducers = maxProducers;
-        this.syncSlots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(maxProducers * SLOT_STRIDE, 128));
+        // NOTE: one slot per producer, then the consumer's heartbeat in a slot of its own.
+        this.syncSlots = new UnsafeBuffer(BufferUtil.allocateDirectAligned((maxProducers + 1) * SLOT_STRIDE, 128));
+        this.heartbeatOffset = maxProducers * SLOT_STRIDE;
         this.registered = new Producer[maxProducers];
     }
 
@@ -126,6 +130,24 @@ public final class AtcInvalidator
     void completeSync(final int slot, final long token)
     {
         syncSlots.putLongRelease(slot * SLOT_STRIDE, token);
+    }
+
+    /**
+     * Consumer side: called at every poll of the ring, empty or not. Waiting producers read it to tell a consumer
+     * that is running (busy or idle-polling) from one that is descheduled: they assist only once it has stood still
+     * for {@code ASSIST_AFTER_STALL_NS}. Callers from several threads may lose each other's increments: any change is
+     * movement, and a producer re-reads it after its own assist.
+     */
+    void consumerPolled()
+    {
+        final int offset = heartbeatOffset;
+        // NOTE: opaque, read by consumerHeartbeat's opaque load: only "did it move", nothing is published with it.
+        syncSlots.putLongOpaque(offset, syncSlots.getLong(offset) + 1);
+    }
+
+    private long consumerHeartbeat()
+    {
+        return syncSlots.getLongOpaque(heartbeatOffset);
     }
 
     /**
@@ -196,8 +218,12 @@ public final class AtcInvalidator
         private final byte[] atsKnown = new byte[MAX_REQUESTER_IDS];
         private final BackoffIdleStrategy idle = new BackoffIdleStrategy(20_000, 1_000, 1_000, 50_000);
         private long nextToken;
-        /** The consumer did not move the ring for ASSIST_AFTER_STALL_NS: assist at once until it does. */
+        /** Sink of the record pre-touch loads (so they are not dead code). */
+        private long sink;
+        /** The consumer's heartbeat stood still for ASSIST_AFTER_STALL_NS: assist at once until it moves. */
         private boolean consumerStalled;
+        /** The consumer's heartbeat as this producer last saw it (after its own assist, if it assisted). */
+        private long heartbeatSeen;
         /** Counters at indexes 8..12 (padded from the array header): written by this producer only, opaque. */
         private final long[] stats = new long[24];
 
@@ -332,11 +358,21 @@ public final class AtcInvalidator
                 final int inBatch = Math.min(batch, pairCount - done);
                 final boolean last = done + inBatch == pairCount;
                 final int count = inBatch + (last ? 1 : 0);
-                final int index = claim(ring, recordLength(count));
+                final int recordLength = recordLength(count);
+                final int index = claim(ring, recordLength);
                 if (index < 0)
                 {
                     return -1;
                 }
+                // NOTE: one load per cache line of the record before it is written: the lines were last written (the
+                // consumer zeroes what it read) on another core or have left this core's caches, and independent
+                // loads fetch them in parallel, where stores would stall on one fetch after another.
+                long touched = 0;
+                for (int offset = index + CACHE_LINE; offset < index + recordLength; offset += CACHE_LINE)
+                {
+                    touched += buffer.getLong(offset);
+                }
+                sink += touched;
                 buffer.putInt(index + PRODUCER_OFFSET, slot);
                 buffer.putInt(index + FLAGS_OFFSET, last ? FLAG_LAST : 0);
                 buffer.putLong(index + TOKEN_OFFSET, token);
@@ -424,7 +460,7 @@ public final class AtcInvalidator
         /**
          * Waits, at most the sync timeout, for the CMD_SYNC of {@code token} (the consumer completes one producer's
          * syncs in the order they were emitted, so it also covers every earlier change). While waiting it backs off
-         * (spin, yield, park up to 50 us); once the consumer's ring position has not moved for
+         * (spin, yield, park up to 50 us); once the consumer's heartbeat ({@link #consumerPolled}) has not moved for
          * {@code ASSIST_AFTER_STALL_NS} it also runs the assist (e.g. drains the ring itself).
          *
          * @return false on timeout.
@@ -439,36 +475,45 @@ public final class AtcInvalidator
             final long deadlineNs = startNs + syncTimeoutNs;
             idle.reset();
             final Runnable assist = AtcInvalidator.this.assist;
-            final RingBuffer ring = AtcInvalidator.this.ring;
-            long consumerPosition = ring.consumerPosition();
-            long movedNs = startNs;
+            long lookedNs = startNs;
+            long nowNs = startNs;
+            int spins = 0;
             while (!synced(token))
             {
-                final long nowNs = System.nanoTime();
-                if (nowNs - deadlineNs > 0)
+                // NOTE: the clock every 16 turns: one read costs tens of ns here (kvm-clock), and it would delay
+                // seeing the sync by as much.
+                if (0 == (++spins & 15))
                 {
-                    return false;
+                    nowNs = System.nanoTime();
+                    if (nowNs - deadlineNs > 0)
+                    {
+                        return false;
+                    }
                 }
-                if (null != assist)
+                if (null != assist && (consumerStalled || nowNs - lookedNs > ASSIST_AFTER_STALL_NS))
                 {
-                    // NOTE: assist only when the consumer has stalled (its ring position has not moved for
-                    // ASSIST_AFTER_STALL_NS): it may be descheduled (fewer cores than runnable threads). Assisting at
+                    // NOTE: assist only when the consumer thread has stalled: its heartbeat did not move for
+                    // ASSIST_AFTER_STALL_NS (it may be descheduled: fewer cores than runnable threads). Assisting at
                     // once made a waiting producer race a running consumer for its try-lock on every change (the
                     // lock's line and the ATC model's lines then moved between the two cores). Once stalled, keep
-                    // assisting at once, change after change, until the consumer moves the position by itself.
-                    final long position = ring.consumerPosition();
-                    if (position != consumerPosition)
+                    // assisting at once, change after change, until the consumer polls again by itself. The
+                    // heartbeat, not the ring position: a producer that wins the try-lock moves the position itself,
+                    // so a running consumer that found the ring drained never "moved" it and the producer kept
+                    // assisting for good (seen: 20% of a producer's time in the assist of a 1+1-thread run). Looked
+                    // at rarely: the consumer writes it at every poll, so each look is a cache miss for both.
+                    lookedNs = nowNs;
+                    final long beat = consumerHeartbeat();
+                    if (beat != heartbeatSeen)
                     {
-                        consumerPosition = position;
-                        movedNs = nowNs;
+                        heartbeatSeen = beat;
                         consumerStalled = false;
                     }
-                    if (consumerStalled || nowNs - movedNs > ASSIST_AFTER_STALL_NS)
+                    else
                     {
                         consumerStalled = true;
                         assist.run();
-                        // NOTE: re-read after our own assist: only the consumer's progress clears consumerStalled.
-                        consumerPosition = ring.consumerPosition();
+                        // NOTE: re-read after our own assist (our poll beat too): only another poller clears it.
+                        heartbeatSeen = consumerHeartbeat();
                     }
                 }
                 idle.idle();
