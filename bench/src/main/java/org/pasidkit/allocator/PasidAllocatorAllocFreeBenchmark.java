@@ -239,7 +239,7 @@ public class PasidAllocatorAllocFreeBenchmark
      * spin would burn the rest of the time slice and the score would measure the scheduler. On a machine with a
      * core per thread the yield is rarely reached.
      */
-    private static int backOff(final int waits)
+    static int backOff(final int waits)
     {
         if (waits < SPINS_BEFORE_YIELD)
         {

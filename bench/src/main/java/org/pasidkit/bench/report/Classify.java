@@ -17,7 +17,8 @@ final class Classify
         String impl = row.params.getOrDefault("impl", row.params.getOrDefault("implementation", null));
         if (null == impl)
         {
-            impl = "pasidkit";
+            // NOTE: a floor measures no allocator (AllocFreeFloorBenchmark): never a pasidkit row.
+            impl = cls.endsWith("FloorBenchmark") ? "floor" : "pasidkit";
         }
         row.implementation = impl;
         final StringBuilder workload = new StringBuilder(cls.replace("Benchmark", "")).append('.').append(method);
@@ -33,7 +34,7 @@ final class Classify
 
     static String subjectOf(final String cls)
     {
-        if (cls.startsWith("PasidAllocator"))
+        if (cls.startsWith("PasidAllocator") || cls.startsWith("AllocFreeFloor"))
         {
             return "allocator";
         }

@@ -13,6 +13,7 @@ final class Goals
     /** The allocator baselines that never strand ids: every one of DESIGN.md's but {@code tl-magazine}. */
     static final List<String> NON_STRANDING = List.of("locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "sbitmap");
     static final String ALLOC_FREE = "PasidAllocatorAllocFreeBenchmark.";
+    static final String FLOOR = "AllocFreeFloorBenchmark.";
 
     private Goals()
     {
@@ -46,12 +47,24 @@ final class Goals
                 "%.2fx (%s ns per pair per thread at 2 threads, %s at 1)", scaling, fmt(value(t2)), fmt(value(t1))),
                 scaling >= 1.6);
         }
+        final BenchRow casT1 = find(rows, FLOOR + "casPairT1", null);
+        final BenchRow casT2 = find(rows, FLOOR + "casPairT2", null);
+        floor(md, "#2", "two uncontended CASes of a byte per pair and nothing else, 1 thread (the least an allocator " +
+            "that never strands ids and rejects racing double frees can do)", casT1, 10, t1);
         againstBest(md, "#7", "allocate+free, 1 thread: >= 1.5x the best non-stranding baseline", t1,
             best(rows, ALLOC_FREE + "pairT1"), 1.5);
+        final BenchRow bestT1 = best(rows, ALLOC_FREE + "pairT1");
+        floor(md, "#7", "the same two CASes, 1 thread", casT1, null == bestT1 ? Double.NaN : value(bestT1) / 1.5, t1);
         againstBest(md, "#7", "allocate+free, 2 threads: >= 1.5x the best non-stranding baseline", t2,
             best(rows, ALLOC_FREE + "pairT2"), 1.5);
+        final BenchRow bestT2 = best(rows, ALLOC_FREE + "pairT2");
+        floor(md, "#7", "the same two CASes, 2 threads (each on its own line)", casT2,
+            null == bestT2 ? Double.NaN : value(bestT2) / 1.5, t2);
         againstBest(md, "#7", "allocated on one thread, freed on another: >= 3x the best non-stranding baseline",
             cross, best(rows, ALLOC_FREE + "cross"), 3);
+        final BenchRow bestCross = best(rows, ALLOC_FREE + "cross");
+        floor(md, "#7", "the cross workload's SPSC ring alone, no allocator (a counter passed from thread to thread)",
+            find(rows, FLOOR + "crossRingOnly", null), null == bestCross ? Double.NaN : value(bestCross) / 3, cross);
         for (final String method : new String[]{"pairT1", "pairT2"})
         {
             final BenchRow mine = find(rows, ALLOC_FREE + method, "pasidkit");
@@ -283,6 +296,36 @@ final class Goals
     static String fmt(final double v)
     {
         return Report.fmt(v);
+    }
+
+    /**
+     * A floor measured in the same run: not a goal, the context of one. Says how the goal's target and pasidkit's
+     * figure compare with it.
+     */
+    private static void floor(final StringBuilder md, final String issue, final String what, final BenchRow floor,
+        final double targetNs, final BenchRow mine)
+    {
+        final String goal = "floor (context): " + what;
+        if (null == floor)
+        {
+            md.append("| ").append(issue).append(" | ").append(goal).append(" | not measured | context |\n");
+            return;
+        }
+        final double f = value(floor);
+        final StringBuilder measured = new StringBuilder(String.format(Locale.ROOT, "%s ns (mean %s ± %s)", fmt(f),
+            fmt(floor.score), fmt(floor.scoreError)));
+        if (!Double.isNaN(targetNs))
+        {
+            measured.append(String.format(Locale.ROOT, "; the goal needs <= %s ns = %.2fx the floor", fmt(targetNs),
+                targetNs / f));
+        }
+        if (null != mine)
+        {
+            measured.append(String.format(Locale.ROOT, "; pasidkit %s ns = %.2fx the floor", fmt(value(mine)),
+                value(mine) / f));
+        }
+        md.append("| ").append(issue).append(" | ").append(goal).append(" | ").append(measured)
+            .append(" | context |\n");
     }
 
     static void line(final StringBuilder md, final String issue, final String goal, final String measured,
