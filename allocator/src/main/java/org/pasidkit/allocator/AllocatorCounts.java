@@ -18,6 +18,7 @@ public final class AllocatorCounts
     long oldestWaitNs;
     long epoch;
     int readersHoldingBack;
+    long reclaimPasses;
 
     /** Ids in range. */
     public long capacity()
@@ -79,6 +80,12 @@ public final class AllocatorCounts
         return epoch;
     }
 
+    /** Reclaim passes run so far (inline or by an agent); 0 without a grace period. */
+    public long reclaimPasses()
+    {
+        return reclaimPasses;
+    }
+
     /** Readers that held the epoch back at the last failed advance. */
     public int readersHoldingBack()
     {
@@ -90,6 +97,6 @@ public final class AllocatorCounts
     {
         return "capacity=" + capacity + " free=" + free + " cached=" + cached + " inUse=" + inUse +
             " retired=" + retired + " held=" + held + " backlog=" + reclaimBacklog + " oldestWaitNs=" + oldestWaitNs +
-            " epoch=" + epoch + " readersHoldingBack=" + readersHoldingBack;
+            " epoch=" + epoch + " readersHoldingBack=" + readersHoldingBack + " reclaimPasses=" + reclaimPasses;
     }
 }

@@ -614,6 +614,7 @@ public final class PasidAllocator implements IdAllocator
             into.oldestWaitNs = reclaimQueue.oldestWaitNs();
             into.epoch = reclaimQueue.domain().epoch();
             into.readersHoldingBack = reclaimQueue.domain().readersHoldingBack();
+            into.reclaimPasses = reclaimQueue.passes();
         }
         return into;
     }

@@ -88,6 +88,20 @@ public final class EpochReclaimQueue
     private final StripeRetireBag[] stripeBags;
     private final MpmcArrayQueue<RetireBag> bagPool = new MpmcArrayQueue<>(BAG_POOL_CAPACITY);
     private final AtomicBoolean reclaiming = new AtomicBoolean();
+    /** Reclaim passes run (that took the try-lock): written under it, opaque; read by {@link #passes}. */
+    private long passes;
+    private static final VarHandle PASSES;
+    static
+    {
+        try
+        {
+            PASSES = MethodHandles.lookup().findVarHandle(EpochReclaimQueue.class, "passes", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
     private final AtomicLong heldCount = new AtomicLong();
     /** Sum over queued bags of (ids not yet reclaimed - 1): queue.size() counts each bag once. */
     private final AtomicLong bagSurplus = new AtomicLong();
@@ -404,6 +418,8 @@ public final class EpochReclaimQueue
         int n = 0;
         try
         {
+            // NOTE: single writer (the try-lock holder); opaque so passes() reads a whole value, nothing published.
+            PASSES.setOpaque(this, passes + 1);
             final long nowNs = clock.nanoTime();
             coarseClock.update(nowNs);
             domain.tryAdvance();
@@ -479,6 +495,12 @@ public final class EpochReclaimQueue
             reclaiming.set(false);
         }
         return n;
+    }
+
+    /** Reclaim passes run so far (calls of {@link #reclaim} that took the try-lock). */
+    public long passes()
+    {
+        return (long)PASSES.getOpaque(this);
     }
 
     /** Ids retired with holders still outstanding (HELD). */

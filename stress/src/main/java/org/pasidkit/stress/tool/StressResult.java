@@ -27,6 +27,12 @@ final class StressResult
     long refusedInGrace;
     long backlogRetiredAtMax;
     long backlogHeldAtMax;
+    long maxEpochStallNs;
+    long epochStallAtMaxNs;
+    int readersHoldingBackAtMax;
+    long maxReclaimGapNs;
+    long reclaimGapAtMaxNs;
+    long maxTeardownBacklog;
     long refusedFull;
 
     double opsPerSecond()
@@ -44,9 +50,15 @@ final class StressResult
         opsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-16s %,12d%n", k, v)));
         sb.append(String.format(Locale.ROOT, "  reuse latency   p50 %,d ns, p99 %,d ns over %,d reuses (release to reuse)%n",
             reuseP50Ns, reuseP99Ns, pasidsReused));
-        sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held (%,d retired, waiting for " +
-            "grace; %,d held, waiting for unbinds); oldest wait %.1f ms%n", maxBacklog, backlogRetiredAtMax,
-            backlogHeldAtMax, maxOldestWaitNs / 1e6));
+        sb.append(String.format(Locale.ROOT, "  backlog         max %,d ids retired or held under load (%,d retired, " +
+            "waiting for grace; %,d held, waiting for unbinds); oldest wait %.1f ms; %,d in the end-of-run cleanup " +
+            "(all owners closed, no allocation, so no reclaim pass until the final drain)%n", maxBacklog,
+            backlogRetiredAtMax, backlogHeldAtMax, maxOldestWaitNs / 1e6, maxTeardownBacklog));
+        sb.append(String.format(Locale.ROOT, "  epoch           longest stand-still %.1f ms (sampled every 50 ms); at " +
+            "the backlog's peak it had stood %.1f ms, %d reader(s) pinned at the last failed advance%n",
+            maxEpochStallNs / 1e6, epochStallAtMaxNs / 1e6, readersHoldingBackAtMax));
+        sb.append(String.format(Locale.ROOT, "  reclaim passes  longest gap without one %.1f ms; at the backlog's peak " +
+            "none for %.1f ms%n", maxReclaimGapNs / 1e6, reclaimGapAtMaxNs / 1e6));
         sb.append(String.format(Locale.ROOT, "  refusals        %,d all-in-grace, %,d range full (checked allocate/bind " +
             "found no PASID; expected only with a flag or a narrow device)%n", refusedInGrace, refusedFull));
         if (config.slowDrivers)
@@ -81,7 +93,12 @@ final class StressResult
         sb.append(",\"staleTranslations\":").append(staleTranslations);
         sb.append(",\"maxBacklog\":").append(maxBacklog);
         sb.append(",\"backlogAtMax\":{\"retired\":").append(backlogRetiredAtMax).append(",\"held\":")
-            .append(backlogHeldAtMax).append('}');
+            .append(backlogHeldAtMax).append(",\"epochStallNs\":").append(epochStallAtMaxNs)
+            .append(",\"readersHoldingBack\":").append(readersHoldingBackAtMax).append(",\"reclaimGapNs\":")
+            .append(reclaimGapAtMaxNs).append('}');
+        sb.append(",\"maxReclaimGapNs\":").append(maxReclaimGapNs);
+        sb.append(",\"maxTeardownBacklog\":").append(maxTeardownBacklog);
+        sb.append(",\"maxEpochStallNs\":").append(maxEpochStallNs);
         sb.append(",\"maxStuckBonds\":").append(maxStuckBonds);
         sb.append(",\"maxOldestWaitNs\":").append(maxOldestWaitNs);
         sb.append(",\"refusedInGrace\":").append(refusedInGrace);

@@ -97,6 +97,10 @@ public final class StressRun
     private final List<String> firstViolations = new ArrayList<>();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong opsDone = new AtomicLong();
+    /** Workers that left the workload for their end-of-run cleanup. */
+    private final java.util.concurrent.atomic.AtomicInteger workersInCleanup = new java.util.concurrent.atomic.AtomicInteger();
+    /** Peak retired + held during the end-of-run cleanup (reported apart from the workload's). */
+    private long maxTeardownBacklog;
     private final AtomicLong stuckBonds = new AtomicLong();
     private final AtomicLong refusedInGrace = new AtomicLong();
     private final AtomicLong refusedFull = new AtomicLong();
@@ -105,6 +109,14 @@ public final class StressRun
     private long maxBacklog;
     private long backlogRetiredAtMax;
     private long backlogHeldAtMax;
+    /** Longest the global epoch stood still between two samples that saw it change (50 ms resolution). */
+    private long maxEpochStallNs;
+    /** At the backlog's peak: how long the epoch had stood still, and readers pinned at the last failed advance. */
+    private long epochStallAtMaxNs;
+    private int readersHoldingBackAtMax;
+    /** Longest time with no reclaim pass between two samples (50 ms resolution), and that time at the backlog's peak. */
+    private long maxReclaimGapNs;
+    private long reclaimGapAtMaxNs;
     private long maxStuckBonds;
     private long maxOldestWaitNs;
     private final org.HdrHistogram.Histogram reuseLatency =
@@ -193,6 +205,10 @@ public final class StressRun
             threads[t].start();
         }
         final AllocatorCounts counts = new AllocatorCounts();
+        long lastEpoch = space.epochDomain().epoch();
+        long epochChangedNs = System.nanoTime();
+        long lastPasses = 0;
+        long passedNs = epochChangedNs;
         while (true)
         {
             boolean alive = false;
@@ -205,16 +221,44 @@ public final class StressRun
                 break;
             }
             space.allocator().counts(counts);
-            // NOTE: from the state-table scan (each id counted once), not the queue's size estimate plus the scan,
-            // which counted ids in transit twice (a maximum above the capacity).
-            maxBacklog = Math.max(maxBacklog, counts.inGrace());
-            if (counts.inGrace() == maxBacklog)
+            final long sampleNs = System.nanoTime();
+            final long epoch = space.epochDomain().epoch();
+            if (epoch != lastEpoch)
             {
-                backlogRetiredAtMax = counts.retired(); // the peak's split: waiting for grace vs for unbinds
-                backlogHeldAtMax = counts.held();
+                lastEpoch = epoch;
+                epochChangedNs = sampleNs;
+            }
+            if (counts.reclaimPasses() != lastPasses)
+            {
+                lastPasses = counts.reclaimPasses();
+                passedNs = sampleNs;
+            }
+            // NOTE: peaks only while every worker still runs the workload. In its end-of-run cleanup a worker closes
+            // every owner it holds at once and allocates nothing, so no reclaim pass runs (they run on the allocation
+            // slow path) and the retired count climbs until the final drain: that peak says nothing about the
+            // allocator under load (it was the "unexplained" near-full-range peak of earlier runs).
+            if (0 == workersInCleanup.get())
+            {
+                maxEpochStallNs = Math.max(maxEpochStallNs, sampleNs - epochChangedNs);
+                maxReclaimGapNs = Math.max(maxReclaimGapNs, sampleNs - passedNs);
+                // NOTE: from the state-table scan (each id counted once), not the queue's size estimate plus the
+                // scan, which counted ids in transit twice (a maximum above the capacity).
+                maxBacklog = Math.max(maxBacklog, counts.inGrace());
+                if (counts.inGrace() == maxBacklog)
+                {
+                    backlogRetiredAtMax = counts.retired(); // the peak's split: waiting for grace vs for unbinds
+                    backlogHeldAtMax = counts.held();
+                    epochStallAtMaxNs = sampleNs - epochChangedNs;
+                    readersHoldingBackAtMax = counts.readersHoldingBack();
+                    reclaimGapAtMaxNs = sampleNs - passedNs;
+                }
+                maxOldestWaitNs = Math.max(maxOldestWaitNs, counts.oldestWaitNs());
+            }
+            else
+            {
+                maxTeardownBacklog = Math.max(maxTeardownBacklog, counts.inGrace());
             }
             maxStuckBonds = Math.max(maxStuckBonds, stuckBonds.get());
-            maxOldestWaitNs = Math.max(maxOldestWaitNs, counts.oldestWaitNs());
             if (config.operations > 0 && opsDone.get() >= config.operations)
             {
                 stop.set(true);
@@ -256,6 +300,12 @@ public final class StressRun
         result.refusedInGrace = refusedInGrace.get();
         result.backlogRetiredAtMax = backlogRetiredAtMax;
         result.backlogHeldAtMax = backlogHeldAtMax;
+        result.maxEpochStallNs = maxEpochStallNs;
+        result.epochStallAtMaxNs = epochStallAtMaxNs;
+        result.readersHoldingBackAtMax = readersHoldingBackAtMax;
+        result.maxReclaimGapNs = maxReclaimGapNs;
+        result.maxTeardownBacklog = maxTeardownBacklog;
+        result.reclaimGapAtMaxNs = reclaimGapAtMaxNs;
         result.refusedFull = refusedFull.get();
         return result;
     }
@@ -396,6 +446,7 @@ public final class StressRun
                 }
             }
             opsDone.addAndGet(n & 1023);
+            workersInCleanup.incrementAndGet();
             cleanup();
             reader.close();
         }
