@@ -21,7 +21,10 @@ final class Classify
             impl = cls.endsWith("FloorBenchmark") ? "floor" : "pasidkit";
         }
         row.implementation = impl;
-        final StringBuilder workload = new StringBuilder(cls.replace("Benchmark", "")).append('.').append(method);
+        // NOTE: pairT1 / pairT2 / pairT4 are one workload at 1, 2 and 4 threads: one table with a column per thread
+        // count and one chart against threads (the JMH names, which the goals look up, keep the suffix).
+        final String base = method.matches(".+T\\d+$") ? method.replaceAll("T\\d+$", "") : method;
+        final StringBuilder workload = new StringBuilder(cls.replace("Benchmark", "")).append('.').append(base);
         for (final java.util.Map.Entry<String, String> e : row.params.entrySet())
         {
             if (!"impl".equals(e.getKey()) && !"implementation".equals(e.getKey()))

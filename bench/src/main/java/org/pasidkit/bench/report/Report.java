@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.category.DefaultCategoryDataset;
@@ -197,14 +198,20 @@ final class Report
             {
                 final XYSeriesCollection data = new XYSeriesCollection();
                 final Map<String, XYSeries> series = new LinkedHashMap<>();
+                // NOTE: time per op per thread becomes throughput of all threads: threads / (ns/op) = ops per ns.
+                final boolean perOpTime = "ns/op".equals(rows.get(0).unit);
                 for (final BenchRow r : rows)
                 {
-                    series.computeIfAbsent(r.implementation, (k) -> new XYSeries(k)).add(r.threads, r.score);
+                    final double v = Double.isNaN(r.median) ? r.score : r.median;
+                    series.computeIfAbsent(r.implementation, (k) -> new XYSeries(k)).add(r.threads,
+                        perOpTime ? r.threads * 1e3 / v : v);
                 }
                 series.values().forEach(data::addSeries);
-                final JFreeChart chart = ChartFactory.createXYLineChart(workload.getKey() + " against threads",
-                    "threads", rows.get(0).unit, data, PlotOrientation.VERTICAL, true, false, false);
+                final JFreeChart chart = ChartFactory.createXYLineChart(workload.getKey() + ": throughput against " +
+                    "threads", "threads", perOpTime ? "M ops/s, all threads (medians)" : rows.get(0).unit, data,
+                    PlotOrientation.VERTICAL, true, false, false);
                 chart.getXYPlot().setRenderer(new XYLineAndShapeRenderer(true, true));
+                chart.getXYPlot().getDomainAxis().setStandardTickUnits(NumberAxis.createIntegerTickUnits());
                 ChartUtils.saveChartAsPNG(out.resolve(file).toFile(), chart, 900, 500);
             }
             else
