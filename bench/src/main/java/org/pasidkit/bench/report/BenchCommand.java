@@ -36,7 +36,8 @@ public final class BenchCommand implements Callable<Integer>
 {
     /**
      * One JMH run of the suite: a benchmark-name regex, parameter restrictions, forks in {@code --quick} mode (more for
-     * multi-threaded figures, which swing between forks here), and extra profilers.
+     * multi-threaded figures, which swing between forks here; 0: the entry runs in the full suite only), and extra
+     * profilers.
      */
     record Entry(String regex, Map<String, String[]> params, int quickForks, List<String> profilers)
     {
@@ -66,10 +67,13 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 3),
         Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.casPairT1$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|crossRingOnly)$", 3),
-        // NOTE: 0% held is the pairT1 workload, measured above with every implementation: the suite leaves it out
-        // (run the class alone for it) to keep --quick within 15 minutes.
+        // NOTE: 0% held is the pairT1 workload, measured above with every implementation: the quick suite leaves it
+        // out, as it leaves out 4 threads and the window workload, to stay within 15 minutes.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 1)
             .with("heldPercent", "50", "99", "99.99"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 0).with("heldPercent", "0"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT4|windowT1|windowT2|windowT4)$",
+            0),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 3),
@@ -134,7 +138,14 @@ public final class BenchCommand implements Callable<Integer>
         {
             final long startNs = System.nanoTime();
             rows = new ArrayList<>();
-            final List<Entry> entries = null == include ? SUITE : List.of(Entry.of(include, 1));
+            final List<Entry> entries = new ArrayList<>();
+            for (final Entry entry : null == include ? SUITE : List.of(Entry.of(include, 1)))
+            {
+                if (!quick || entry.quickForks() > 0)
+                {
+                    entries.add(entry);
+                }
+            }
             for (int i = 0; i < entries.size(); i++)
             {
                 final Entry entry = entries.get(i);
