@@ -19,6 +19,11 @@ public final class AllocatorCounts
     long epoch;
     int readersHoldingBack;
 
+    /** An empty snapshot, to fill (and refill) with {@link PasidAllocator#counts(AllocatorCounts)}. */
+    public AllocatorCounts()
+    {
+    }
+
     /** Ids in range. */
     public long capacity()
     {
