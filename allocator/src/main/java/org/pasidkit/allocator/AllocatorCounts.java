@@ -20,6 +20,11 @@ public final class AllocatorCounts
     int readersHoldingBack;
     long reclaimPasses;
 
+    /** An empty snapshot, to fill (and refill) with {@link PasidAllocator#counts(AllocatorCounts)}. */
+    public AllocatorCounts()
+    {
+    }
+
     /** Ids in range. */
     public long capacity()
     {

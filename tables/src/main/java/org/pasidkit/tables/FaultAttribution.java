@@ -25,6 +25,11 @@ public final class FaultAttribution
     int generation;
     Object driverData;
 
+    /** An empty result, to fill (and refill) with {@link PasidSpace#reportFault}. */
+    public FaultAttribution()
+    {
+    }
+
     void set(final Kind kind, final int requesterId, final int pasid, final long address)
     {
         this.kind = kind;

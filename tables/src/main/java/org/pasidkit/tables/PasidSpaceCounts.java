@@ -19,6 +19,11 @@ public final class PasidSpaceCounts
     int driverDataLeaves;
     long driverDataHeapBytes;
 
+    /** An empty snapshot, to fill (and refill) with {@link PasidSpace#counts}. */
+    public PasidSpaceCounts()
+    {
+    }
+
     public AllocatorCounts allocator()
     {
         return allocator;

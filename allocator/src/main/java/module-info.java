@@ -1,0 +1,15 @@
+/**
+ * The PASID allocator: {@link org.pasidkit.allocator.PasidAllocator}, {@link org.pasidkit.allocator.EpochDomain},
+ * {@link org.pasidkit.allocator.ReclaimAgent}. Exports the API package only; the helpers in
+ * {@code org.pasidkit.allocator.internal} stay unexported.
+ */
+module org.pasidkit.allocator {
+    // Transitive: the API shows Agrona types (ReclaimAgent is an Agent, PasidAllocator.Builder takes a NanoClock).
+    requires transitive org.agrona;
+    requires org.jctools.core;
+    // JCTools queues need sun.misc.Unsafe, but org.jctools.core requires jdk.unsupported only `static`: on the module
+    // path it is not resolved unless some module requires it (on the class path every system module is).
+    requires jdk.unsupported;
+
+    exports org.pasidkit.allocator;
+}
