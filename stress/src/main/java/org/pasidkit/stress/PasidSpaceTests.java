@@ -31,7 +31,7 @@ import org.pasidkit.tables.ExitListener;
 import org.pasidkit.tables.FaultAttribution;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;

@@ -19,7 +19,7 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 import org.openjdk.jcstress.infra.results.III_Result;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;

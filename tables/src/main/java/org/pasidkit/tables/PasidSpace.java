@@ -17,7 +17,6 @@ import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.tables.internal.BondDescriptor;
 import org.pasidkit.tables.internal.BondTable;
 import org.pasidkit.tables.internal.DriverDataCells;
-import org.pasidkit.tables.internal.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
 import org.pasidkit.tables.internal.RequesterIdLists;
 import org.pasidkit.tables.internal.StripedCounter;

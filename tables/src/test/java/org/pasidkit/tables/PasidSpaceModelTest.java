@@ -12,7 +12,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.pasidkit.allocator.IdState;
 import org.pasidkit.allocator.IdsExhaustedException;
-import org.pasidkit.tables.internal.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

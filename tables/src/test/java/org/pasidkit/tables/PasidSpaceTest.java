@@ -7,7 +7,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.pasidkit.allocator.IdState;
 import org.pasidkit.allocator.PasidAllocator;
-import org.pasidkit.tables.internal.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

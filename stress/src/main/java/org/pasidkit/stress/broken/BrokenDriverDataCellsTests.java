@@ -17,7 +17,7 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.pasidkit.tables.internal.DriverDataCells;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;

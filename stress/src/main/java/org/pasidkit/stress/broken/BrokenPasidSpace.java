@@ -13,7 +13,7 @@ import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.internal.BondDescriptor;
 import org.pasidkit.tables.internal.BondTable;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTable;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;

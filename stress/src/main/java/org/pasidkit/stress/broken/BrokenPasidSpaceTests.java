@@ -26,7 +26,7 @@ import org.pasidkit.allocator.IdsExhaustedException;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;

@@ -26,7 +26,7 @@ import org.pasidkit.tables.PasidOwner;
 import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidSpaceCounts;
 import org.pasidkit.tables.SimulatedIommu;
-import org.pasidkit.tables.internal.PasidEntryView;
+import org.pasidkit.tables.PasidEntryView;
 import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 /**

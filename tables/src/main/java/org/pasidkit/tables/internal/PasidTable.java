@@ -4,6 +4,7 @@ import java.lang.invoke.VarHandle;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.pasidkit.tables.PasidEntryView;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
 
@@ -169,10 +170,9 @@ public final class PasidTable
     public boolean snapshot(final int pasid, final PasidEntryView into)
     {
         final UnsafeBuffer leaf = leaf(pasid);
-        into.pasid = pasid;
         if (null == leaf)
         {
-            into.clear();
+            into.clear(pasid);
             return false;
         }
         final int offset = entryOffset(pasid);
@@ -182,19 +182,17 @@ public final class PasidTable
             if (0 == (seq & 1))
             {
                 final long stateWord = leaf.getLongOpaque(offset + STATE_WORD_OFFSET);
-                into.owner = leaf.getLongOpaque(offset + OWNER_OFFSET);
-                into.root = leaf.getLongOpaque(offset + ROOT_OFFSET);
-                into.bondCount = leaf.getIntOpaque(offset + BOND_COUNT_OFFSET);
-                into.firstBond = leaf.getIntOpaque(offset + FIRST_BOND_OFFSET);
-                into.retireEpoch = leaf.getLongOpaque(offset + RETIRE_EPOCH_OFFSET);
+                final long owner = leaf.getLongOpaque(offset + OWNER_OFFSET);
+                final long root = leaf.getLongOpaque(offset + ROOT_OFFSET);
+                final int bondCount = leaf.getIntOpaque(offset + BOND_COUNT_OFFSET);
+                final int firstBond = leaf.getIntOpaque(offset + FIRST_BOND_OFFSET);
+                final long retireEpoch = leaf.getLongOpaque(offset + RETIRE_EPOCH_OFFSET);
                 // NOTE: the field loads must not move after the second seq load.
                 VarHandle.loadLoadFence();
                 if (leaf.getLongAcquire(offset + SEQ_OFFSET) == seq)
                 {
-                    into.state = state(stateWord);
-                    into.flags = flags(stateWord);
-                    into.generation = generation(stateWord);
-                    into.suppressedFaults = leaf.getLongVolatile(offset + SUPPRESSED_FAULTS_OFFSET);
+                    into.set(pasid, state(stateWord), flags(stateWord), generation(stateWord), owner, root, bondCount,
+                        firstBond, retireEpoch, leaf.getLongVolatile(offset + SUPPRESSED_FAULTS_OFFSET));
                     return true;
                 }
             }

@@ -1,6 +1,11 @@
-package org.pasidkit.tables.internal;
+package org.pasidkit.tables;
 
-/** A caller-owned, reusable copy of one PASID entry, filled by {@link PasidTable#snapshot}. Not thread-safe. */
+import org.pasidkit.tables.internal.PasidTableDescriptor;
+
+/**
+ * A caller-owned, reusable copy of one PASID entry, filled by {@link PasidSpace#entry} (a seqlock-consistent
+ * snapshot of the off-heap entry). Not thread-safe.
+ */
 public final class PasidEntryView
 {
     int pasid;
@@ -14,8 +19,35 @@ public final class PasidEntryView
     long retireEpoch;
     long suppressedFaults;
 
-    void clear()
+    /** Creates an empty view (INVALID) to pass to {@link PasidSpace#entry}. */
+    public PasidEntryView()
     {
+        state = PasidTableDescriptor.STATE_INVALID;
+    }
+
+    /**
+     * Fills the view: called by the PASID table with the fields of one consistent read. Callers of
+     * {@link PasidSpace#entry} only read the view.
+     */
+    public void set(final int pasid, final int state, final int flags, final int generation, final long owner,
+        final long root, final int bondCount, final int firstBond, final long retireEpoch, final long suppressedFaults)
+    {
+        this.pasid = pasid;
+        this.state = state;
+        this.flags = flags;
+        this.generation = generation;
+        this.owner = owner;
+        this.root = root;
+        this.bondCount = bondCount;
+        this.firstBond = firstBond;
+        this.retireEpoch = retireEpoch;
+        this.suppressedFaults = suppressedFaults;
+    }
+
+    /** Empties the view for {@code pasid}: an entry never used (INVALID). Called by the PASID table. */
+    public void clear(final int pasid)
+    {
+        this.pasid = pasid;
         state = PasidTableDescriptor.STATE_INVALID;
         flags = 0;
         generation = 0;
