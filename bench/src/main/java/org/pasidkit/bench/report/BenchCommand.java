@@ -120,6 +120,7 @@ public final class BenchCommand implements Callable<Integer>
     {
         Files.createDirectories(out.toPath());
         final List<BenchRow> rows;
+        String source = null;
         final String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
         if (reportOnly)
         {
@@ -134,6 +135,14 @@ public final class BenchCommand implements Callable<Integer>
                 }
                 parts.sort(java.util.Comparator.comparingInt((Path f) -> Integer.parseInt(
                     f.getFileName().toString().replaceAll(".*-(\\d+)\\.json", "$1"))));
+                final java.util.Set<String> stamps = new java.util.TreeSet<>();
+                parts.forEach((f) -> stamps.add(f.getFileName().toString().replaceAll("-\\d+\\.json$", "")));
+                if (stamps.size() != 1)
+                {
+                    throw new IllegalArgumentException(from + " holds the parts of " + stamps.size() + " suite runs " +
+                        stamps + ": the report must come from exactly one (move the others away)");
+                }
+                source = stamps.iterator().next() + "-*.json";
                 for (final Path part : parts)
                 {
                     rows.addAll(JmhJson.read(part));
@@ -189,7 +198,7 @@ public final class BenchCommand implements Callable<Integer>
         }
         Files.writeString(out.toPath().resolve("summary.json"), summaryJson(rows), StandardCharsets.UTF_8);
         final Report report = new Report(rows, out.toPath(), quick ? "quick" : (reportOnly ? "report-only" : "full"),
-            reportOnly ? from.getName() : "jmh-" + stamp + "-*.json");
+            reportOnly ? (null == source ? from.getName() : source) : "jmh-" + stamp + "-*.json");
         report.write();
         System.out.println("wrote " + out.toPath().resolve("summary.json") + ", " + out.toPath().resolve("REPORT.md") +
             " and " + report.charts() + " chart(s)");
