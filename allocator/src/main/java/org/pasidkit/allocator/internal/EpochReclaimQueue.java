@@ -75,6 +75,18 @@ public final class EpochReclaimQueue
     private static final int CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(RetireTicket[][].class);
     private static final VarHandle TICKETS = MethodHandles.arrayElementVarHandle(RetireTicket[].class);
+    private static final VarHandle PASSES;
+    static
+    {
+        try
+        {
+            PASSES = MethodHandles.lookup().findVarHandle(EpochReclaimQueue.class, "passes", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     /** Ids in a stripe's ring at which its owner takes them out as one bag. */
     public static final int BAG_CAPACITY = 64;
@@ -90,18 +102,6 @@ public final class EpochReclaimQueue
     private final AtomicBoolean reclaiming = new AtomicBoolean();
     /** Reclaim passes run (that took the try-lock): written under it, opaque; read by {@link #passes}. */
     private long passes;
-    private static final VarHandle PASSES;
-    static
-    {
-        try
-        {
-            PASSES = MethodHandles.lookup().findVarHandle(EpochReclaimQueue.class, "passes", long.class);
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new ExceptionInInitializerError(ex);
-        }
-    }
     private final AtomicLong heldCount = new AtomicLong();
     /** Sum over queued bags of (ids not yet reclaimed - 1): queue.size() counts each bag once. */
     private final AtomicLong bagSurplus = new AtomicLong();

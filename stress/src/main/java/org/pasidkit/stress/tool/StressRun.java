@@ -8,6 +8,7 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -98,7 +99,7 @@ public final class StressRun
     private final AtomicBoolean stop = new AtomicBoolean();
     private final AtomicLong opsDone = new AtomicLong();
     /** Workers that left the workload for their end-of-run cleanup. */
-    private final java.util.concurrent.atomic.AtomicInteger workersInCleanup = new java.util.concurrent.atomic.AtomicInteger();
+    private final AtomicInteger workersInCleanup = new AtomicInteger();
     /** Peak retired + held during the end-of-run cleanup (reported apart from the workload's). */
     private long maxTeardownBacklog;
     private final AtomicLong stuckBonds = new AtomicLong();
