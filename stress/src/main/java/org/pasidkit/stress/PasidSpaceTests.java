@@ -644,6 +644,8 @@ public final class PasidSpaceTests
     @JCStressTest
     @Outcome(id = "1, 0, 1, 1", expect = ACCEPTABLE, desc = "the driver's unbind came first: nothing left to revoke")
     @Outcome(id = "0, 1, 2, 1", expect = ACCEPTABLE, desc = "the revocation came first: the late unbind refused")
+    @Outcome(id = "-?1, 1, .*", expect = FORBIDDEN,
+        desc = "the late unbind of a revoked bond was not refused as revoked (the bond ended twice)")
     @Outcome(expect = FORBIDDEN, desc = "the bond ended twice or not at all, or the PASID was not retired once")
     @State
     public static class RevokeVsLateUnbind
