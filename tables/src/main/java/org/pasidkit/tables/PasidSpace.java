@@ -733,7 +733,7 @@ public final class PasidSpace
         }
         into.stuckBonds = teardowns.stuckBonds;
         final long oldest = teardowns.oldestSinceNs;
-        into.oldestStuckWaitNs = 0 == oldest ? 0 : Math.max(1, clock.nanoTime() - oldest);
+        into.oldestStuckWaitNs = Teardowns.NONE == oldest ? 0 : Math.max(1, clock.nanoTime() - oldest);
         into.revocations = teardowns.revocations;
         into.pendingRevocationFlushes = teardowns.pendingFlushes;
         into.failedRevocationFlushes = teardowns.failedFlushes;
