@@ -581,6 +581,18 @@ public final class PasidSpace
         }
     }
 
+    /** Whether a revocation is due now (lock-free: volatile reads and the clock; a hint for {@link RevocationAgent}). */
+    public boolean revocationDue()
+    {
+        return teardowns.due(clock.nanoTime());
+    }
+
+    /** Whether revocations wait for an ATC flush that has not completed (lock-free read). */
+    public boolean revocationFlushesPending()
+    {
+        return 0 != teardowns.pendingFlushes;
+    }
+
     /**
      * Lists the bonds waiting for their driver's unbind after their PASID's owner went away, oldest first
      * (PASID, device, owner, since when), into the caller's buffer: allocation-free.
