@@ -339,6 +339,17 @@ abstract class ArchIommuModel implements IommuModel
         slotFlags[slot] &= ~(F_BOUND | F_RELEASED);
     }
 
+    /**
+     * Test seam: a broken driver that lets (device, pasid) go without any teardown (no entry clear, no invalidation,
+     * no drain): the bookkeeping of {@link #unbind} only, so a test can show what the checker reports at reuse.
+     */
+    final void unbindWithoutTeardown(final Device device, final int pasid)
+    {
+        final int slot = slotOf(deviceIndex(device), pasid);
+        removeFromPasid(pasidIndex.get(pasid), slot);
+        slotFlags[slot] &= ~(F_BOUND | F_RELEASED);
+    }
+
     abstract void driverBind(int slot, int deviceIndex, int pasid, int pasidIndex, long root);
 
     abstract void driverInvalidateRange(int pasidIndex, int pasid, long address, long length);
