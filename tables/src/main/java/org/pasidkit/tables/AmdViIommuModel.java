@@ -81,6 +81,12 @@ final class AmdViIommuModel extends ArchIommuModel
         gcr3Tables.add(new ArrayList<>());
     }
 
+    @Override
+    int archMaxPasid()
+    {
+        return MAX_PASID;
+    }
+
     static int domainId(final int deviceIndex)
     {
         return 1 + deviceIndex;
@@ -147,10 +153,6 @@ final class AmdViIommuModel extends ArchIommuModel
     @Override
     void driverBind(final int slot, final int d, final int pasid, final int p, final long root)
     {
-        if (pasid > MAX_PASID)
-        {
-            throw new IllegalArgumentException("PASID " + pasid + " must be in [1, 65535] for AMD-Vi (16-bit PASIDs)");
-        }
         if (null == root(d))
         {
             setupGcr3Table(d);

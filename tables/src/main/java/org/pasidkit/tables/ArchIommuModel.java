@@ -244,12 +244,19 @@ abstract class ArchIommuModel implements IommuModel
         }
     }
 
-    static void checkPasid(final int pasid, final Device device)
+    /** The largest PASID the architecture's commands and tables can carry. */
+    int archMaxPasid()
     {
-        if (pasid < 1 || pasid > device.maxPasid())
+        return (1 << 20) - 1;
+    }
+
+    final void checkPasid(final int pasid, final Device device)
+    {
+        final int max = Math.min(device.maxPasid(), archMaxPasid());
+        if (pasid < 1 || pasid > max)
         {
-            throw new IllegalArgumentException("PASID " + pasid + " must be in [1, " + device.maxPasid() + "] for " +
-                device);
+            throw new IllegalArgumentException("PASID " + pasid + " must be in [1, " + max + "] for " + device +
+                " on " + arch().cliName());
         }
     }
 
