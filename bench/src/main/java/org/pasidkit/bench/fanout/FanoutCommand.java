@@ -22,6 +22,7 @@ import org.jfree.data.xy.XYSeriesCollection;
 import org.pasidkit.tables.IommuArch;
 import org.pasidkit.tables.IommuCounts;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -32,6 +33,9 @@ import picocli.CommandLine.Option;
     description = "Replay a trace (or a synthetic workload) and measure ATC invalidation fan-out.")
 public final class FanoutCommand implements Callable<Integer>
 {
+    @Mixin
+    org.pasidkit.bench.CliErrors.Verbose verbose;
+
     @Option(names = "--trace", defaultValue = "javac",
         description = "Trace: a bundled name (javac, shell) or a CSV file (time_us,mm,event,addr,length). Default javac.")
     String trace;
@@ -102,6 +106,12 @@ public final class FanoutCommand implements Callable<Integer>
         if (passes < 0 || passes > 1000)
         {
             throw new IllegalArgumentException("--passes " + passes + " must be in [0, 1000] (0: until steady)");
+        }
+        if (null != plot && null != plot.getAbsoluteFile().getParentFile() &&
+            !plot.getAbsoluteFile().getParentFile().isDirectory())
+        {
+            throw new IllegalArgumentException("--plot " + plot + ": folder " + plot.getAbsoluteFile().getParent() +
+                " does not exist");
         }
         final Trace input = load();
         final FanoutResult result = timed(input, privatePasids, !json);
