@@ -100,7 +100,9 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.(endToEnd|pipelined)$", 1).warmups(3)
             .with("batch", "64").with("devices", "1", "4", "16").with("privatePasids", "0", "3"),
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.(emit|pipelined)$", 1)
-            .with("batch", "1").with("devices", "16").with("privatePasids", "3"));
+            .with("batch", "1").with("devices", "16").with("privatePasids", "3"),
+        // The architecture models (VT-d, SMMUv3, AMD-Vi), 16 devices x 4 PASIDs, single thread.
+        Entry.of("org\\.pasidkit\\.tables\\.IommuModelFanoutBenchmark\\.endToEnd$", 1));
 
     @Option(names = "--quick", description = "A run of at most about 15 minutes: 1 fork (3 for multi-threaded), " +
         "short iterations. Default: the forks and iterations each benchmark declares.")
