@@ -17,10 +17,12 @@ class IommuModelAllocationTest
         final com.sun.management.ThreadMXBean bean =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final IommuModel m = IommuModel.create(arch);
+        // Devices come from a space (their constructor is the space's); the models read requester id and ATS only.
+        final PasidSpace space = PasidSpace.builder().maxPasid((1 << 20) - 1).build();
         final Device[] devices = new Device[16];
         for (int d = 0; d < devices.length; d++)
         {
-            devices[d] = new Device(0x100 + d * 8, 20, d % 4 != 3, null, (1 << 20) - 1);
+            devices[d] = space.addDevice(0x100 + d * 8, 20, d % 4 != 3, null);
             m.addDevice(devices[d]);
         }
         for (int pasid = 1; pasid <= 4; pasid++)

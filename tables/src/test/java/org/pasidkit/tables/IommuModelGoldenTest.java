@@ -16,12 +16,15 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class IommuModelGoldenTest
 {
+    /** Devices come from a space (their constructor is the space's); the models only read requester id and ATS. */
+    final PasidSpace space = PasidSpace.builder().maxPasid((1 << 20) - 1).build();
+
     static final long ROOT = 0x1000;
     static final long ADDRESS = 0x7f0000001000L;
     static final int PASID = 5;
 
-    final Device a = new Device(0x100, 20, true, null, (1 << 20) - 1);
-    final Device b = new Device(0x108, 20, false, null, (1 << 20) - 1);
+    final Device a = space.addDevice(0x100, 20, true, null);
+    final Device b = space.addDevice(0x108, 20, false, null);
 
     IommuModel model(final IommuArch arch)
     {
@@ -354,7 +357,7 @@ class IommuModelGoldenTest
         final IllegalArgumentException pasid0 = assertThrows(IllegalArgumentException.class,
             () -> m.bind(a, 0, ROOT));
         assertTrue(pasid0.getMessage().contains("PASID 0 must be in [1,"), pasid0.getMessage());
-        final Device stranger = new Device(0x200, 20, true, null, (1 << 20) - 1);
+        final Device stranger = space.addDevice(0x200, 20, true, null);
         assertThrows(IllegalArgumentException.class, () -> m.bind(stranger, PASID, ROOT));
         assertEquals(0, m.counts().binds());
         assertEquals(0, m.counts().commands());
@@ -366,7 +369,7 @@ class IommuModelGoldenTest
     void countsEveryChangeDeviceTlbAsTheGenericModelWould(final IommuArch arch)
     {
         final IommuModel m = model(arch);
-        final Device c = new Device(0x110, 20, true, null, (1 << 20) - 1);
+        final Device c = space.addDevice(0x110, 20, true, null);
         m.addDevice(c);
         for (int pasid = 1; pasid <= 3; pasid++)
         {

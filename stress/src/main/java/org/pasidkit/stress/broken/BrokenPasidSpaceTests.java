@@ -383,16 +383,18 @@ public final class BrokenPasidSpaceTests
     {
         final PasidSpace space = PasidSpace.builder().maxPasid(1).maxBonds(8).build();
         final Device device = space.addDevice(RID_1, 20, true, (event) -> {});
-        final long handle = space.bind(MM, device, A, 0);
+        final org.pasidkit.tables.AddressSpace mm = space.openAddressSpace(MM);
+        final org.pasidkit.tables.Bond bond = space.bind(mm, device, A, 0);
+        final long handle = bond.handle();
 
         @Actor
         public void control(final III_Result r)
         {
             try
             {
-                space.exit(MM);
-                space.unbind(handle, device);
-                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+                space.exit(mm);
+                space.unbind(bond);
+                r.r1 = PasidHandle.generation(space.bind(space.openAddressSpace(OTHER_MM), device, B, 0).handle());
             }
             catch (final IdsExhaustedException e)
             {
