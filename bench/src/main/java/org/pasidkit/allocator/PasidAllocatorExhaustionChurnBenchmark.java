@@ -46,9 +46,9 @@ import org.pasidkit.bench.baseline.Baselines;
  * for the same few bitmap words. A narrow device (9-bit PASIDs), a per-owner quota or a full VM host is in this state.
  *
  * <p>One op: with a thread holding nothing, an allocation; holding {@value #MAX_HELD}, a free of a held id picked at
- * random; otherwise a free with probability 1/4, else an
- * allocation, so each thread pushes towards its limit and most of the time the range is exhausted. Every allocation is timed ({@code nanoTime} before and after, the same
- * cost for every impl); the time of each one that answered "no id" goes into the thread's HdrHistogram. Results: the
+ * random; otherwise a free with probability 1/4, else an allocation, so each thread pushes towards its limit and the
+ * range stays exhausted most of the time. Every allocation is timed ({@code nanoTime} before and after, the same cost
+ * for every impl); the time of each one that answered "no id" goes into the thread's HdrHistogram. Results: the
  * primary score in ops/us (both threads together); {@code allocFailures} (answers "no id", an event count); with
  * {@code -prof 'org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles'}: {@code exhausted.p50},
  * {@code exhausted.p99}, {@code exhausted.p99.9} (ns, per iteration over both threads, averaged over iterations) and

@@ -194,26 +194,27 @@ public final class EpochReclaimQueueTests
         }
     }
     @JCStressTest
-    @Description("EpochReclaimQueue alone, ids [1, 65], one stripe ring (owner takes at 64 ids). Setup: ids 1..63 " +
-        "retired into the ring at epoch 0 (owned by the owner actor from here on). Owner: retire(64), which fills a " +
-        "bag and takes [0, 64) with a CAS, then retire(65), noting the epoch before each. Reclaimer: reclaim() twice: " +
+    @Description("EpochReclaimQueue alone, ids [1, 193], one stripe ring (its owner seals the oldest 64 into the " +
+        "shared queue once the ring holds SEAL_AT = 192). Setup: ids 1..191 retired into the ring at epoch 0 (owned by " +
+        "the owner actor from here on). Owner: retire(192), which seals [0, 64) with a CAS, then retire(193), noting " +
+        "the epoch before each. Reclaimer: reclaim() twice: " +
         "the epoch goes to 1 and 2, and at 2 it takes the aged prefix (ids of epoch 0) with a CAS of the same cursor. " +
         "Arbiter: more passes until everything is reclaimed. r1 = ids reclaimed exactly once, r2 = ids reclaimed more " +
         "than once, r3 = ids never reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its retire " +
         "+ 2, + 2 if the backlog is not 0 at the end.")
-    @Outcome(id = "65, 0, 0, 0", expect = Expect.ACCEPTABLE,
+    @Outcome(id = "193, 0, 0, 0", expect = Expect.ACCEPTABLE,
         desc = "each id reclaimed once, after its grace, whichever take won the cursor")
     @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
         desc = "an id reclaimed twice: two takers claimed the same range")
     @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN,
         desc = "an id never reclaimed: stranded in the ring or lost between a take and the queue")
-    @Outcome(id = "65, 0, 0, [13]", expect = Expect.FORBIDDEN,
+    @Outcome(id = "193, 0, 0, [13]", expect = Expect.FORBIDDEN,
         desc = "an id reclaimed before two epoch advances past its retirement")
     @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
     @State
     public static class RingTakeVsAgedTake
     {
-        static final int IDS = 65;
+        static final int IDS = 193;
         final EpochDomain domain = new EpochDomain(2);
         final IdStateTable states = new IdStateTable(1, IDS);
         final EpochReclaimQueue queue =
@@ -225,6 +226,10 @@ public final class EpochReclaimQueueTests
 
         public RingTakeVsAgedTake()
         {
+            if (IDS != EpochReclaimQueue.SEAL_AT + 1)
+            {
+                throw new IllegalStateException("IDS " + IDS + " must be SEAL_AT + 1 = " + (EpochReclaimQueue.SEAL_AT + 1));
+            }
             for (int id = 1; id <= IDS; id++)
             {
                 states.putRelease(id, IdStateTable.IN_USE);
@@ -295,6 +300,94 @@ public final class EpochReclaimQueueTests
             r.r2 = more;
             r.r3 = never;
             r.r4 = bad;
+        }
+    }
+
+    @JCStressTest
+    @Description("EpochReclaimQueue alone, ids [1, 8], one stripe ring. Setup: ids 1..8 retired into the ring at " +
+        "epoch 0, then the epoch advanced to 2 (all past their grace). Owner: reclaimOwn(stripe 0), the owner's " +
+        "reclaim of its own aged ids (a CAS of the ring's taken cursor). Reclaimer: reclaim() (a shared pass, whose " +
+        "aged take CASes the same cursor). Arbiter: more passes. r1 = ids reclaimed exactly once, r2 = ids reclaimed " +
+        "more than once, r3 = ids never reclaimed, r4 = ids the owner's reclaim returned (it takes all 8 or none).")
+    @Outcome(id = "8, 0, 0, 8", expect = Expect.ACCEPTABLE, desc = "the owner's CAS won: it reclaimed all 8")
+    @Outcome(id = "8, 0, 0, 0", expect = Expect.ACCEPTABLE, desc = "the shared pass's aged take won: it reclaimed all 8")
+    @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: the owner and the pass both took it")
+    @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN, desc = "an id never reclaimed: lost")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a partial take, or another result")
+    @State
+    public static class OwnReclaimVsAgedTake
+    {
+        static final int IDS = 8;
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, IDS);
+        final EpochReclaimQueue queue =
+            new EpochReclaimQueue(1, IDS, domain, states, SystemNanoClock.INSTANCE, 0L, 1);
+        final java.util.concurrent.atomic.AtomicIntegerArray reclaimedTimes =
+            new java.util.concurrent.atomic.AtomicIntegerArray(IDS + 1);
+        final EpochReclaimQueue.ReclaimSink sink = this::reclaimed;
+        int ownReclaimed;
+
+        public OwnReclaimVsAgedTake()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+                if (!queue.retire(id, 0, 0))
+                {
+                    throw new IllegalStateException("setup: retire of id " + id + " failed");
+                }
+            }
+            domain.tryAdvance();
+            domain.tryAdvance();
+            if (2 != domain.epoch() || IDS != queue.backlog())
+            {
+                throw new IllegalStateException("setup: not " + IDS + " ids in the ring at epoch 2");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes.incrementAndGet(id);
+            if (!states.compareAndSet(id, IdStateTable.RETIRED, IdStateTable.FREE))
+            {
+                reclaimedTimes.addAndGet(id, 100); // reclaimed while not RETIRED: counts as more than once
+            }
+        }
+
+        @Actor
+        public void owner()
+        {
+            ownReclaimed = queue.reclaimOwn(0, 256, sink);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(256, sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 4; pass++)
+            {
+                queue.reclaim(256, sink);
+            }
+            int once = 0;
+            int more = 0;
+            int never = 0;
+            for (int id = 1; id <= IDS; id++)
+            {
+                final int times = reclaimedTimes.get(id);
+                once += 1 == times ? 1 : 0;
+                more += times > 1 ? 1 : 0;
+                never += 0 == times ? 1 : 0;
+            }
+            r.r1 = once;
+            r.r2 = more;
+            r.r3 = never;
+            r.r4 = 0 == queue.backlog() ? ownReclaimed : -1;
         }
     }
 }
