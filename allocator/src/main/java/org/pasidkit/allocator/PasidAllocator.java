@@ -520,31 +520,37 @@ public final class PasidAllocator implements IdAllocator
         checkId(id);
         if (null != reclaimQueue)
         {
-            // NOTE: the thread's stripe picks the ring the id is batched in. A thread that only frees (a completion
-            // thread) leases a free stripe here, as the path without a grace period does (returnToCache): its frees
-            // then cost plain stores and one queue offer per 64 ids instead of a queued ticket each, which moved
-            // between the two cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe
-            // is leased does it queue tickets.
-            final int stripe = cache.stripeOf(Thread.currentThread());
-            if (!reclaimQueue.retire(id, 0, stripe))
-            {
-                throw notInUse(id);
-            }
-            if (stripe >= 0)
-            {
-                // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
-                // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
-                // allocating threads (as without a grace period). Two loads of its own line otherwise.
-                final int retired = reclaimQueue.ringSize(stripe);
-                if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31))
-                {
-                    reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
-                }
-            }
+            retireFreed(id);
         }
         else if (!returnToCache(id, IdStateTable.IN_USE))
         {
             throw notInUse(id);
+        }
+    }
+
+    /** {@link #free} with a grace period (a method of its own, so that free stays small enough to inline). */
+    private void retireFreed(final int id)
+    {
+        // NOTE: the thread's stripe picks the ring the id is batched in. A thread that only frees (a completion
+        // thread) leases a free stripe here, as the path without a grace period does (returnToCache): its frees
+        // then cost plain stores into its retire ring instead of a queued ticket each, which moved between the two
+        // cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe is leased does it
+        // queue tickets.
+        final int stripe = cache.stripeOf(Thread.currentThread());
+        if (!reclaimQueue.retire(id, 0, stripe))
+        {
+            throw notInUse(id);
+        }
+        if (stripe >= 0)
+        {
+            // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
+            // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
+            // allocating threads (as without a grace period). Two loads of its own line otherwise.
+            final int retired = reclaimQueue.ringSize(stripe);
+            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31))
+            {
+                reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import org.agrona.concurrent.SystemNanoClock;
 import org.pasidkit.allocator.AllocatorCounts;
 import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdState;
 import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.allocator.internal.EpochReclaimQueue;
 import org.pasidkit.allocator.internal.IdStateTable;
@@ -83,15 +84,23 @@ public final class EpochReclaimQueueTests
     }
 
     @JCStressTest
-    @Description("Range [1, 4]; ids 1, 2 retired in epoch 0, ids 3, 4 in epoch 1 (global epoch 1). Two threads call " +
-        "reclaim(): each advances once if it holds the reclaim try-lock, then moves the eligible ids (epoch >= " +
-        "retired + 2) to the bitmap, or to its own ring if the thread leases a stripe (the thread that built the " +
-        "state freed ids 1..4, which leases one, and may be an actor). r1, r2 = ids each reclaimed; r3 = FREE + " +
-        "CACHED ids; r4 = RETIRED ids, or -100 if the queue's backlog disagrees with them.")
+    @Description("Range [1, 4]; ids 1, 2 retired in epoch 0, ids 3, 4 in epoch 1 (global epoch 1), all in the retire " +
+        "ring of the stripe the state's builder leases (it may be an actor). Two threads call reclaim(): the stripe's " +
+        "owner first reclaims its own aged ids (one advance attempt), then a shared pass (the try-lock; one advance " +
+        "attempt, from every ring) moves eligible ids (epoch >= retired + 2) to the caller's ring or the bitmap. One " +
+        "call may advance twice and take all four. r1, r2 = ids each reclaimed; r3 = FREE + CACHED ids; r4 = RETIRED " +
+        "ids, or -100 if the queue's backlog disagrees with them, or -200 if an id left RETIRED before the epoch was " +
+        "two past its retirement.")
     @Outcome(id = "2, 2, 4, 0", expect = Expect.ACCEPTABLE, desc = "actor 1 reclaimed first (1, 2), actor 2 then (3, 4)")
-    @Outcome(id = "2, 0, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 2 lost the try-lock and returned at once")
-    @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 1 lost the try-lock and returned at once")
-    @Outcome(id = {"2, 2, 2, .*", "4, .*", ".*, 4, .*"}, expect = Expect.FORBIDDEN,
+    @Outcome(id = "2, 0, 2, 2", expect = Expect.ACCEPTABLE,
+        desc = "actor 2 found nothing eligible, or lost the try-lock and returned at once")
+    @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE,
+        desc = "actor 1 found nothing eligible, or lost the try-lock and returned at once")
+    @Outcome(id = "4, 0, 4, 0", expect = Expect.ACCEPTABLE,
+        desc = "actor 1 advanced twice (its own ring's reclaim, then the shared pass) and reclaimed all four")
+    @Outcome(id = "0, 4, 4, 0", expect = Expect.ACCEPTABLE,
+        desc = "actor 2 advanced twice (its own ring's reclaim, then the shared pass) and reclaimed all four")
+    @Outcome(id = {"2, 2, 2, .*", "4, [1-9].*", "[1-9], 4, .*", ".*, -200"}, expect = Expect.FORBIDDEN,
         desc = "an id reclaimed twice, or ids reclaimed before their grace period")
     @Outcome(id = {"-1, .*", ".*, -1, .*"}, expect = Expect.FORBIDDEN, desc = "reclaim threw: an id was not RETIRED")
     @Outcome(expect = Expect.FORBIDDEN, desc = "counts do not add up: an id lost or counted twice")
@@ -147,6 +156,15 @@ public final class EpochReclaimQueueTests
             final AllocatorCounts counts = allocator.counts(new AllocatorCounts());
             r.r3 = (int)(counts.free() + counts.cached());
             r.r4 = counts.reclaimBacklog() == counts.retired() && counts.inUse() == 0 ? (int)counts.retired() : -100;
+            final long epoch = allocator.epochDomain().epoch();
+            for (int id = 1; id <= 4; id++)
+            {
+                // ids 1, 2 were retired in epoch 0, ids 3, 4 in epoch 1
+                if (IdState.RETIRED != allocator.stateOf(id) && epoch < (id <= 2 ? 2 : 3))
+                {
+                    r.r4 = -200;
+                }
+            }
         }
     }
 
