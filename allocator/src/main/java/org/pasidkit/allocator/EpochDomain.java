@@ -137,12 +137,20 @@ public final class EpochDomain
                 holdingBack++;
             }
         }
+        // NOTE: the diagnostic is written only when it changes: a reclaim that finds the epoch held back costs loads,
+        // not a store to a line every reclaiming thread would then share.
         if (holdingBack > 0)
         {
-            lastHoldingBack = holdingBack;
+            if (lastHoldingBack != holdingBack)
+            {
+                lastHoldingBack = holdingBack;
+            }
             return false;
         }
-        lastHoldingBack = 0;
+        if (0 != lastHoldingBack)
+        {
+            lastHoldingBack = 0;
+        }
         return buffer.compareAndSetLong(EpochDescriptor.GLOBAL_EPOCH_OFFSET, epoch, epoch + 1) ||
             epoch() != epoch;
     }

@@ -62,8 +62,12 @@ public final class PasidAllocator implements IdAllocator
     public static final int DEFAULT_MAX_ID = (1 << 20) - 1;
     /** Most ids one inline reclaim pass moves; the ring takes what it has room for, the bitmap the rest. */
     static final int RECLAIM_PASS_LIMIT = 1024;
-    /** Rescans an exhaustion scan makes while another thread holds the reclaim pass. */
-    static final int MAX_BUSY_RETRIES = 1 << 20;
+    /**
+     * Rescans an exhaustion scan makes while another thread holds the shared reclaim pass, before it answers
+     * {@link #ALL_IN_GRACE} (true then: ids were in their grace period at its scan). Bounded: a reclaimer descheduled
+     * mid-pass must not hold an allocation that can answer.
+     */
+    static final int MAX_BUSY_RETRIES = 64;
     /**
      * Reclaim backlog per stripe above which an allocation whose ring ran dry insists on reclaiming (more passes, a
      * short wait for a busy reclaimer) before it takes fresh ids from the bitmap.
@@ -82,6 +86,8 @@ public final class PasidAllocator implements IdAllocator
     private final EpochReclaimQueue reclaimQueue;
     private final EpochReclaimQueue.ReclaimSink bitmapSink;
     private final EpochReclaimQueue.ReclaimSink[] stripeSinks;
+    /** Per stripe: the sink of the owner's reclaim of its own retired ids (its moves count on its own line). */
+    private final EpochReclaimQueue.ReclaimSink[] ownSinks;
     private final int refillBatch;
     private final int[] directHints;
 
@@ -115,9 +121,11 @@ public final class PasidAllocator implements IdAllocator
         }
         this.bitmapSink = new MovingSink(-1);
         this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
+        this.ownSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
         for (int s = 0; s < builder.stripes; s++)
         {
             stripeSinks[s] = new MovingSink(s);
+            ownSinks[s] = new OwnSink(s);
         }
     }
 
@@ -187,7 +195,8 @@ public final class PasidAllocator implements IdAllocator
     {
         if (stripe >= 0)
         {
-            if (null != reclaimQueue && reclaimBeforeRefill(stripeSinks[stripe]) > 0)
+            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue.
+            if (null != reclaimQueue && (reclaimOwn(stripe) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
             {
                 final int id = cache.pop(stripe);
                 if (0 != id)
@@ -225,7 +234,9 @@ public final class PasidAllocator implements IdAllocator
      */
     private int reclaimBeforeRefill(final EpochReclaimQueue.ReclaimSink sink)
     {
-        final int got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
+        // NOTE: the shared queue only (sealed bags, tickets): the stripes' rings are their owners' to reclaim, and
+        // scanning them here would read every other owner's line on every refill. Loads only when nothing is eligible.
+        final int got = reclaimQueue.reclaim(RECLAIM_PASS_LIMIT, sink, false);
         if (got > 0)
         {
             return got;
@@ -261,6 +272,15 @@ public final class PasidAllocator implements IdAllocator
             }
         }
         return 0;
+    }
+
+    /**
+     * The owner's reclaim of its own retired ids into its ring, keeping a refill's worth of room (as {@link MovingSink}).
+     */
+    private int reclaimOwn(final int stripe)
+    {
+        final int room = cache.capacity() - refillBatch - cache.size(stripe);
+        return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe]);
     }
 
     /**
@@ -306,9 +326,13 @@ public final class PasidAllocator implements IdAllocator
             // NOTE: grace counts are read before the validation, held before backlog: a last release enqueues
             // before it drops the held count, and a reclaim pass is a move, so an id on its way out of grace is seen
             // in one of them or makes the validation fail (jcstress ReclaimIntoRingVsSteal, UnbindVsAllocate).
-            final long inGrace = null == reclaimQueue ? 0 : reclaimQueue.heldCount() + reclaimQueue.backlog();
-            // NOTE: + 1: the failed claimDirect above counted itself as one (empty) move.
-            if (!cache.scanStillValid(moves + 1))
+            // A sub-range asks about its own ids: ids in grace elsewhere must not turn its EXHAUSTED into ALL_IN_GRACE
+            // (Lincheck's grace model found that). Its test reads the state bytes of the sub-range (O(hi - lo)).
+            final boolean wholeRange = lo == minId && hi == maxId;
+            final long inGrace = null == reclaimQueue ? 0 : wholeRange ?
+                reclaimQueue.heldCount() + reclaimQueue.backlog() : (states.anyInGrace(lo, hi) ? 1 : 0);
+            // NOTE: a claimDirect that found no clear bit counted no move (nothing was in flight).
+            if (!cache.scanStillValid(moves))
             {
                 continue;
             }
@@ -317,10 +341,11 @@ public final class PasidAllocator implements IdAllocator
                 return EXHAUSTED;
             }
             // Drive the grace period ourselves: two advances are needed for ids retired in the current epoch.
-            // A whole-range allocation with a cache takes them through its FIFO ring (oldest retired first).
-            final boolean viaRing = stripe >= 0 && lo == minId && hi == maxId;
+            // A whole-range allocation with a cache takes them through its FIFO ring (oldest retired first): its own
+            // retired ids first (no shared write), then the shared pass, which also takes aged ids from every ring.
+            final boolean viaRing = stripe >= 0 && wholeRange;
             final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
-            int got = 0;
+            int got = viaRing ? reclaimOwn(stripe) : 0;
             for (int pass = 0; pass < 3 && got <= 0; pass++)
             {
                 got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
@@ -349,6 +374,8 @@ public final class PasidAllocator implements IdAllocator
             {
                 continue;
             }
+            // NOTE: true at the scan: ids were retired or held and none free (a busy reclaimer past the bound of
+            // rescans may free some later; the caller retries or blocks with allocate(timeout)).
             return ALL_IN_GRACE;
         }
     }
@@ -359,10 +386,17 @@ public final class PasidAllocator implements IdAllocator
      */
     private int claimDirect(final int lo, final int hi, final int hintIndex)
     {
+        // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads, without
+        // the shared move counters; the claim below starts at the word found.
+        final int word = bitmap.findClearWord(lo, hi, directHints[hintIndex]);
+        if (word < 0)
+        {
+            return 0;
+        }
         cache.beginMove();
         try
         {
-            final int id = bitmap.claimInRange(lo, hi, directHints[hintIndex]);
+            final int id = bitmap.claimInRange(lo, hi, word);
             if (id > 0)
             {
                 directHints[hintIndex] = bitmap.wordOf(id);
@@ -486,19 +520,37 @@ public final class PasidAllocator implements IdAllocator
         checkId(id);
         if (null != reclaimQueue)
         {
-            // NOTE: the thread's stripe picks the ring the id is batched in. A thread that only frees (a completion
-            // thread) leases a free stripe here, as the path without a grace period does (returnToCache): its frees
-            // then cost plain stores and one queue offer per 64 ids instead of a queued ticket each, which moved
-            // between the two cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe
-            // is leased does it queue tickets.
-            if (!reclaimQueue.retire(id, 0, cache.stripeOf(Thread.currentThread())))
-            {
-                throw notInUse(id);
-            }
+            retireFreed(id);
         }
         else if (!returnToCache(id, IdStateTable.IN_USE))
         {
             throw notInUse(id);
+        }
+    }
+
+    /** {@link #free} with a grace period (a method of its own, so that free stays small enough to inline). */
+    private void retireFreed(final int id)
+    {
+        // NOTE: the thread's stripe picks the ring the id is batched in. A thread that only frees (a completion
+        // thread) leases a free stripe here, as the path without a grace period does (returnToCache): its frees
+        // then cost plain stores into its retire ring instead of a queued ticket each, which moved between the two
+        // cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe is leased does it
+        // queue tickets.
+        final int stripe = cache.stripeOf(Thread.currentThread());
+        if (!reclaimQueue.retire(id, 0, stripe))
+        {
+            throw notInUse(id);
+        }
+        if (stripe >= 0)
+        {
+            // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
+            // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
+            // allocating threads (as without a grace period). Two loads of its own line otherwise.
+            final int retired = reclaimQueue.ringSize(stripe);
+            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31))
+            {
+                reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
+            }
         }
     }
 
@@ -569,7 +621,8 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
-            return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
+            final int own = reclaimOwn(stripe);
+            return own + Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
         }
         return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT * 4, bitmapSink));
     }
@@ -677,6 +730,40 @@ public final class PasidAllocator implements IdAllocator
         public void endPass()
         {
             cache.endMove();
+        }
+    }
+
+    /**
+     * The sink of an owner's reclaim of its own retired ids ({@link EpochReclaimQueue#reclaimOwn}): into its ring, as
+     * {@link MovingSink} does, but the move is counted on the stripe's own line (no shared write).
+     */
+    private final class OwnSink implements EpochReclaimQueue.ReclaimSink
+    {
+        private final int stripe;
+
+        OwnSink(final int stripe)
+        {
+            this.stripe = stripe;
+        }
+
+        @Override
+        public void reclaimed(final int id)
+        {
+            // NOTE: the caller bounds the take by the ring's room (allocation) or takes a bag's worth (a thread that
+            // only frees): a full ring hands its oldest half to the depot, where allocating threads take it whole.
+            reclaimedToStripe(stripe, id);
+        }
+
+        @Override
+        public void beginPass()
+        {
+            cache.beginOwnerMove(stripe);
+        }
+
+        @Override
+        public void endPass()
+        {
+            cache.endOwnerMove(stripe);
         }
     }
 

@@ -233,14 +233,21 @@ class PasidAllocatorTest
     {
         final PasidAllocator a = small(8, true);
         final EpochDomain domain = a.epochDomain();
+        final EpochDomain.Reader reader = domain.register();
         final int id = a.allocate();
         final long e0 = domain.epoch();
+        reader.enter(); // pins e0: the epoch may reach e0 + 1 (the reader is current there), not e0 + 2
         a.free(id);
         assertEquals(IdState.RETIRED, a.stateOf(id));
-        a.reclaim(); // advances to e0 + 1: not yet
+        for (int i = 0; i < 5; i++)
+        {
+            a.reclaim();
+        }
         assertEquals(e0 + 1, domain.epoch());
-        assertEquals(IdState.RETIRED, a.stateOf(id));
-        a.reclaim(); // e0 + 2: eligible
+        assertEquals(IdState.RETIRED, a.stateOf(id), "reusable one epoch advance after its retirement");
+        reader.exit();
+        a.reclaim(); // e0 + 2: eligible, into this thread's ring
+        assertTrue(domain.epoch() >= e0 + 2);
         assertEquals(IdState.CACHED, a.stateOf(id));
     }
 

@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * At {@code 0} nothing is held and an op frees the id it just allocated (the {@code pairT1} workload).
  *
  * <p>Impls: {@code pasidkit} ({@link PasidAllocator.Builder#immediateReuse()}, with its per-thread cache: a freed
- * id goes to the thread's ring and comes back from it) and the six baselines, one thread. {@code allocFailures}
+ * id goes to the thread's ring and comes back from it), {@code pasidkit-grace} (the default build: a freed id waits out
+ * its grace period in the thread's retire ring, then comes back through its cache ring) and the six baselines, one
+ * thread. {@code allocFailures}
  * counts allocations that returned a sentinel (a baseline that strands ids may fail near full).</p>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -44,7 +46,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class PasidAllocatorHeldSetBenchmark
 {
-    @Param({"pasidkit", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "sbitmap", "tl-magazine"})
+    @Param({"pasidkit", "pasidkit-grace", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "sbitmap",
+        "tl-magazine"})
     public String impl;
 
     /** Percent of the range held: 0, 50, 99, 99.99. */

@@ -12,6 +12,7 @@ import org.openjdk.jcstress.infra.results.II_Result;
 import org.agrona.concurrent.SystemNanoClock;
 import org.pasidkit.allocator.AllocatorCounts;
 import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdState;
 import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.allocator.internal.EpochReclaimQueue;
 import org.pasidkit.allocator.internal.IdStateTable;
@@ -83,15 +84,23 @@ public final class EpochReclaimQueueTests
     }
 
     @JCStressTest
-    @Description("Range [1, 4]; ids 1, 2 retired in epoch 0, ids 3, 4 in epoch 1 (global epoch 1). Two threads call " +
-        "reclaim(): each advances once if it holds the reclaim try-lock, then moves the eligible ids (epoch >= " +
-        "retired + 2) to the bitmap, or to its own ring if the thread leases a stripe (the thread that built the " +
-        "state freed ids 1..4, which leases one, and may be an actor). r1, r2 = ids each reclaimed; r3 = FREE + " +
-        "CACHED ids; r4 = RETIRED ids, or -100 if the queue's backlog disagrees with them.")
+    @Description("Range [1, 4]; ids 1, 2 retired in epoch 0, ids 3, 4 in epoch 1 (global epoch 1), all in the retire " +
+        "ring of the stripe the state's builder leases (it may be an actor). Two threads call reclaim(): the stripe's " +
+        "owner first reclaims its own aged ids (one advance attempt), then a shared pass (the try-lock; one advance " +
+        "attempt, from every ring) moves eligible ids (epoch >= retired + 2) to the caller's ring or the bitmap. One " +
+        "call may advance twice and take all four. r1, r2 = ids each reclaimed; r3 = FREE + CACHED ids; r4 = RETIRED " +
+        "ids, or -100 if the queue's backlog disagrees with them, or -200 if an id left RETIRED before the epoch was " +
+        "two past its retirement.")
     @Outcome(id = "2, 2, 4, 0", expect = Expect.ACCEPTABLE, desc = "actor 1 reclaimed first (1, 2), actor 2 then (3, 4)")
-    @Outcome(id = "2, 0, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 2 lost the try-lock and returned at once")
-    @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE, desc = "actor 1 lost the try-lock and returned at once")
-    @Outcome(id = {"2, 2, 2, .*", "4, .*", ".*, 4, .*"}, expect = Expect.FORBIDDEN,
+    @Outcome(id = "2, 0, 2, 2", expect = Expect.ACCEPTABLE,
+        desc = "actor 2 found nothing eligible, or lost the try-lock and returned at once")
+    @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE,
+        desc = "actor 1 found nothing eligible, or lost the try-lock and returned at once")
+    @Outcome(id = "4, 0, 4, 0", expect = Expect.ACCEPTABLE,
+        desc = "actor 1 advanced twice (its own ring's reclaim, then the shared pass) and reclaimed all four")
+    @Outcome(id = "0, 4, 4, 0", expect = Expect.ACCEPTABLE,
+        desc = "actor 2 advanced twice (its own ring's reclaim, then the shared pass) and reclaimed all four")
+    @Outcome(id = {"2, 2, 2, .*", "4, [1-9].*", "[1-9], 4, .*", ".*, -200"}, expect = Expect.FORBIDDEN,
         desc = "an id reclaimed twice, or ids reclaimed before their grace period")
     @Outcome(id = {"-1, .*", ".*, -1, .*"}, expect = Expect.FORBIDDEN, desc = "reclaim threw: an id was not RETIRED")
     @Outcome(expect = Expect.FORBIDDEN, desc = "counts do not add up: an id lost or counted twice")
@@ -147,6 +156,15 @@ public final class EpochReclaimQueueTests
             final AllocatorCounts counts = allocator.counts(new AllocatorCounts());
             r.r3 = (int)(counts.free() + counts.cached());
             r.r4 = counts.reclaimBacklog() == counts.retired() && counts.inUse() == 0 ? (int)counts.retired() : -100;
+            final long epoch = allocator.epochDomain().epoch();
+            for (int id = 1; id <= 4; id++)
+            {
+                // ids 1, 2 were retired in epoch 0, ids 3, 4 in epoch 1
+                if (IdState.RETIRED != allocator.stateOf(id) && epoch < (id <= 2 ? 2 : 3))
+                {
+                    r.r4 = -200;
+                }
+            }
         }
     }
 
@@ -194,26 +212,27 @@ public final class EpochReclaimQueueTests
         }
     }
     @JCStressTest
-    @Description("EpochReclaimQueue alone, ids [1, 65], one stripe ring (owner takes at 64 ids). Setup: ids 1..63 " +
-        "retired into the ring at epoch 0 (owned by the owner actor from here on). Owner: retire(64), which fills a " +
-        "bag and takes [0, 64) with a CAS, then retire(65), noting the epoch before each. Reclaimer: reclaim() twice: " +
+    @Description("EpochReclaimQueue alone, ids [1, 193], one stripe ring (its owner seals the oldest 64 into the " +
+        "shared queue once the ring holds SEAL_AT = 192). Setup: ids 1..191 retired into the ring at epoch 0 (owned by " +
+        "the owner actor from here on). Owner: retire(192), which seals [0, 64) with a CAS, then retire(193), noting " +
+        "the epoch before each. Reclaimer: reclaim() twice: " +
         "the epoch goes to 1 and 2, and at 2 it takes the aged prefix (ids of epoch 0) with a CAS of the same cursor. " +
         "Arbiter: more passes until everything is reclaimed. r1 = ids reclaimed exactly once, r2 = ids reclaimed more " +
         "than once, r3 = ids never reclaimed; r4 = 1 if an id was reclaimed before the epoch noted before its retire " +
         "+ 2, + 2 if the backlog is not 0 at the end.")
-    @Outcome(id = "65, 0, 0, 0", expect = Expect.ACCEPTABLE,
+    @Outcome(id = "193, 0, 0, 0", expect = Expect.ACCEPTABLE,
         desc = "each id reclaimed once, after its grace, whichever take won the cursor")
     @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
         desc = "an id reclaimed twice: two takers claimed the same range")
     @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN,
         desc = "an id never reclaimed: stranded in the ring or lost between a take and the queue")
-    @Outcome(id = "65, 0, 0, [13]", expect = Expect.FORBIDDEN,
+    @Outcome(id = "193, 0, 0, [13]", expect = Expect.FORBIDDEN,
         desc = "an id reclaimed before two epoch advances past its retirement")
     @Outcome(expect = Expect.FORBIDDEN, desc = "backlog not 0 after every id was reclaimed, or another result")
     @State
     public static class RingTakeVsAgedTake
     {
-        static final int IDS = 65;
+        static final int IDS = 193;
         final EpochDomain domain = new EpochDomain(2);
         final IdStateTable states = new IdStateTable(1, IDS);
         final EpochReclaimQueue queue =
@@ -225,6 +244,10 @@ public final class EpochReclaimQueueTests
 
         public RingTakeVsAgedTake()
         {
+            if (IDS != EpochReclaimQueue.SEAL_AT + 1)
+            {
+                throw new IllegalStateException("IDS " + IDS + " must be SEAL_AT + 1 = " + (EpochReclaimQueue.SEAL_AT + 1));
+            }
             for (int id = 1; id <= IDS; id++)
             {
                 states.putRelease(id, IdStateTable.IN_USE);
@@ -295,6 +318,94 @@ public final class EpochReclaimQueueTests
             r.r2 = more;
             r.r3 = never;
             r.r4 = bad;
+        }
+    }
+
+    @JCStressTest
+    @Description("EpochReclaimQueue alone, ids [1, 8], one stripe ring. Setup: ids 1..8 retired into the ring at " +
+        "epoch 0, then the epoch advanced to 2 (all past their grace). Owner: reclaimOwn(stripe 0), the owner's " +
+        "reclaim of its own aged ids (a CAS of the ring's taken cursor). Reclaimer: reclaim() (a shared pass, whose " +
+        "aged take CASes the same cursor). Arbiter: more passes. r1 = ids reclaimed exactly once, r2 = ids reclaimed " +
+        "more than once, r3 = ids never reclaimed, r4 = ids the owner's reclaim returned (it takes all 8 or none).")
+    @Outcome(id = "8, 0, 0, 8", expect = Expect.ACCEPTABLE, desc = "the owner's CAS won: it reclaimed all 8")
+    @Outcome(id = "8, 0, 0, 0", expect = Expect.ACCEPTABLE, desc = "the shared pass's aged take won: it reclaimed all 8")
+    @Outcome(id = ".*, [1-9][0-9]*, .*, .*", expect = Expect.FORBIDDEN,
+        desc = "an id reclaimed twice: the owner and the pass both took it")
+    @Outcome(id = ".*, 0, [1-9][0-9]*, .*", expect = Expect.FORBIDDEN, desc = "an id never reclaimed: lost")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a partial take, or another result")
+    @State
+    public static class OwnReclaimVsAgedTake
+    {
+        static final int IDS = 8;
+        final EpochDomain domain = new EpochDomain(2);
+        final IdStateTable states = new IdStateTable(1, IDS);
+        final EpochReclaimQueue queue =
+            new EpochReclaimQueue(1, IDS, domain, states, SystemNanoClock.INSTANCE, 0L, 1);
+        final java.util.concurrent.atomic.AtomicIntegerArray reclaimedTimes =
+            new java.util.concurrent.atomic.AtomicIntegerArray(IDS + 1);
+        final EpochReclaimQueue.ReclaimSink sink = this::reclaimed;
+        int ownReclaimed;
+
+        public OwnReclaimVsAgedTake()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                states.putRelease(id, IdStateTable.IN_USE);
+                if (!queue.retire(id, 0, 0))
+                {
+                    throw new IllegalStateException("setup: retire of id " + id + " failed");
+                }
+            }
+            domain.tryAdvance();
+            domain.tryAdvance();
+            if (2 != domain.epoch() || IDS != queue.backlog())
+            {
+                throw new IllegalStateException("setup: not " + IDS + " ids in the ring at epoch 2");
+            }
+        }
+
+        private void reclaimed(final int id)
+        {
+            reclaimedTimes.incrementAndGet(id);
+            if (!states.compareAndSet(id, IdStateTable.RETIRED, IdStateTable.FREE))
+            {
+                reclaimedTimes.addAndGet(id, 100); // reclaimed while not RETIRED: counts as more than once
+            }
+        }
+
+        @Actor
+        public void owner()
+        {
+            ownReclaimed = queue.reclaimOwn(0, 256, sink);
+        }
+
+        @Actor
+        public void reclaimer()
+        {
+            queue.reclaim(256, sink);
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            for (int pass = 0; pass < 4; pass++)
+            {
+                queue.reclaim(256, sink);
+            }
+            int once = 0;
+            int more = 0;
+            int never = 0;
+            for (int id = 1; id <= IDS; id++)
+            {
+                final int times = reclaimedTimes.get(id);
+                once += 1 == times ? 1 : 0;
+                more += times > 1 ? 1 : 0;
+                never += 0 == times ? 1 : 0;
+            }
+            r.r1 = once;
+            r.r2 = more;
+            r.r3 = never;
+            r.r4 = 0 == queue.backlog() ? ownReclaimed : -1;
         }
     }
 }

@@ -88,10 +88,22 @@ public final class EpochReclaimQueue
         }
     }
 
-    /** Ids in a stripe's ring at which its owner takes them out as one bag. */
+    /**
+     * Ids the owner seals into one bag for the shared queue: when its ring reaches {@link #SEAL_AT} ids (a reader holds
+     * the epoch back, or the owner never allocates), or, with a quarantine, every bag's worth.
+     */
     public static final int BAG_CAPACITY = 64;
-    /** Slots of a stripe's ring (and of a bag): room for a bag's worth while a reclaimer's take is in flight. */
-    static final int RING_CAPACITY = 2 * BAG_CAPACITY;
+    /** Slots of a stripe's ring (and of a bag). */
+    public static final int RING_CAPACITY = 4 * BAG_CAPACITY;
+    /**
+     * Ids in a stripe's ring from which its owner's frees also try to reclaim its own aged ids (every 32nd free), so a
+     * thread that only frees reclaims too.
+     */
+    public static final int OWN_RECLAIM_AT = 2 * BAG_CAPACITY;
+    /** Ids in a stripe's ring at which the owner seals its oldest {@link #BAG_CAPACITY} into the shared queue. */
+    public static final int SEAL_AT = 3 * BAG_CAPACITY;
+    /** Sentinel of {@link #headEpoch}: the queue was empty at the end of the last pass. */
+    private static final long NO_HEAD = Long.MIN_VALUE;
     /** Drained bags kept for reuse (a power of two); beyond it a drained bag is left to the GC. */
     private static final int BAG_POOL_CAPACITY = 1024;
 
@@ -113,6 +125,11 @@ public final class EpochReclaimQueue
     private final int minId;
     private volatile long headRetiredNs;
     private volatile boolean headPresent;
+    /**
+     * Epoch of the queue's head as of the end of the last pass ({@link #NO_HEAD} if it was empty then): lets
+     * {@link #reclaim} answer "nothing eligible" with loads only. Written by the reclaimer (volatile), read by anyone.
+     */
+    private volatile long headEpoch = NO_HEAD;
 
     /** A queue without stripe bags: every id is queued as a ticket. */
     public EpochReclaimQueue(
@@ -300,9 +317,13 @@ public final class EpochReclaimQueue
         bag.ids[slot] = id;
         bag.epochs[slot] = epoch;
         bag.countRelease(count + 1);
-        if (count + 1 - taken >= BAG_CAPACITY)
+        // NOTE: without a quarantine the ring is the owner's limbo bag, reclaimed by the owner itself (reclaimOwn);
+        // only a ring that fills up (a reader holds the epoch back, or the owner never allocates) spills its oldest
+        // ids into the shared queue. With a quarantine every bag's worth goes to the queue, whose bags carry a time.
+        if (0 == quarantineNs ? count + 1 - taken >= SEAL_AT : count + 1 - taken >= BAG_CAPACITY)
         {
-            take(bag, taken, count + 1); // fails only if a reclaimer took a prefix meanwhile: fewer are left then
+            // fails only if a reclaimer took a prefix meanwhile: fewer are left then
+            take(bag, taken, 0 == quarantineNs ? taken + BAG_CAPACITY : count + 1);
         }
         return true;
     }
@@ -401,15 +422,147 @@ public final class EpochReclaimQueue
     public static final int BUSY = -1;
 
     /**
-     * Advances the epoch if it can, then moves up to {@code limit} eligible ids, oldest first, to {@code sink}.
-     *
-     * @return how many ids were reclaimed, or {@link #BUSY} if another thread is reclaiming right now.
+     * Owner of the stripe: ids in its ring (retired, not yet taken out). Loads of two counters of the stripe's own
+     * line.
      */
-    public int reclaim(final int limit, final ReclaimSink sink)
+    public int ringSize(final int stripe)
     {
-        if (queue.isEmpty() && ringsEmpty())
+        final StripeRetireBag bag = stripeBags[stripe];
+        return (int)(bag.countPlain() - bag.takenAcquire());
+    }
+
+    /**
+     * Owner of the stripe only: reclaims the oldest ids of its own ring that are past their grace (global epoch at
+     * least two past each id's), oldest first, up to {@code limit}, into {@code sink}. If the oldest is not past it,
+     * tries one epoch advance first (the amortised advance: one scan of the reader slots, one CAS if every reader
+     * allows). The ids leave the ring with one CAS of its {@code taken} cursor, on the stripe's own line; no write
+     * another thread shares, no try-lock. A reader holding the epoch back costs the loads of that scan.
+     * {@code sink.beginPass()} is called before the CAS (the ids are in flight from there) and {@code endPass()} after
+     * the last id. Not used with a quarantine (the ring's ids carry no time; they go through the queue's bags).
+     *
+     * @return ids reclaimed (0 if none was past its grace, or another taker claimed the prefix first).
+     */
+    public int reclaimOwn(final int stripe, final int limit, final ReclaimSink sink)
+    {
+        if (0 != quarantineNs || limit <= 0)
         {
             return 0;
+        }
+        final StripeRetireBag bag = stripeBags[stripe];
+        final long count = bag.countPlain();
+        final long taken = bag.takenAcquire();
+        if (count == taken)
+        {
+            return 0;
+        }
+        final long[] epochs = bag.epochs;
+        final int mask = bag.mask;
+        // NOTE: the owner reads its own slots: it wrote them, and no taker writes a slot.
+        final long oldest = epochs[(int)taken & mask];
+        long epoch = domain.epoch();
+        if (epoch - oldest < 2)
+        {
+            if (!domain.tryAdvance())
+            {
+                return 0; // a reader holds the epoch back: a scan of the reader slots, nothing written
+            }
+            epoch = domain.epoch();
+            if (epoch - oldest < 2)
+            {
+                return 0;
+            }
+        }
+        final long max = taken + Math.min(limit, count - taken);
+        long end = taken + 1;
+        while (end < max && epoch - epochs[(int)end & mask] >= 2)
+        {
+            end++;
+        }
+        sink.beginPass();
+        try
+        {
+            // NOTE: a CAS, not a store: a reclaimer's aged take (takeAged) may claim the same prefix; one wins.
+            if (!bag.casTaken(taken, end))
+            {
+                return 0;
+            }
+            // NOTE: the slots [taken, end) are read after the CAS: only the owner (this thread) writes slots, and it
+            // writes none until it returns; a taker that copied them before failed its CAS.
+            final int[] ids = bag.ids;
+            for (long i = taken; i < end; i++)
+            {
+                sink.reclaimed(ids[(int)i & mask]);
+            }
+            return (int)(end - taken);
+        }
+        finally
+        {
+            sink.endPass();
+        }
+    }
+
+    /**
+     * Whether a pass could reclaim anything at {@code epoch}: the queue's head (as of the last pass) or, with
+     * {@code fromRings}, the oldest id of some stripe's ring is two epochs behind. Loads only. A racy read of another
+     * owner's slot can only make it answer yes wrongly (the pass then decides), or no for an id appended since.
+     */
+    private boolean mayReclaim(final long epoch, final boolean fromRings)
+    {
+        if (!queue.isEmpty())
+        {
+            final long head = headEpoch;
+            if (NO_HEAD == head || epoch - head >= 2)
+            {
+                return true;
+            }
+        }
+        if (fromRings)
+        {
+            for (final StripeRetireBag bag : stripeBags)
+            {
+                final long taken = bag.takenAcquire();
+                if (bag.countAcquire() != taken && epoch - bag.epochs[(int)taken & bag.mask] >= 2)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** {@link #reclaim(int, ReclaimSink, boolean)} that also takes aged ids from every stripe's ring. */
+    public int reclaim(final int limit, final ReclaimSink sink)
+    {
+        return reclaim(limit, sink, true);
+    }
+
+    /**
+     * Advances the epoch if it can, then moves up to {@code limit} eligible ids, oldest first, to {@code sink}.
+     * Before it takes the try-lock it checks, with loads, whether anything could be eligible (after one advance
+     * attempt): a reclaim that finds the epoch held back by a reader costs those loads, not a pass.
+     *
+     * @param fromRings also take the aged ids of every stripe's ring (the owners' limbo bags): needed so that an idle
+     *     owner strands nothing; the allocation fast path leaves it to each owner ({@link #reclaimOwn}).
+     * @return how many ids were reclaimed, or {@link #BUSY} if another thread is reclaiming right now.
+     */
+    public int reclaim(final int limit, final ReclaimSink sink, final boolean fromRings)
+    {
+        if (queue.isEmpty() && (!fromRings || ringsEmpty()))
+        {
+            return 0;
+        }
+        boolean advanced = false;
+        if (0 == quarantineNs && !mayReclaim(domain.epoch(), fromRings))
+        {
+            if (!domain.tryAdvance())
+            {
+                return 0; // a reader holds the epoch back: loads only
+            }
+            advanced = true;
+            if (!mayReclaim(domain.epoch(), fromRings))
+            {
+                return 0;
+            }
         }
         if (!reclaiming.compareAndSet(false, true))
         {
@@ -422,9 +575,15 @@ public final class EpochReclaimQueue
             PASSES.setOpaque(this, passes + 1);
             final long nowNs = clock.nanoTime();
             coarseClock.update(nowNs);
-            domain.tryAdvance();
+            if (!advanced)
+            {
+                domain.tryAdvance();
+            }
             final long epoch = domain.epoch();
-            takeAged(epoch);
+            if (fromRings)
+            {
+                takeAged(epoch);
+            }
             RetireRecord head;
             int fromBags = 0;
             int bagsPolled = 0;
@@ -488,6 +647,7 @@ public final class EpochReclaimQueue
             {
                 headRetiredNs = head.retiredNs;
             }
+            headEpoch = null == head ? NO_HEAD : head.epoch;
             headPresent = null != head;
         }
         finally

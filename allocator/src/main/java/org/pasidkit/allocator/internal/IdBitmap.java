@@ -171,6 +171,30 @@ public final class IdBitmap
         return -1;
     }
 
+    /**
+     * Read-only search: the first word, cyclically from {@code startWord}, with a clear bit inside {@code [lo, hi]}
+     * (volatile loads, no write).
+     *
+     * @return its index, or -1 if every bit of the range was set when its word was read.
+     */
+    public int findClearWord(final int lo, final int hi, final int startWord)
+    {
+        final int firstWord = wordOf(lo);
+        final int lastWord = wordOf(hi);
+        final int span = lastWord - firstWord + 1;
+        int w = startWord < firstWord || startWord > lastWord ? firstWord : startWord;
+        for (int i = 0; i < span; i++)
+        {
+            final long word = words.getLongVolatile(IdBitmapDescriptor.wordOffset(w));
+            if (-1L != word && 0 != (~word & rangeMask(w, lo, hi)))
+            {
+                return w;
+            }
+            w = w == lastWord ? firstWord : w + 1;
+        }
+        return -1;
+    }
+
     /** The bits of word {@code wordIndex} that hold ids inside {@code [lo, hi]}. */
     public long rangeMask(final int wordIndex, final int lo, final int hi)
     {

@@ -168,6 +168,29 @@ public final class IdStateTable
         }
     }
 
+    /**
+     * Whether some id of {@code [lo, hi]} is {@link #RETIRED} or {@link #HELD} (acquire loads, O(hi - lo); pages not
+     * created are skipped): the grace test of a sub-range's exhaustion scan.
+     */
+    public boolean anyInGrace(final int lo, final int hi)
+    {
+        for (long id = lo; id <= hi; id++)
+        {
+            final int offset = (int)(id - minId);
+            if (0 == page(offset >>> PAGE_SHIFT))
+            {
+                id = (long)minId + (offset | PAGE_MASK); // NOTE: a page not created is all FREE: skip to its last id
+                continue;
+            }
+            final byte state = get((int)id);
+            if (RETIRED == state || HELD == state)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static int zeroBytes(final long x)
     {
         final long y = ((x & LOW7) + LOW7) | x;

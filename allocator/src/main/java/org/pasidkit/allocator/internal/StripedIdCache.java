@@ -45,6 +45,13 @@ import org.jctools.queues.MpmcArrayQueue;
  *   flight (it waits a mover out: moves are short straight-line code, and only the exhaustion path ever waits)
  *   and is re-run if a move started during it, so EXHAUSTED is reported only when no id was free at some instant.
  *   Lincheck found the window when `moves` was bumped once, before the move.
+ * - Who counts a move where: a stripe's owner counts its own moves (refill, flush, depot take, reclaim of its retired
+ *   ids) in its stripe's header with release stores, so the hot slow path (a refill every few dozen allocations) writes
+ *   no line another thread writes; moves by any other thread (direct claims, depot drains, a shared reclaim pass) go
+ *   through the shared pair of atomic counters. A scan waits for, and sums, both (all counts only grow, so the sum is
+ *   unchanged only if every count is).
+ * - steal reads only each ring's live window [head, tail), not every slot: an exhaustion scan costs the ids cached,
+ *   not the rings' capacity.
  */
 public final class StripedIdCache
 {
@@ -220,6 +227,10 @@ public final class StripedIdCache
         // NOTE: an opaque store so a concurrent thief reads either the old or the new id, never a torn one;
         // which one it reads does not matter, the id's state byte decides.
         stripes.putIntOpaque(slotOffset(base, tail), id);
+        // NOTE: a plain store, as before steal read windows: a thief that reads this tail with a stale slot, or the old
+        // tail, misses at most the id being pushed now. Pushes of free ids (refill, depot, reclaim) are owner moves,
+        // which a scan waits out and re-runs after; any other push is a concurrent free, which a scan may miss as it
+        // always could (it read the slot before the store).
         stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + 1);
         return true;
     }
@@ -231,7 +242,7 @@ public final class StripedIdCache
      */
     public int flushOldest(final int stripe, final int count, final IdBitmap bitmap)
     {
-        movesStarted.getAndIncrement();
+        beginOwnerMove(stripe);
         final int base = stripe * stripeLength;
         final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
         long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
@@ -246,8 +257,10 @@ public final class StripedIdCache
                 flushed++;
             }
         }
-        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
-        movesFinished.getAndIncrement();
+        // NOTE: release store, read by steal's getLongAcquire: a thief that sees the ids out of the window also sees
+        // this move started (scanStillValid then fails).
+        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head);
+        endOwnerMove(stripe);
         return flushed;
     }
 
@@ -273,11 +286,11 @@ public final class StripedIdCache
         {
             if (-1L != bitmap.word(w))
             {
-                movesStarted.getAndIncrement();
+                beginOwnerMove(stripe);
                 final int n = bitmap.claimBatch(w, -1L, batch, ids);
                 if (0 == n)
                 {
-                    movesFinished.getAndIncrement();
+                    endOwnerMove(stripe);
                 }
                 else
                 {
@@ -288,7 +301,7 @@ public final class StripedIdCache
                         states.putRelease(ids[k], IdStateTable.CACHED);
                         push(stripe, ids[k]);
                     }
-                    movesFinished.getAndIncrement();
+                    endOwnerMove(stripe);
                     return ids[0];
                 }
             }
@@ -314,7 +327,7 @@ public final class StripedIdCache
             return flushOldest(stripe, magazineSize, bitmap);
         }
         // NOTE: a move: between the head store below and the offer, the ids sit in neither a ring nor the depot.
-        movesStarted.getAndIncrement();
+        beginOwnerMove(stripe);
         final int base = stripe * stripeLength;
         final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
         long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
@@ -327,13 +340,13 @@ public final class StripedIdCache
             head++;
         }
         magazine[0] = n;
-        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head); // NOTE: read by steal, as in flushOldest
         if (!depot.offer(magazine)) // NOTE: release: the magazine's plain writes are read after the poll's acquire
         {
             toBitmap(magazine, bitmap);
             emptyMagazines.offer(magazine);
         }
-        movesFinished.getAndIncrement();
+        endOwnerMove(stripe);
         return n;
     }
 
@@ -348,7 +361,7 @@ public final class StripedIdCache
         {
             return 0;
         }
-        movesStarted.getAndIncrement();
+        beginOwnerMove(stripe);
         final int[] magazine = depot.relaxedPoll();
         if (null != magazine)
         {
@@ -362,7 +375,7 @@ public final class StripedIdCache
             }
             emptyMagazines.offer(magazine);
         }
-        movesFinished.getAndIncrement();
+        endOwnerMove(stripe);
         return null == magazine ? 0 : pop(stripe);
     }
 
@@ -419,10 +432,17 @@ public final class StripedIdCache
     {
         for (int s = 0; s < stripeCount; s++)
         {
-            final int base = s * stripeLength + StripeDescriptor.SLOTS_OFFSET;
-            for (int i = 0; i < capacity; i++)
+            final int base = s * stripeLength;
+            // NOTE: the live window [head, tail) only, not every slot: a CACHED id always sits in a live slot of some
+            // ring (push writes the slot, then tail, then the caller makes the id CACHED), and ids leave the window
+            // only by a pop (IN_USE, not free) or a flush (an owner move, release store of head). head is read first:
+            // a stale head only widens the window; the window is capped at the capacity ending at tail, which still
+            // holds every live slot (tail - head <= capacity at every instant).
+            final long head = stripes.getLongAcquire(base + StripeDescriptor.HEAD_OFFSET);
+            final long tail = stripes.getLongAcquire(base + StripeDescriptor.TAIL_OFFSET);
+            for (long i = Math.max(head, tail - capacity); i < tail; i++)
             {
-                final int id = stripes.getIntOpaque(base + i * StripeDescriptor.SLOT_LENGTH);
+                final int id = stripes.getIntOpaque(slotOffset(base, i));
                 if (id >= lo && id <= hi && id != 0 &&
                     IdStateTable.CACHED == states.getOpaque(id) &&
                     states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
@@ -432,6 +452,28 @@ public final class StripedIdCache
             }
         }
         return 0;
+    }
+
+    /**
+     * Owner only: marks the start of a move of free ids out of sight of an exhaustion scan (refill, flush, a reclaim of
+     * the stripe's own retired ids). A release store of the stripe's own counter: no write another thread shares.
+     * NOTE: the move's first effect is a CAS or a release store, so a scan that sees any of its effects (acquire)
+     * also sees this count; read by {@link #scanBegin} and {@link #scanStillValid}.
+     */
+    public void beginOwnerMove(final int stripe)
+    {
+        final int offset = stripe * stripeLength + StripeDescriptor.MOVES_STARTED_OFFSET;
+        stripes.putLongRelease(offset, stripes.getLong(offset) + 1);
+    }
+
+    /**
+     * Owner only: marks the end of a move started with {@link #beginOwnerMove}. Release store: the move's effects
+     * happen before a scan's acquire of this count.
+     */
+    public void endOwnerMove(final int stripe)
+    {
+        final int offset = stripe * stripeLength + StripeDescriptor.MOVES_FINISHED_OFFSET;
+        stripes.putLongRelease(offset, stripes.getLong(offset) + 1);
     }
 
     /** Marks the start of a move of free ids that a scan could miss in flight (e.g. reclaim into ring or bitmap). */
@@ -456,8 +498,17 @@ public final class StripedIdCache
         while (true)
         {
             final long finished = movesFinished.get();
-            final long started = movesStarted.get();
-            if (started == finished)
+            long started = movesStarted.get();
+            boolean idle = started == finished;
+            for (int s = 0; s < stripeCount; s++)
+            {
+                final int base = s * stripeLength;
+                final long ownerFinished = stripes.getLongAcquire(base + StripeDescriptor.MOVES_FINISHED_OFFSET);
+                final long ownerStarted = stripes.getLongAcquire(base + StripeDescriptor.MOVES_STARTED_OFFSET);
+                idle &= ownerStarted == ownerFinished;
+                started += ownerStarted;
+            }
+            if (idle)
             {
                 return started;
             }
@@ -472,10 +523,18 @@ public final class StripedIdCache
         }
     }
 
-    /** True if no refill or flush started since {@link #scanBegin} returned {@code token}. */
+    /**
+     * True if no refill or flush started since {@link #scanBegin} returned {@code token}: the sum of the started
+     * counts (the shared one and every stripe's own), each of which only grows.
+     */
     public boolean scanStillValid(final long token)
     {
-        return movesStarted.get() == token;
+        long started = movesStarted.get();
+        for (int s = 0; s < stripeCount; s++)
+        {
+            started += stripes.getLongAcquire(s * stripeLength + StripeDescriptor.MOVES_STARTED_OFFSET);
+        }
+        return started == token;
     }
 
     private int slotOffset(final int base, final long index)

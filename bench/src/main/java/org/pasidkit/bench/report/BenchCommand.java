@@ -84,8 +84,13 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 1)
             .with("heldPercent", "50", "99.99"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 0).with("heldPercent", "0", "99"),
+        // NOTE: pairT4 (4 threads on 2 cores) runs in the full suite only; the quick suite measures what #12's goals
+        // compare at 1 and 2 threads.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT4|windowT1|windowT2|windowT4)$",
             0),
+        // #12: 2 threads churning on 512 ids, most allocations answering "no id"; 2 forks (2-thread figures swing).
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 2)
+            .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 3),

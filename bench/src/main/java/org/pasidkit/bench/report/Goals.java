@@ -23,6 +23,7 @@ final class Goals
     {
         final StringBuilder md = new StringBuilder("## Goals\n\n| issue | goal | measured | verdict |\n|---|---|---|---|\n");
         allocator(md, rows);
+        allocatorAsUsed(md, rows);
         reclaim(md, rows);
         tables(md, rows);
         fanout(md, rows);
@@ -98,6 +99,62 @@ final class Goals
             line(md, "#7", "allocate at " + what + ", cache miss: p99.9 < 50 us", String.format(Locale.ROOT,
                 "p50 %s ns, p99.9 %s ns, max %s ns", fmt(full.percentiles.get("p50")), fmt(p999),
                 fmt(full.percentiles.getOrDefault("p100", Double.NaN))), p999 < 50_000);
+        }
+    }
+
+    static final String CHURN = "PasidAllocatorExhaustionChurnBenchmark.churn";
+    static final String HELD = "PasidAllocatorHeldSetBenchmark.allocateFreeRandomHeld";
+
+    /** Issue #12: the default (grace) build, scattered held sets and exhaustion, against the baselines. */
+    private static void allocatorAsUsed(final StringBuilder md, final List<BenchRow> rows)
+    {
+        final BenchRow graceT1 = find(rows, ALLOC_FREE + "pairT1", "pasidkit-grace");
+        final BenchRow graceT2 = find(rows, ALLOC_FREE + "pairT2", "pasidkit-grace");
+        againstBest(md, "#12", "grace (default build) allocate+free, 1 thread: >= 1.0x the best non-stranding baseline",
+            graceT1, best(rows, ALLOC_FREE + "pairT1"), 1.0);
+        againstBest(md, "#12", "grace allocate+free, 2 threads: >= 1.0x the best non-stranding baseline", graceT2,
+            best(rows, ALLOC_FREE + "pairT2"), 1.0);
+        if (null == graceT1 || null == graceT2)
+        {
+            line(md, "#12", "grace: 2 threads get >= 1.8x the throughput of 1", "not measured", false);
+        }
+        else
+        {
+            final double scaling = 2 * value(graceT1) / value(graceT2);
+            line(md, "#12", "grace: 2 threads get >= 1.8x the throughput of 1", String.format(Locale.ROOT,
+                "%.2fx (%s ns per pair per thread at 2 threads, %s at 1)", scaling, fmt(value(graceT2)),
+                fmt(value(graceT1))), scaling >= 1.8);
+        }
+        againstBest(md, "#12", "immediate allocate+free, 1 thread: stays >= 1.2x the best non-stranding baseline",
+            find(rows, ALLOC_FREE + "pairT1", "pasidkit"), best(rows, ALLOC_FREE + "pairT1"), 1.2);
+        againstBest(md, "#12", "immediate allocate+free, 2 threads: stays >= 1.2x the best non-stranding baseline",
+            find(rows, ALLOC_FREE + "pairT2", "pasidkit"), best(rows, ALLOC_FREE + "pairT2"), 1.2);
+        for (final String impl : new String[]{"pasidkit", "pasidkit-grace"})
+        {
+            for (final String percent : new String[]{"50", "99.99"})
+            {
+                againstBest(md, "#12", impl + ", random held set at " + percent + "% of 2^20: >= 1.0x the best " +
+                    "non-stranding baseline", find(rows, HELD, impl, "heldPercent", percent),
+                    best(rows, HELD, "heldPercent", percent), 1.0);
+            }
+        }
+        final BenchRow sbitmap = find(rows, CHURN, "sbitmap");
+        for (final String impl : new String[]{"pasidkit", "pasidkit-grace"})
+        {
+            final BenchRow mine = find(rows, CHURN, impl);
+            againstBest(md, "#12", impl + ", exhaustion churn (2 threads, 512 ids): >= 1.0x sbitmap's ops/s", mine,
+                sbitmap, 1.0);
+            final Double p999 = null == mine ? null : mine.secondary.get("exhausted.p99.9");
+            final Double sbitmapP999 = null == sbitmap ? null : sbitmap.secondary.get("exhausted.p99.9");
+            final String goal = impl + ", exhaustion churn: p99.9 of a 'no id' answer within 2x of sbitmap's";
+            if (null == p999 || null == sbitmapP999)
+            {
+                line(md, "#12", goal, "not measured", false);
+                continue;
+            }
+            final double ratio = p999 / sbitmapP999;
+            line(md, "#12", goal, String.format(Locale.ROOT, "%.2fx (%s ns vs %s ns)", ratio, fmt(p999),
+                fmt(sbitmapP999)), ratio <= 2);
         }
     }
 
@@ -252,14 +309,18 @@ final class Goals
             mine.unit, best.implementation, fmt(value(best))), speedup >= factor);
     }
 
-    /** The fastest non-stranding baseline row of a benchmark (by median), or null. */
-    private static BenchRow best(final List<BenchRow> rows, final String benchmark)
+    /**
+     * The best non-stranding baseline row of a benchmark (by median: lowest time, or highest throughput) with these
+     * parameter values (pairs of name, value), or null.
+     */
+    private static BenchRow best(final List<BenchRow> rows, final String benchmark, final String... params)
     {
         BenchRow best = null;
         for (final String impl : NON_STRANDING)
         {
-            final BenchRow row = find(rows, benchmark, impl);
-            if (null != row && (null == best || value(row) < value(best)))
+            final BenchRow row = find(rows, benchmark, impl, params);
+            if (null != row && (null == best ||
+                (row.lowerIsBetter() ? value(row) < value(best) : value(row) > value(best))))
             {
                 best = row;
             }
