@@ -21,22 +21,27 @@ import java.util.Set;
  */
 public final class MutantSpec
 {
-    /** A production test and the FORBIDDEN outcome id (an {@code @Outcome} id of that test) it must show. */
+    /**
+     * A production test and the FORBIDDEN outcome ids (each an {@code @Outcome} id of that test, declared FORBIDDEN)
+     * it must show: samples matching any of them count as hits (a race that two symmetric actors can lose either way
+     * names both ids of its row).
+     */
     public static final class Expectation
     {
         public final String test;
-        public final String outcomeId;
+        public final List<String> outcomeIds;
 
-        Expectation(final String test, final String outcomeId)
+        Expectation(final String test, final List<String> outcomeIds)
         {
             this.test = test;
-            this.outcomeId = outcomeId;
+            this.outcomeIds = List.copyOf(outcomeIds);
         }
 
         @Override
         public String toString()
         {
-            return test + " => \"" + outcomeId + "\"";
+            return test + " => " + String.join(" | ", outcomeIds.stream().map((id) -> "\"" + id + "\"")
+                .toArray(String[]::new));
         }
     }
 
@@ -141,12 +146,17 @@ public final class MutantSpec
                 else if (l.startsWith("test:"))
                 {
                     final String[] parts = l.substring(5).split("=>", 2);
-                    if (2 != parts.length || !parts[1].trim().startsWith("\"") || !parts[1].trim().endsWith("\""))
+                    final String ids = 2 == parts.length ? parts[1].trim() : "";
+                    if (!ids.matches("\"[^\"]+\"( \\| \"[^\"]+\")*"))
                     {
-                        throw malformed(specFile, i, "expected 'test: <Class.Test> => \"<outcome id>\"'");
+                        throw malformed(specFile, i, "expected 'test: <Class.Test> => \"<outcome id>\" [| \"<id>\"]'");
                     }
-                    final String id = parts[1].trim();
-                    expectations.add(new Expectation(parts[0].trim(), id.substring(1, id.length() - 1)));
+                    final List<String> list = new ArrayList<>();
+                    for (final String id : ids.split(" \\| "))
+                    {
+                        list.add(id.substring(1, id.length() - 1));
+                    }
+                    expectations.add(new Expectation(parts[0].trim(), list));
                     i++;
                 }
                 else if (l.startsWith("find:") || l.startsWith("replace:"))
