@@ -87,6 +87,11 @@ class BrokenVariantsTest
         assertTrue(Files.isRegularFile(jar), "jcstress.jar not found at " + jar + ": run `mvn -pl stress -am verify`");
         target = jar.getParent();
         mutants = MutantSpec.parse(Path.of(System.getProperty("mutants.spec", "mutants.txt")));
+        // NOTE: `run: manual ...` mutants are built and checked for drift at every build, but run only when asked
+        // (-Dmutants.manual=true): their outcome depends on the hardware (BROKEN-VARIANTS.md has their last result).
+        final boolean manual = Boolean.getBoolean("mutants.manual");
+        mutants = mutants.stream().filter((m) -> manual || !m.run.startsWith("manual"))
+            .collect(Collectors.toList());
         final String only = System.getProperty("mutants.only", "");
         if (!only.isEmpty())
         {
@@ -105,7 +110,7 @@ class BrokenVariantsTest
         final Map<String, List<MutantSpec>> byOptions = new LinkedHashMap<>();
         for (final MutantSpec m : mutants)
         {
-            byOptions.computeIfAbsent(m.run, (k) -> new ArrayList<>()).add(m);
+            byOptions.computeIfAbsent(m.run.replaceFirst("^manual\\s*", ""), (k) -> new ArrayList<>()).add(m);
         }
         int round = 0;
         for (final Map.Entry<String, List<MutantSpec>> group : byOptions.entrySet())
