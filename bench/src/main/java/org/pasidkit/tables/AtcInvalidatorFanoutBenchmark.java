@@ -138,16 +138,17 @@ public class AtcInvalidatorFanoutBenchmark
         for (int m = 0; m < IN_FLIGHT; m++)
         {
             final long mm = MM + m;
+            final AddressSpace as = space.openAddressSpace(mm);
             for (final Device device : all)
             {
-                space.bind(mm, device, "d", 0);
+                space.bind(as, device, "d", 0);
             }
             for (int k = 0; k < privatePasids; k++)
             {
-                final long handle = space.bind(mm, all[0], "p", PasidSpace.PRIVATE);
+                final long handle = space.bind(as, all[0], "p", PasidSpace.PRIVATE).handle();
                 for (int d = 1; d < devices; d++)
                 {
-                    space.bindTo(handle, all[d], "p");
+                    space.bindTo(as, handle, all[d], "p");
                 }
             }
             pasids[m] = new int[64];

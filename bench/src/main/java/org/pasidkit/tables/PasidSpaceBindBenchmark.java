@@ -33,17 +33,16 @@ import org.openjdk.jmh.annotations.Warmup;
  *   bindSecondDevice       1024 address spaces keep their shared PASID bound to device A (01:00.0). The op binds
  *                          device B (02:01.1) to the next one and unbinds it: a bond slot taken and given back, B's
  *                          per-device index written twice, the PASID entry's bond list relinked; no PASID allocated,
- *                          no copy-on-write array. The warmed-table path the issue wants at 0 B/op.
+ *                          no copy-on-write array. Allocates only the Bond (the driver's capability, 48 B).
  *   bindFirstDevice        A pool of 1024 address spaces that hold no PASID (each bound and unbound once at setup).
  *                          The op binds the next one's first device (A) and unbinds it: a PASID allocated, its entry
  *                          activated, then retired and freed through the grace period (the allocator reclaims on
- *                          its own slow path). An address space is forgotten with its last PASID, so the op also
- *                          creates the AddressSpace and its copy-on-write PASID array and puts/removes it in the
- *                          spaces map: this one allocates.
- *   bindFreshAddressSpace  The same but with a never-seen mm id on every op. The spaces map no longer grows with
- *                          them (the AddressSpace goes with its last PASID), but the map keeps a tombstone per key
- *                          ever used until it resizes, so the space is still rebuilt before every iteration
- *                          (@Setup(Level.Iteration)) and the iterations are short. The B/op includes that.
+ *                          its own slow path; the space keeps the shared PASID only to the last unbind,
+ *                          SharedPasidLifetime.LAST_UNBIND). The address spaces stay open; the op allocates the
+ *                          Bond and the copy-on-write PASID arrays.
+ *   bindFreshAddressSpace  openAddressSpace of a never-seen mm id, bind, unbind and exit on every op. The spaces map
+ *                          keeps a tombstone per key ever used until it resizes, so the space is rebuilt before
+ *                          every iteration (@Setup(Level.Iteration)) and the iterations are short.
  *   bindWhileReading       @Group, 1 binder + 1 reader: the binder binds/unbinds device B on ONE address space's
  *                          PASID while the reader looks up driverData(that PASID, B) -- the same driver-data cell,
  *                          written by every bind and unbind. @AuxCounters: hits, misses (null: B not bound at that
@@ -67,6 +66,8 @@ public class PasidSpaceBindBenchmark
 
     private final Object drvdataB = new PasidSpaceLookupBenchmark.DriverData(1);
     private PasidSpace space;
+    private final AddressSpace[] spaces = new AddressSpace[ADDRESS_SPACES];
+    private final AddressSpace[] pool = new AddressSpace[ADDRESS_SPACES];
     private Device deviceA;
     private Device deviceB;
     /** The shared PASID of address space 0, which the bindWhileReading group churns. */
@@ -75,22 +76,24 @@ public class PasidSpaceBindBenchmark
     @Setup(Level.Trial)
     public void setUp()
     {
-        space = PasidSpace.builder().build();
+        space = PasidSpace.builder().sharedPasidLifetime(SharedPasidLifetime.LAST_UNBIND).build();
         deviceA = space.addDevice(RID_A, 20, true, null);
         deviceB = space.addDevice(RID_B, 20, true, null);
         for (int mm = 0; mm < ADDRESS_SPACES; mm++)
         {
-            space.bind(mm, deviceA, new PasidSpaceLookupBenchmark.DriverData(mm), 0);
+            spaces[mm] = space.openAddressSpace(mm);
+            pool[mm] = space.openAddressSpace(UNBOUND_POOL_BASE + mm);
+            space.bind(spaces[mm], deviceA, new PasidSpaceLookupBenchmark.DriverData(mm), 0);
         }
-        // Warm: B's per-device index leaves exist; every pool address space exists and holds no PASID.
+        // Warm: B's per-device index leaves exist; every pool address space is open and holds no PASID.
         for (int mm = 0; mm < ADDRESS_SPACES; mm++)
         {
-            space.unbind(space.bind(mm, deviceB, drvdataB, 0), deviceB);
-            space.unbind(space.bind(UNBOUND_POOL_BASE + mm, deviceA, drvdataB, 0), deviceA);
+            space.unbind(space.bind(spaces[mm], deviceB, drvdataB, 0));
+            space.unbind(space.bind(pool[mm], deviceA, drvdataB, 0));
         }
-        final long handle = space.bind(0, deviceB, drvdataB, 0);
-        space.unbind(handle, deviceB);
-        churnedPasid = PasidHandle.pasid(handle);
+        final Bond bond = space.bind(spaces[0], deviceB, drvdataB, 0);
+        space.unbind(bond);
+        churnedPasid = bond.pasid();
         if (0 != space.pasidsOf(UNBOUND_POOL_BASE, new int[1]) || 1 != space.pasidsOf(0, new int[1]))
         {
             throw new IllegalStateException("warm-up left the wrong PASIDs: pool mm " + UNBOUND_POOL_BASE +
@@ -109,20 +112,18 @@ public class PasidSpaceBindBenchmark
     @Threads(1)
     public long bindSecondDevice(final Cursor cursor)
     {
-        final long mm = cursor.next++ & ADDRESS_SPACE_MASK;
-        final long handle = space.bind(mm, deviceB, drvdataB, 0);
-        space.unbind(handle, deviceB);
-        return handle;
+        final Bond bond = space.bind(spaces[cursor.next++ & ADDRESS_SPACE_MASK], deviceB, drvdataB, 0);
+        space.unbind(bond);
+        return bond.handle();
     }
 
     @Benchmark
     @Threads(1)
     public long bindFirstDevice(final Cursor cursor)
     {
-        final long mm = UNBOUND_POOL_BASE + (cursor.next++ & ADDRESS_SPACE_MASK);
-        final long handle = space.bind(mm, deviceA, drvdataB, 0);
-        space.unbind(handle, deviceA);
-        return handle;
+        final Bond bond = space.bind(pool[cursor.next++ & ADDRESS_SPACE_MASK], deviceA, drvdataB, 0);
+        space.unbind(bond);
+        return bond.handle();
     }
 
     /** A space rebuilt before every iteration, for never-seen mm ids (see the header). */
@@ -136,7 +137,7 @@ public class PasidSpaceBindBenchmark
         @Setup(Level.Iteration)
         public void setUp()
         {
-            space = PasidSpace.builder().build();
+            space = PasidSpace.builder().sharedPasidLifetime(SharedPasidLifetime.LAST_UNBIND).build();
             device = space.addDevice(RID_A, 20, true, null);
             nextMm = 0;
         }
@@ -148,9 +149,11 @@ public class PasidSpaceBindBenchmark
     @Measurement(iterations = 10, time = 1)
     public long bindFreshAddressSpace(final FreshSpace fresh)
     {
-        final long handle = fresh.space.bind(fresh.nextMm++, fresh.device, drvdataB, 0);
-        fresh.space.unbind(handle, fresh.device);
-        return handle;
+        final AddressSpace mm = fresh.space.openAddressSpace(fresh.nextMm++);
+        final Bond bond = fresh.space.bind(mm, fresh.device, drvdataB, 0);
+        fresh.space.unbind(bond);
+        fresh.space.exit(mm);
+        return bond.handle();
     }
 
     // ------------------------------------------------------------------------------------------------ contended
@@ -178,9 +181,9 @@ public class PasidSpaceBindBenchmark
     @GroupThreads(1)
     public long binder()
     {
-        final long handle = space.bind(0, deviceB, drvdataB, 0);
-        space.unbind(handle, deviceB);
-        return handle;
+        final Bond bond = space.bind(spaces[0], deviceB, drvdataB, 0);
+        space.unbind(bond);
+        return bond.handle();
     }
 
     @Benchmark

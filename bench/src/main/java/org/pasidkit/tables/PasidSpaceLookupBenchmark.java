@@ -419,6 +419,7 @@ public class PasidSpaceLookupBenchmark
             final int[] order = {0, 1, 2, 3};
             for (int mm = 0; mm < spaces; mm++)
             {
+                final AddressSpace as = space.openAddressSpace(mm);
                 for (int d = order.length - 1; d > 0; d--)
                 {
                     final int j = random.nextInt(d + 1);
@@ -432,7 +433,7 @@ public class PasidSpaceLookupBenchmark
                     if (mm < liveSpaces)
                     {
                         final Object drvdata = new DriverData(live);
-                        final long handle = space.bind(mm, device, drvdata, 0);
+                        final long handle = space.bind(as, device, drvdata, 0).handle();
                         set.pasids[live] = PasidHandle.pasid(handle);
                         set.handles[live] = handle;
                         set.rids[live] = device.requesterId();
@@ -441,7 +442,7 @@ public class PasidSpaceLookupBenchmark
                     }
                     else
                     {
-                        final long handle = space.bind(mm, device, new DriverData(-1 - teardown), 0);
+                        final long handle = space.bind(as, device, new DriverData(-1 - teardown), 0).handle();
                         set.teardownPasids[teardown] = PasidHandle.pasid(handle);
                         set.teardownRids[teardown] = device.requesterId();
                         teardown++;
@@ -449,7 +450,7 @@ public class PasidSpaceLookupBenchmark
                 }
                 if (mm >= liveSpaces)
                 {
-                    space.exit(mm);
+                    space.exit(as);
                 }
             }
             for (int b = 0; randomPasids && b < live; b++)

@@ -14,6 +14,8 @@
  */
 package org.pasidkit.stress;
 
+import java.util.concurrent.TimeUnit;
+
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.JCStressTest;
@@ -25,13 +27,19 @@ import org.openjdk.jcstress.infra.results.IIIII_Result;
 import org.openjdk.jcstress.infra.results.III_Result;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.pasidkit.allocator.EpochDomain;
+import org.pasidkit.allocator.IdState;
 import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.AddressSpace;
+import org.pasidkit.tables.Bond;
+import org.pasidkit.tables.CapabilityException;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.ExitListener;
 import org.pasidkit.tables.FaultAttribution;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidEntryView;
+import org.pasidkit.tables.PasidSpaceCounts;
+import org.pasidkit.tables.RefusalKind;
 
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
@@ -42,7 +50,7 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.STATE_TEARDOWN;
 /**
  * Races of {@link PasidSpace}. Codes used in the results:
  * <ul>
- *   <li>control calls: 1 returned, 0 refused as expected ({@code IllegalArgumentException} "bind after exit", or
+ *   <li>control calls: 1 returned, 0 refused as expected ({@code IllegalArgumentException} "has exited", or
  *       {@code IdsExhaustedException} for "every PASID is in its grace period"), -1 any other exception;</li>
  *   <li>data objects: 0 null, 1 the first bond's ({@code A}), 2 the second bond's ({@code B}), 9 anything else;</li>
  *   <li>fault kinds: 1 ATTRIBUTED, 2 SUPPRESSED, 3 UNKNOWN_PASID, 4 NOT_BOUND_TO_DEVICE.</li>
@@ -102,7 +110,7 @@ public final class PasidSpaceTests
     /**
      * Bind vs exit of the same address space: a second device binds to address space 7's shared PASID while 7 exits.
      * Either the bind wins (the bond exists, the PASID is in TEARDOWN and the new bond got its exit event) or the
-     * exit wins (the bind is refused as "bind after exit" and changes nothing). Never an ACTIVE PASID for the exited
+     * exit wins (the bind is refused as "has exited" and changes nothing). Never an ACTIVE PASID for the exited
      * address space, never a bond that was not told about the exit.
      * <p>
      * Result: bind, exit, state of the shared PASID, exit events queued for device 2, device 2's bonds, live PASIDs
@@ -118,9 +126,10 @@ public final class PasidSpaceTests
     public static class SharedBindVsExit
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
         final Device device2 = space.addDevice(RID_2, 20, true, null);
-        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final int pasid = space.bind(mm, device1, A, 0).pasid();
         final PasidEntryView view = new PasidEntryView();
         final int[] pasids = new int[8];
 
@@ -129,12 +138,12 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.bind(MM, device2, B, 0);
+                space.bind(mm, device2, B, 0);
                 r.r1 = 1;
             }
             catch (final IllegalArgumentException e)
             {
-                r.r1 = refusedWith(e, "bind after exit");
+                r.r1 = refusedWith(e, "has exited");
             }
             catch (final RuntimeException e)
             {
@@ -147,7 +156,7 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.exit(MM);
+                space.exit(mm);
                 r.r2 = 1;
             }
             catch (final RuntimeException e)
@@ -184,6 +193,7 @@ public final class PasidSpaceTests
     public static class PrivateBindVsExit
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
         final Device device2 = space.addDevice(RID_2, 20, true, null);
         final PasidEntryView view = new PasidEntryView();
@@ -191,7 +201,7 @@ public final class PasidSpaceTests
 
         public PrivateBindVsExit()
         {
-            space.bind(MM, device1, A, 0);
+            space.bind(mm, device1, A, 0);
         }
 
         @Actor
@@ -199,12 +209,12 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.bind(MM, device2, B, PasidSpace.PRIVATE);
+                space.bind(mm, device2, B, PasidSpace.PRIVATE);
                 r.r1 = 1;
             }
             catch (final IllegalArgumentException e)
             {
-                r.r1 = refusedWith(e, "bind after exit");
+                r.r1 = refusedWith(e, "has exited");
             }
             catch (final RuntimeException e)
             {
@@ -217,7 +227,7 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.exit(MM);
+                space.exit(mm);
                 r.r2 = 1;
             }
             catch (final RuntimeException e)
@@ -257,13 +267,15 @@ public final class PasidSpaceTests
     public static class UnbindVsAllocate
     {
         final PasidSpace space = tinySpace(1);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device = space.addDevice(RID_1, 20, true, null);
-        final long handle = space.bind(MM, device, A, 0);
+        final Bond bond = space.bind(mm, device, A, 0);
+        final long handle = bond.handle();
         final int[] rids = new int[4];
 
         public UnbindVsAllocate()
         {
-            space.exit(MM);
+            space.exit(mm);
         }
 
         @Actor
@@ -271,7 +283,7 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.unbind(handle, device);
+                space.unbind(bond);
                 r.r1 = 1;
             }
             catch (final RuntimeException e)
@@ -321,21 +333,22 @@ public final class PasidSpaceTests
     public static class ExitVsReportFault
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
         final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
         final Device unbound = space.addDevice(RID_UNBOUND, 20, true, IGNORE);
-        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final int pasid = space.bind(mm, device1, A, 0).pasid();
         final FaultAttribution fault = new FaultAttribution();
 
         public ExitVsReportFault()
         {
-            space.bind(MM, device2, B, 0);
+            space.bind(mm, device2, B, 0);
         }
 
         @Actor
         public void exit()
         {
-            space.exit(MM);
+            space.exit(mm);
         }
 
         @Actor
@@ -395,8 +408,10 @@ public final class PasidSpaceTests
     public static class ReuseVsPinnedReportFault
     {
         final PasidSpace space = tinySpace(1);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device = space.addDevice(RID_1, 20, true, IGNORE);
-        final long handle = space.bind(MM, device, A, 0);
+        final Bond bond = space.bind(mm, device, A, 0);
+        final long handle = bond.handle();
         final EpochDomain.Reader reader = space.epochDomain().register();
         final FaultAttribution fault = new FaultAttribution();
         volatile int controlDone;
@@ -404,11 +419,11 @@ public final class PasidSpaceTests
         @Actor
         public void control(final IIII_Result r)
         {
-            space.exit(MM);
-            space.unbind(handle, device);
+            space.exit(mm);
+            space.unbind(bond);
             try
             {
-                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+                r.r1 = PasidHandle.generation(space.bind(space.openAddressSpace(OTHER_MM), device, B, 0).handle());
             }
             catch (final IdsExhaustedException e)
             {
@@ -452,9 +467,10 @@ public final class PasidSpaceTests
     public static class BindVsBondsOfThenDriverData
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
         final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
-        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
+        final int pasid = space.bind(mm, device1, A, 0).pasid();
         final int[] rids = new int[4];
 
         @Actor
@@ -462,7 +478,7 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.bind(MM, device2, B, 0);
+                space.bind(mm, device2, B, 0);
                 r.r1 = 1;
             }
             catch (final RuntimeException e)
@@ -503,10 +519,11 @@ public final class PasidSpaceTests
     public static class UnbindVsBondsOfThenDriverData
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device1 = space.addDevice(RID_1, 20, true, IGNORE);
         final Device device2 = space.addDevice(RID_2, 20, true, IGNORE);
-        final int pasid = PasidHandle.pasid(space.bind(MM, device1, A, 0));
-        final long handle = space.bind(MM, device2, B, 0);
+        final int pasid = space.bind(mm, device1, A, 0).pasid();
+        final Bond bond = space.bind(mm, device2, B, 0);
         final int[] rids = new int[4];
 
         @Actor
@@ -514,7 +531,7 @@ public final class PasidSpaceTests
         {
             try
             {
-                space.unbind(handle, device2);
+                space.unbind(bond);
                 r.r1 = 1;
             }
             catch (final RuntimeException e)
@@ -557,17 +574,19 @@ public final class PasidSpaceTests
     public static class StaleHandleVsReuse
     {
         final PasidSpace space = tinySpace(1);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device = space.addDevice(RID_1, 20, true, IGNORE);
-        final long handle = space.bind(MM, device, A, 0);
+        final Bond bond = space.bind(mm, device, A, 0);
+        final long handle = bond.handle();
 
         @Actor
         public void control(final III_Result r)
         {
             try
             {
-                space.exit(MM);
-                space.unbind(handle, device);
-                r.r1 = PasidHandle.generation(space.bind(OTHER_MM, device, B, 0));
+                space.exit(mm);
+                space.unbind(bond);
+                r.r1 = PasidHandle.generation(space.bind(space.openAddressSpace(OTHER_MM), device, B, 0).handle());
             }
             catch (final IdsExhaustedException e)
             {
@@ -603,14 +622,15 @@ public final class PasidSpaceTests
     public static class NullDrvdataExitVsReportFault
     {
         final PasidSpace space = tinySpace(8);
+        final AddressSpace mm = space.openAddressSpace(MM);
         final Device device = space.addDevice(RID_1, 20, true, IGNORE);
-        final int pasid = PasidHandle.pasid(space.bind(MM, device, null, 0));
+        final int pasid = space.bind(mm, device, null, 0).pasid();
         final FaultAttribution fault = new FaultAttribution();
 
         @Actor
         public void exit()
         {
-            space.exit(MM);
+            space.exit(mm);
         }
 
         @Actor
@@ -631,5 +651,72 @@ public final class PasidSpaceTests
             return 999;
         }
         return code;
+    }
+
+    /**
+     * Revocation vs a late unbind: address space 7 exited with one driver bound; the unbind deadline has just passed
+     * when the driver's unbind and the space's {@code revokeOverdue} race. Exactly one of them ends the bond: either
+     * the unbind (nothing is left to revoke) or the revocation (the late unbind is refused as revoked). The bond's
+     * hold on the PASID is released exactly once and the PASID retired, its ATC flushed by the revocation or by the
+     * driver before its unbind.
+     * <p>
+     * Result: unbind (1 done, 0 refused as revoked, -1 anything else), bonds revoked by {@code revokeOverdue}, the
+     * bond's end state (0 still bound, 1 unbound, 2 revoked), and 1 if the PASID is RETIRED with no holder, no
+     * TEARDOWN entry and no bond record left (0 otherwise).
+     */
+    @JCStressTest
+    @Outcome(id = "1, 0, 1, 1", expect = ACCEPTABLE, desc = "the driver's unbind came first: nothing left to revoke")
+    @Outcome(id = "0, 1, 2, 1", expect = ACCEPTABLE, desc = "the revocation came first: the late unbind refused")
+    @Outcome(id = "-?1, 1, .*", expect = FORBIDDEN,
+        desc = "the late unbind of a revoked bond was not refused as revoked (the bond ended twice)")
+    @Outcome(expect = FORBIDDEN, desc = "the bond ended twice or not at all, or the PASID was not retired once")
+    @State
+    public static class RevokeVsLateUnbind
+    {
+        volatile long nowNs;
+        final PasidSpace space = PasidSpace.builder().maxPasid(2).maxBonds(8)
+            .unbindDeadline(10, TimeUnit.NANOSECONDS).clock(() -> nowNs).deviceTlbFlush((device, pasid) -> true).build();
+        final AddressSpace mm = space.openAddressSpace(MM);
+        final Device device = space.addDevice(RID_1, 20, true, IGNORE);
+        final Bond bond = space.bind(mm, device, A, 0);
+
+        {
+            space.exit(mm);
+            // NOTE: the deadline passes only now; no control call has run since the exit.
+            nowNs = 100;
+        }
+
+        @Actor
+        public void driver(final IIII_Result r)
+        {
+            try
+            {
+                space.unbind(bond);
+                r.r1 = 1;
+            }
+            catch (final CapabilityException e)
+            {
+                r.r1 = RefusalKind.REVOKED == e.kind() ? 0 : -1;
+            }
+            catch (final RuntimeException e)
+            {
+                r.r1 = -1;
+            }
+        }
+
+        @Actor
+        public void reaper(final IIII_Result r)
+        {
+            r.r2 = space.revokeOverdue();
+        }
+
+        @Arbiter
+        public void arbiter(final IIII_Result r)
+        {
+            r.r3 = bond.isBound() ? 0 : bond.isRevoked() ? 2 : 1;
+            final PasidSpaceCounts counts = space.counts(new PasidSpaceCounts());
+            r.r4 = IdState.RETIRED == space.allocator().stateOf(bond.pasid()) && 0 == counts.teardownPasids() &&
+                0 == counts.bonds() && 0 == counts.stuckBonds() && 0 == counts.pendingRevocationFlushes() ? 1 : 0;
+        }
     }
 }

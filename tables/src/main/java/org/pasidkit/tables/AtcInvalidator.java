@@ -73,6 +73,7 @@ public final class AtcInvalidator
     private final AtomicInteger producers = new AtomicInteger();
     private final Producer[] registered;
     private final int heartbeatOffset;
+    private final Producer revocationProducer;
     private volatile Runnable assist;
 
     /**
@@ -111,9 +112,35 @@ public final class AtcInvalidator
         this.syncTimeoutNs = syncTimeoutNs;
         this.maxProducers = maxProducers;
         // NOTE: one slot per producer, then the consumer's heartbeat in a slot of its own.
-        this.syncSlots = new UnsafeBuffer(BufferUtil.allocateDirectAligned((maxProducers + 1) * SLOT_STRIDE, 128));
-        this.heartbeatOffset = maxProducers * SLOT_STRIDE;
+        // NOTE: one slot per producer, one for the revocation flush's producer, then the consumer's heartbeat.
+        this.syncSlots = new UnsafeBuffer(BufferUtil.allocateDirectAligned((maxProducers + 2) * SLOT_STRIDE, 128));
+        this.heartbeatOffset = (maxProducers + 1) * SLOT_STRIDE;
         this.registered = new Producer[maxProducers];
+        // NOTE: the revocation flush runs on the space's control path (control lock held: one thread at a time) and
+        // walks nothing, so its producer needs no epoch reader.
+        this.revocationProducer = new Producer(maxProducers, null);
+        space.invalidatorBuilt(this::revocationFlush);
+    }
+
+    /**
+     * The space's {@link DeviceTlbFlush} (unless its builder set another): "invalidate all" for (device, PASID), its
+     * CMD_SYNC, and the wait for it (the sync timeout). Control lock held.
+     */
+    private boolean revocationFlush(final Device device, final int pasid)
+    {
+        return revocationProducer.invalidateAll(device, pasid) >= 0;
+    }
+
+    /**
+     * What the space's revocation flush does, for a {@link DeviceTlbFlush} that wraps it: "invalidate all" for
+     * (device, PASID), its CMD_SYNC, and the wait (the sync timeout). Only from a flush the space calls (its control
+     * lock serializes the callers of this one producer).
+     *
+     * @return true once the invalidation completed; false on timeout.
+     */
+    public boolean flushDeviceTlb(final Device device, final int pasid)
+    {
+        return revocationFlush(device, pasid);
     }
 
     public PasidSpace space()
@@ -192,9 +219,9 @@ public final class AtcInvalidator
             into[i] = 0;
         }
         final int n = Math.min(producers.get(), maxProducers);
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i <= n; i++)
         {
-            final Producer p = registered[i];
+            final Producer p = i == n ? revocationProducer : registered[i];
             if (null != p)
             {
                 into[0] += (long)STATS.getOpaque(p.stats, COMMANDS);
@@ -216,6 +243,8 @@ public final class AtcInvalidator
         private long[] words0 = new long[1024];
         /** Per requester id: 0 not yet looked up, ATS_YES, ATS_NO (registered devices never change). */
         private final byte[] atsKnown = new byte[MAX_REQUESTER_IDS];
+        /** {@link PasidSpace#deviceRemovals()} when {@link #atsKnown} was last cleared. */
+        private int removalsSeen;
         private final BackoffIdleStrategy idle = new BackoffIdleStrategy(20_000, 1_000, 1_000, 50_000);
         private long nextToken;
         /** Sink of the record pre-touch loads (so they are not dead code). */
@@ -264,6 +293,14 @@ public final class AtcInvalidator
          */
         public int emit(final long mm, final long address, final long length)
         {
+            final int removals = space.deviceRemovals();
+            if (removals != removalsSeen)
+            {
+                // NOTE: a device was removed (and its requester id may be registered again, with or without ATS):
+                // forget what this producer knew of every requester id (rare: once per removal).
+                java.util.Arrays.fill(atsKnown, (byte)0);
+                removalsSeen = removals;
+            }
             reader.enter();
             try
             {
@@ -314,7 +351,7 @@ public final class AtcInvalidator
             return pairCount;
         }
 
-        /** Whether {@code requesterId} is a registered device with ATS (a device's ATS flag never changes). */
+        /** Whether {@code requesterId} is a registered device with ATS (cached until a device is removed). */
         private boolean ats(final int requesterId)
         {
             final byte known = atsKnown[requesterId];

@@ -7,13 +7,16 @@ import org.pasidkit.tables.internal.DriverDataCells;
  * A PCIe function as {@link PasidSpace} sees it: requester id (bus:dev.fn), its own PASID width, whether it has an
  * ATC (ATS), and its driver-data index: PASID -&gt; the data object of the bond (PASID, this device), a two-level
  * on-heap radix table of 256-reference leaves allocated on first bind (layout and ordering:
- * {@link DriverDataCells}), as a device's own PASID table would be. Created by {@link PasidSpace#addDevice}.
+ * {@link DriverDataCells}), as a device's own PASID table would be. Created by {@link PasidSpace#addDevice}: the object is the
+ * registrant's capability (bind, attach, poll its events, remove it); other code names the device by its requester
+ * id for lookups only.
  * <p>
  * Threading: the index and the bond list are written under the space's control lock only; the index is read
  * lock-free by {@link PasidSpace#driverData} and {@link PasidSpace#reportFault}.
  */
 public final class Device
 {
+    final PasidSpace space;
     private final int requesterId;
     private final int pasidBits;
     private final boolean ats;
@@ -23,10 +26,13 @@ public final class Device
     final MpscUnboundedArrayQueue<ExitEvent> exitEvents = new MpscUnboundedArrayQueue<>(64);
     int firstBond;
     int bondCount;
+    /** Set by {@link PasidSpace#removeDevice} (control lock; volatile: read by any thread): the object is stale. */
+    volatile boolean removed;
 
-    Device(final int requesterId, final int pasidBits, final boolean ats, final ExitListener listener,
+    Device(final PasidSpace space, final int requesterId, final int pasidBits, final boolean ats, final ExitListener listener,
         final int maxPasid)
     {
+        this.space = space;
         this.requesterId = requesterId;
         this.pasidBits = pasidBits;
         this.ats = ats;
@@ -66,6 +72,18 @@ public final class Device
     public int bondCount()
     {
         return bondCount;
+    }
+
+    /** Whether {@link PasidSpace#removeDevice} removed this device. */
+    public boolean isRemoved()
+    {
+        return removed;
+    }
+
+    /** The data of this device's bond with {@code pasid}, or null. */
+    Object driverData(final int pasid)
+    {
+        return DriverDataCells.unwrap(DriverDataCells.cell(drvdata, pasid));
     }
 
     /** Writer (control lock held): whether this device has a bond with {@code pasid}. */

@@ -1,42 +1,66 @@
 package org.pasidkit.tables;
 
 /**
- * Sent to a bound driver when the owner of a PASID goes away (address-space exit, owner close, free): the PASID is
- * in TEARDOWN (dummy root, faults suppressed); the driver drains its queues and then calls
- * {@link PasidSpace#unbind(long, Device)}. Only then can the PASID be reused (after its grace period).
+ * Sent to a bound driver when its bond ends without its asking: the PASID's owner went away (address-space exit,
+ * owner close, free) and the PASID is in TEARDOWN (dummy root, faults suppressed): the driver drains its queues and
+ * then calls {@link PasidSpace#unbind(Bond)}; only then can the PASID be reused (after its grace period). Or the
+ * space revoked the bond (the driver missed the unbind deadline, or the device was removed): the bond is gone and
+ * its device's ATC was invalidated; the driver's later calls with the bond are refused as revoked.
  */
 public final class ExitEvent
 {
-    private final Device device;
-    private final long handle;
+    /** Why the event was sent. */
+    public enum Kind
+    {
+        /** The PASID's owner went away; unbind the bond when done with it. */
+        OWNER_GONE,
+        /** The driver did not unbind by the deadline: the bond was revoked. */
+        REVOKED,
+        /** The device was removed: every bond of it was revoked. */
+        DEVICE_REMOVED
+    }
+
+    private final Kind kind;
+    private final Bond bond;
     private final long addressSpace;
     private final Object driverData;
 
-    ExitEvent(final Device device, final long handle, final long addressSpace, final Object driverData)
+    ExitEvent(final Kind kind, final Bond bond, final long addressSpace, final Object driverData)
     {
-        this.device = device;
-        this.handle = handle;
+        this.kind = kind;
+        this.bond = bond;
         this.addressSpace = addressSpace;
         this.driverData = driverData;
     }
 
-    public Device device()
+    public Kind kind()
     {
-        return device;
+        return kind;
     }
 
-    /** The handle to pass to {@link PasidSpace#unbind(long, Device)}. */
+    /** The bond this event is about: pass it to {@link PasidSpace#unbind(Bond)} (OWNER_GONE). */
+    public Bond bond()
+    {
+        return bond;
+    }
+
+    public Device device()
+    {
+        return bond.device;
+    }
+
+    /** The PASID's handle (PASID, generation of the life that ended). */
     public long handle()
     {
-        return handle;
+        return bond.handle();
     }
 
     public int pasid()
     {
-        return PasidHandle.pasid(handle);
+        return bond.pasid;
     }
 
-    /** The address space that exited, or -1 for a standalone owner's PASID. */
+    /** The address space that exited, or -1 (a standalone owner's PASID, or a revocation). */
     public long addressSpace()
     {
         return addressSpace;
@@ -50,6 +74,7 @@ public final class ExitEvent
     @Override
     public String toString()
     {
-        return "exit of " + PasidHandle.toString(handle) + " on device " + device + " (mm " + addressSpace + ")";
+        return kind + " of " + PasidHandle.toString(bond.handle()) + " on device " + bond.device +
+            " (mm " + addressSpace + ")";
     }
 }

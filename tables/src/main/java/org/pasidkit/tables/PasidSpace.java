@@ -3,15 +3,14 @@ package org.pasidkit.tables;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.jctools.maps.NonBlockingHashMapLong;
-import org.pasidkit.allocator.AllocatorCounts;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.pasidkit.allocator.EpochDomain;
-import org.pasidkit.allocator.IdAllocator;
 import org.pasidkit.allocator.IdsExhaustedException;
 import org.pasidkit.allocator.PasidAllocator;
 import org.pasidkit.tables.internal.BondDescriptor;
@@ -19,14 +18,22 @@ import org.pasidkit.tables.internal.BondTable;
 import org.pasidkit.tables.internal.DriverDataCells;
 import org.pasidkit.tables.internal.PasidTable;
 import org.pasidkit.tables.internal.RequesterIdLists;
-import org.pasidkit.tables.internal.StripedCounter;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
 
 /**
  * What an IOMMU driver core offers, in one facade: PASIDs for address spaces (bind) and for standalone owners,
  * off-heap PASID tables, bonds with driver data, address-space exit with asynchronous driver notification, reclaim
- * after every driver unbound and the grace period passed, and fault attribution.
+ * after every driver unbound (or was revoked) and the grace period passed, and fault attribution.
+ *
+ * <h2>Capabilities</h2>
+ * Every mutating call proves its caller with an object the space handed out, never with a number: the
+ * {@link AddressSpace} from {@link #openAddressSpace} binds devices to it and ends it ({@link #exit}); the
+ * {@link PasidOwner} from {@link #openOwner} allocates, frees, attaches and closes its PASIDs; the {@link Bond} from
+ * {@link #bind}, {@link #bindTo} or {@link #attach} is the only way to {@link #unbind} it; the {@link Device} from
+ * {@link #addDevice} is its registrant's. PASIDs, handles and requester ids name things for lookups. A foreign,
+ * forged, stale or revoked capability is refused with a {@link CapabilityException} (its {@link RefusalKind}),
+ * counted ({@link PasidSpaceCounts#refusals(RefusalKind)}), and changes nothing.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -38,25 +45,23 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
  *       {@link #epochDomain()} critical section; a PASID is never reused while such a reader may still hold it.</li>
  *   <li>Linearization points: a driver-data lookup at the load of its cell; {@link #reportFault} at its validated
  *       read of the PASID entry (seq window); {@link #bondsOf} at the acquire load of the PASID's copy-on-write
- *       requester-id list ({@code internal.RequesterIdLists}); control calls inside the
- *       control lock, at the release store that publishes the entry (activate, teardown, retire) or the cell
- *       (bind, unbind).</li>
- *   <li>Publication order of a bind: the bond record, the device's cell, then the PASID's requester-id list and
- *       the entry's bond list; an unbind clears the cell first. So a reader that lists a bond through
- *       {@link #bondsOf} then finds its data, and one that no longer lists it no longer finds it (jcstress:
- *       {@code PasidSpaceTests}).</li>
- *   <li>Index of address spaces: an address space is in it from its first bind until its last PASID is gone
- *       (unbound while it lives, or retired after its exit and every driver's unbind); then its id may be bound
- *       again as a new address space.</li>
- *   <li>Control path (bind, unbind, exit, owners, allocate, free): serialized by one control lock, as Linux
- *       serializes {@code iommu_sva_bind_device}/{@code unbind} on {@code iommu_sva_lock}. It is never taken by the
- *       data path. Exit listeners are called after the lock is released.</li>
+ *       requester-id list; control calls inside the control lock, at the release store that publishes the entry
+ *       (activate, teardown, retire), the cell (bind, unbind) or the bond's state (unbind, revocation).</li>
+ *   <li>Control path (devices, address spaces, owners, bind, unbind, exit, revocation): serialized by one control
+ *       lock, as Linux serializes {@code iommu_sva_bind_device}/{@code unbind} on {@code iommu_sva_lock}; this class
+ *       takes it and delegates to one package-private class per responsibility ({@code Capabilities},
+ *       {@code AddressSpaces}, {@code Owners}, {@code Bonds}, {@code Teardowns}, {@code Lives}). The data path
+ *       ({@code FaultAttributor} and the lookups here) never takes it. Exit events are delivered after the lock is
+ *       released.</li>
  *   <li>Life cycle: ACTIVE -&gt; TEARDOWN (owner gone: dummy root, faults suppressed, drivers notified) -&gt;
- *       RETIRED (every driver unbound; in the allocator's reclaim queue) -&gt; reusable after the epoch grace.
- *       A driver that never unbinds holds exactly that PASID; it shows in {@link #counts}.</li>
- *   <li>Bad input (out-of-range PASID, unknown or foreign owner, stale handle, unbound device, second unbind, bind
- *       after exit, quota overflow, narrow device) throws an exception naming the value and the rule and changes
- *       nothing; foreign-owner attempts are also counted.</li>
+ *       RETIRED (every bond unbound, or revoked with its device's ATC invalidated and synced; in the allocator's
+ *       reclaim queue) -&gt; reusable after the epoch grace. Without an unbind deadline a driver that never unbinds
+ *       holds exactly that PASID; it shows in {@link #counts} and {@link #stuckBonds}. With one
+ *       ({@link Builder#unbindDeadline}) its bond is revoked once the deadline passed (checked at every successful
+ *       control call and by {@link #revokeOverdue}).</li>
+ *   <li>Bad input (out-of-range PASID, stale or forged handle, foreign capability, unbound device, second unbind,
+ *       bind after exit, quota overflow, narrow device) throws an exception naming the value and the rule and
+ *       changes nothing.</li>
  * </ul>
  */
 public final class PasidSpace
@@ -69,7 +74,6 @@ public final class PasidSpace
 
     private final PasidAllocator allocator;
     private final PasidTable table;
-    private final BondTable bonds;
     /**
      * Per PASID, the requester ids of its bonds (copy-on-write; control lock writes, read lock-free by bondsOf and
      * the invalidation fan-out): one array load instead of a seq-validated walk of the bond list.
@@ -81,24 +85,24 @@ public final class PasidSpace
      * directory in one load instead of two (device, then its field). 256 KiB of heap, as {@link #devices}.
      */
     private final Object[][][] drvdataDirectories = new Object[1 << 16][][];
-    private final NonBlockingHashMapLong<AddressSpace> spaces = new NonBlockingHashMapLong<>();
-    private final NonBlockingHashMapLong<PasidOwner> owners = new NonBlockingHashMapLong<>();
-    /** Control path only (bind, unbind, exit, owners), as Linux's iommu_sva_lock; the data path never takes it. */
+    /** Control path only (devices, owners, address spaces, bonds, revocation), as Linux's iommu_sva_lock. */
     private final ReentrantLock control = new ReentrantLock();
-    private final int addressSpaceQuota;
-    private final AtomicLong foreignRefusals = new AtomicLong();
-    /** Fault path: striped, so that faults on different PASIDs from different threads share no counter line. */
-    private final StripedCounter suppressedFaults = new StripedCounter(StripedCounter.defaultStripes());
+    private final Lives lives;
+    private final Capabilities capabilities;
+    private final Bonds bonds;
+    private final Teardowns teardowns;
+    private final AddressSpaces addressSpaces;
+    private final Owners owners;
+    private final FaultAttributor faults;
+    private final boolean flushConfigured;
+    private final NanoClock clock;
     private final AtomicLong exitEvents = new AtomicLong();
-    /** Scratch entry copy of the control path (guarded by the control lock): bind/unbind allocate nothing. */
-    private final PasidEntryView writerView = new PasidEntryView();
-    private long nextOwnerId = 1;
-    /** Driver-data leaves allocated over every device (control lock; read by counts). */
-    private volatile int drvdataLeaves;
+    /** Events of the current control call (control lock), delivered after it is released. */
+    private final List<ExitEvent> events = new ArrayList<>();
     /** Driver-data directory references over every device (control lock; read by counts). */
     private volatile long drvdataDirectorySlots;
-    private volatile int activePasids;
-    private volatile int teardownPasids;
+    /** Device removals so far (control lock; volatile: read by the fan-out to drop its cached ATS flags). */
+    private volatile int devicesRemoved;
 
     PasidSpace(final Builder builder)
     {
@@ -109,9 +113,20 @@ public final class PasidSpace
             throw new IllegalArgumentException("PasidSpace needs an allocator with a grace period (not immediateReuse)");
         }
         this.table = new PasidTable(allocator.maxId());
-        this.bonds = new BondTable(builder.maxBonds);
         this.requesterIds = new RequesterIdLists(allocator.maxId());
-        this.addressSpaceQuota = builder.addressSpaceQuota;
+        final PasidEntryView writerView = new PasidEntryView();
+        this.lives = new Lives(allocator, table);
+        this.capabilities = new Capabilities(this, table, allocator.minId(), allocator.maxId());
+        this.bonds = new Bonds(table, new BondTable(builder.maxBonds), requesterIds, writerView);
+        this.flushConfigured = null != builder.flush;
+        this.clock = builder.clock;
+        this.teardowns = new Teardowns(lives, bonds, writerView, builder.clock, builder.unbindDeadlineNs,
+            null != builder.flush ? builder.flush : DeviceTlbFlush.NONE);
+        this.addressSpaces = new AddressSpaces(this, lives, bonds, teardowns, capabilities, builder.sharedPasidLifetime,
+            builder.addressSpaceQuota);
+        this.teardowns.addressSpaces(addressSpaces);
+        this.owners = new Owners(this, lives, bonds, teardowns, capabilities);
+        this.faults = new FaultAttributor(this, table, allocator.minId(), allocator.maxId());
     }
 
     public static Builder builder()
@@ -130,15 +145,38 @@ public final class PasidSpace
         return allocator.epochDomain();
     }
 
+    /** The unbind deadline in nanoseconds (0: off). */
+    public long unbindDeadlineNs()
+    {
+        return teardowns.deadlineNs();
+    }
+
+    /** An {@link AtcInvalidator} over this space becomes its revocation flush unless the builder set one. */
+    void invalidatorBuilt(final DeviceTlbFlush flush)
+    {
+        control.lock();
+        try
+        {
+            if (!flushConfigured)
+            {
+                teardowns.flush(flush);
+            }
+        }
+        finally
+        {
+            control.unlock();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ devices
 
     /**
-     * Registers a device.
+     * Registers a device; the returned object is the registrant's capability for it.
      *
      * @param requesterId bus:dev.fn, 0..65535.
      * @param pasidBits   the device's PASID width, 1..20 (the PCIe maximum).
      * @param ats         whether it has an ATC.
-     * @param listener    called on exit events; null to poll them with {@link #pollExitEvents}.
+     * @param listener    called on exit and revocation events; null to poll them with {@link #pollExitEvents}.
      */
     public Device addDevice(final int requesterId, final int pasidBits, final boolean ats, final ExitListener listener)
     {
@@ -155,36 +193,100 @@ public final class PasidSpace
         {
             if (null != devices[requesterId])
             {
-                throw new IllegalArgumentException("requester id " + requesterId + " is already registered");
+                throw capabilities.refuse(RefusalKind.FOREIGN, "requester id " + requesterId +
+                    " is already registered: its registrant holds the device");
             }
-            final Device device = new Device(requesterId, pasidBits, ats, listener, allocator.maxId());
+            final int pending = teardowns.pendingOf(requesterId);
+            if (0 != pending)
+            {
+                throw new IllegalArgumentException("requester id " + requesterId + " has " + pending +
+                    " revocations of a removed device waiting for their ATC flush: register it again after them");
+            }
+            final Device device = new Device(this, requesterId, pasidBits, ats, listener, allocator.maxId());
             drvdataDirectorySlots += device.drvdata.length;
             // NOTE: release, read by device() via getAcquire: the device and its directory are seen whole.
             DEVICES.setRelease(devices, requesterId, device);
             // NOTE: release, read by driverData() via getAcquire.
             DIRECTORIES.setRelease(drvdataDirectories, requesterId, device.drvdata);
+            revokeDue();
             return device;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
-    /** The device registered at {@code requesterId}, or null. */
-    public Device device(final int requesterId)
+    /**
+     * Device removal (hot-unplug, function-level reset): the device is unregistered at once (lookups by its
+     * requester id stop finding it, its object becomes stale) and every bond of it is revoked: the driver gets a
+     * {@link ExitEvent.Kind#DEVICE_REMOVED} event per bond, the device's ATC is invalidated and synced for each
+     * PASID, and only then does each bond release its PASID (a flush that fails keeps the PASID held until a later
+     * {@link #revokeOverdue} completes it). An ACTIVE PASID that loses its last bond this way is treated as at its
+     * last unbind.
+     *
+     * @throws CapabilityException for a device that is not this space's, or already removed.
+     */
+    public void removeDevice(final Device device)
+    {
+        control.lock();
+        try
+        {
+            capabilities.checkDevice(device);
+            final int requesterId = device.requesterId();
+            // NOTE: removed first (volatile, read by Capabilities.checkDevice), then unregistered (release, read
+            // by device() and driverData() via getAcquire): no new bond, no lookup by number finds it.
+            device.removed = true;
+            DEVICES.setRelease(devices, requesterId, null);
+            DIRECTORIES.setRelease(drvdataDirectories, requesterId, null);
+            drvdataDirectorySlots -= device.drvdata.length;
+            int slot = device.firstBond;
+            while (0 != slot)
+            {
+                final int next = bonds.nextOfDevice(slot);
+                teardowns.revoke(bonds.at(slot), ExitEvent.Kind.DEVICE_REMOVED, events);
+                slot = next;
+            }
+            devicesRemoved++;
+            revokeDue();
+        }
+        finally
+        {
+            unlockAndDeliver();
+        }
+    }
+
+    /** The device registered at {@code requesterId}, or null (package-private: a device is not looked up by number). */
+    Device device(final int requesterId)
     {
         return requesterId < 0 || requesterId > 0xFFFF ? null : (Device)DEVICES.getAcquire(devices, requesterId);
     }
 
+    /** Devices removed so far (a volatile read): a change tells a cache of devices by requester id to refresh. */
+    int deviceRemovals()
+    {
+        return devicesRemoved;
+    }
+
+    /** Whether a device is registered at {@code requesterId} now (a read-only view: no capability). */
+    public boolean isRegistered(final int requesterId)
+    {
+        return null != device(requesterId);
+    }
+
     /**
-     * Drains up to {@code limit} exit events of a device without a listener.
+     * Drains up to {@code limit} events of a device without a listener (also after the device was removed: its
+     * DEVICE_REMOVED events).
      *
      * @return events handed to {@code handler}.
      */
     public int pollExitEvents(final Device device, final ExitListener handler, final int limit)
     {
-        checkDevice(device);
+        if (null == device || device.space != this)
+        {
+            throw capabilities.refuse(null == device ? RefusalKind.FORGED : RefusalKind.FOREIGN,
+                "device " + device + " is not a device of this PasidSpace");
+        }
         int n = 0;
         ExitEvent event;
         while (n < limit && null != (event = device.exitEvents.relaxedPoll()))
@@ -198,7 +300,8 @@ public final class PasidSpace
     // ------------------------------------------------------------------------------------------------ owners
 
     /**
-     * Opens a standalone owner (FD-lifetime model) that may hold at most {@code quota} PASIDs at once.
+     * Opens a standalone owner (FD-lifetime model) that may hold at most {@code quota} PASIDs at once; the object is
+     * its holder's capability.
      *
      * @throws IllegalArgumentException if {@code quota < 1}.
      */
@@ -211,13 +314,13 @@ public final class PasidSpace
         control.lock();
         try
         {
-            final PasidOwner owner = new PasidOwner(this, nextOwnerId++, name, quota);
-            owners.put(owner.id, owner);
+            final PasidOwner owner = owners.open(name, quota);
+            revokeDue();
             return owner;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
@@ -230,8 +333,9 @@ public final class PasidSpace
     /**
      * Allocates a standalone PASID for {@code owner}, below {@code 2^pasidBits}.
      *
-     * @return its handle.
-     * @throws IllegalArgumentException for a closed or foreign owner, a full quota or a bad width.
+     * @return its handle (names the PASID; the owner object authorises calls on it).
+     * @throws CapabilityException for a closed or foreign owner.
+     * @throws IllegalArgumentException for a full quota or a bad width.
      * @throws IdsExhaustedException if no PASID is free.
      */
     public long allocate(final PasidOwner owner, final int pasidBits)
@@ -243,21 +347,14 @@ public final class PasidSpace
         control.lock();
         try
         {
-            checkOwner(owner);
-            if (owner.pasids.size() >= owner.quota)
-            {
-                throw new IllegalArgumentException(owner + " holds " + owner.pasids.size() +
-                    " PASIDs: its quota of " + owner.quota + " is full");
-            }
-            final int pasid = allocatePasid(pasidBits);
-            final int generation = table.activate(pasid, owner.key(), NO_ROOT, FLAG_FAULTS_ON | FLAG_STANDALONE);
-            owner.pasids.add(pasid);
-            activePasids++;
-            return PasidHandle.of(pasid, generation);
+            capabilities.checkOwner(owner);
+            final long handle = owners.allocate(owner, pasidBits);
+            revokeDue();
+            return handle;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
@@ -269,92 +366,107 @@ public final class PasidSpace
 
     /**
      * Frees a standalone PASID: it goes to TEARDOWN; bound drivers get exit events; it is reused only after each
-     * unbound and the grace period passed.
+     * unbound (or was revoked) and the grace period passed.
+     *
+     * @throws CapabilityException for a foreign or closed owner, a forged or stale handle, another owner's PASID.
      */
     public void free(final PasidOwner owner, final long handle)
     {
-        final List<ExitEvent> notify;
         control.lock();
         try
         {
-            checkOwner(owner);
-            final int pasid = checkHandle(handle, STATE_ACTIVE);
-            checkOwns(owner, pasid, handle);
-            owner.pasids.remove(pasid);
-            notify = teardown(pasid, handle, -1, null);
+            capabilities.checkOwner(owner);
+            owners.free(owner, handle, events);
+            revokeDue();
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
-        deliver(notify);
     }
 
     /** Closes an owner: every PASID it holds goes to TEARDOWN (the FD-close model). A second close is refused. */
     public void close(final PasidOwner owner)
     {
-        final List<ExitEvent> notify = new ArrayList<>();
         control.lock();
         try
         {
-            checkOwner(owner);
-            owner.closed = true;
-            owners.remove(owner.id);
-            for (final int pasid : owner.pasids.toArray(new Integer[0]))
-            {
-                final long handle = PasidHandle.of(pasid, generation(table.stateWord(pasid)));
-                teardown(pasid, handle, -1, notify);
-            }
-            owner.pasids.clear();
+            capabilities.checkOwner(owner);
+            owners.close(owner, events);
+            revokeDue();
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
-        deliver(notify);
     }
 
     /**
      * Binds a standalone owner's PASID to a device with the driver's data.
      *
-     * @throws IllegalArgumentException for a foreign or closed owner, a stale handle, an unregistered or too narrow
-     *     device, or a bond that exists already.
+     * @return the bond: the driver's capability to unbind it.
+     * @throws CapabilityException for a foreign or closed owner, another owner's PASID, a forged or stale handle, a
+     *     device that is not this space's or was removed.
+     * @throws IllegalArgumentException for a too narrow device or a bond that exists already.
      */
-    public void attach(final PasidOwner owner, final long handle, final Device device, final Object drvdata)
+    public Bond attach(final PasidOwner owner, final long handle, final Device device, final Object drvdata)
     {
         control.lock();
         try
         {
-            checkOwner(owner);
-            checkDevice(device);
-            final int pasid = checkHandle(handle, STATE_ACTIVE);
-            checkOwns(owner, pasid, handle);
-            addBond(pasid, device, drvdata);
+            capabilities.checkOwner(owner);
+            capabilities.checkDevice(device);
+            final Bond bond = owners.attach(owner, handle, device, drvdata);
+            revokeDue();
+            return bond;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
-    // ------------------------------------------------------------------------------------------------ bind
+    // ------------------------------------------------------------------------------------------------ address spaces
 
     /**
-     * Binds address space {@code mm} to {@code device}: gives the address space's shared PASID (allocated on its
-     * first bind), or with {@link #PRIVATE} an extra PASID of its own, and records the bond with {@code drvdata}.
+     * Registers address space {@code mm} (a process's mm); the returned object is its holder's capability for
+     * {@link #bind}, {@link #bindTo} and {@link #exit}. An id can be open once at a time: until the address space
+     * exited and every driver of its PASIDs unbound (or was revoked), a second open is refused.
      *
-     * @return the PASID's handle.
-     * @throws IllegalArgumentException for a negative mm, an address space that exited, an unregistered device, a
-     *     device narrower than the shared PASID (as Linux's -EOVERFLOW), a bond that exists already, or a full
-     *     per-address-space quota.
-     * @throws IdsExhaustedException if no PASID is free.
+     * @throws IllegalArgumentException for a negative id.
+     * @throws CapabilityException if the id is open already.
      */
-    public long bind(final long mm, final Device device, final Object drvdata, final int flags)
+    public AddressSpace openAddressSpace(final long mm)
     {
         if (mm < 0)
         {
             throw new IllegalArgumentException("address space id " + mm + " must be >= 0");
         }
+        control.lock();
+        try
+        {
+            final AddressSpace opened = addressSpaces.open(mm);
+            revokeDue();
+            return opened;
+        }
+        finally
+        {
+            unlockAndDeliver();
+        }
+    }
+
+    /**
+     * Binds address space {@code mm} to {@code device}: gives the address space's shared PASID (allocated on its
+     * first bind), or with {@link #PRIVATE} an extra PASID of its own, and records the bond with {@code drvdata}.
+     *
+     * @return the bond: the driver's capability to unbind it ({@link Bond#handle()} names the PASID).
+     * @throws CapabilityException for an address space or device that is not this space's, exited or removed.
+     * @throws IllegalArgumentException for bad flags, a device narrower than the shared PASID (as Linux's
+     *     -EOVERFLOW), a bond that exists already, or a full per-address-space quota.
+     * @throws IdsExhaustedException if no PASID is free.
+     */
+    public Bond bind(final AddressSpace mm, final Device device, final Object drvdata, final int flags)
+    {
         if (0 != (flags & ~PRIVATE))
         {
             throw new IllegalArgumentException("bind flags " + flags + " may only contain PRIVATE (" + PRIVATE + ")");
@@ -362,203 +474,131 @@ public final class PasidSpace
         control.lock();
         try
         {
-            checkDevice(device);
-            AddressSpace space = spaces.get(mm);
-            if (null != space && space.exited)
-            {
-                throw new IllegalArgumentException("address space " + mm + " has exited: bind after exit");
-            }
-            final boolean isPrivate = 0 != (flags & PRIVATE);
-            int pasid = isPrivate || null == space ? 0 : space.sharedPasid;
-            if (0 != pasid)
-            {
-                if (pasid > device.maxPasid())
-                {
-                    throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
-                        "-bit PASIDs but address space " + mm + " already uses PASID " + pasid + " (EOVERFLOW)");
-                }
-                if (device.isBound(pasid))
-                {
-                    throw new IllegalArgumentException("device " + device + " is already bound to address space " +
-                        mm + " (PASID " + pasid + ")");
-                }
-                addBond(pasid, device, drvdata);
-                return PasidHandle.of(pasid, generation(table.stateWord(pasid)));
-            }
-            if (null != space && space.pasids.length >= addressSpaceQuota)
-            {
-                throw new IllegalArgumentException("address space " + mm + " holds " + space.pasids.length +
-                    " PASIDs: its quota of " + addressSpaceQuota + " is full");
-            }
-            if (bonds.used() >= bonds.capacity() - 1)
-            {
-                throw new IllegalArgumentException("bond table is full (" + (bonds.capacity() - 1) + " bonds)");
-            }
-            pasid = allocatePasid(device.pasidBits());
-            if (null == space)
-            {
-                space = new AddressSpace(mm);
-                spaces.put(mm, space);
-            }
-            final int generation = table.activate(pasid, mm, mm, FLAG_FAULTS_ON | (isPrivate ? FLAG_PRIVATE : 0));
-            activePasids++;
-            space.add(pasid);
-            if (!isPrivate)
-            {
-                space.sharedPasid = pasid;
-            }
-            addBond(pasid, device, drvdata);
-            return PasidHandle.of(pasid, generation);
+            capabilities.checkAddressSpace(mm);
+            capabilities.checkDevice(device);
+            final Bond bond = addressSpaces.bind(mm, device, drvdata, 0 != (flags & PRIVATE));
+            revokeDue();
+            return bond;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
     /**
-     * Binds one more device to an address space's existing PASID (shared or private) given by its handle: how
-     * every device of a process reaches each of its private PASIDs.
+     * Binds one more device to one of {@code mm}'s PASIDs (shared or private), named by its handle: how every device
+     * of a process reaches each of its private PASIDs.
      *
-     * @throws IllegalArgumentException for a stale handle, a standalone or torn-down PASID, an unregistered or too
-     *     narrow device, or a bond that exists already.
+     * @return the new bond.
+     * @throws CapabilityException for an address space or device that is not this space's (or exited, or removed),
+     *     a forged or stale handle, or a PASID that is not {@code mm}'s.
+     * @throws IllegalArgumentException for a too narrow device or a bond that exists already.
      */
-    public void bindTo(final long handle, final Device device, final Object drvdata)
+    public Bond bindTo(final AddressSpace mm, final long handle, final Device device, final Object drvdata)
     {
         control.lock();
         try
         {
-            checkDevice(device);
-            final int pasid = checkHandle(handle, STATE_ACTIVE);
-            table.snapshot(pasid, writerView);
-            if (0 != (writerView.flags() & FLAG_STANDALONE))
-            {
-                throw new IllegalArgumentException(PasidHandle.toString(handle) +
-                    " is a standalone PASID: attach it through its owner");
-            }
-            addBond(pasid, device, drvdata);
+            capabilities.checkAddressSpace(mm);
+            capabilities.checkDevice(device);
+            final Bond bond = addressSpaces.bindTo(mm, handle, device, drvdata);
+            revokeDue();
+            return bond;
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
     /**
-     * Removes the bond of {@code device} with the PASID of {@code handle}. After an exit this is the driver saying
-     * it is done; the PASID is reclaimed once every driver said so. An address space's PASID whose last bond goes
-     * while the address space lives is freed (through the grace period). When an address space's last PASID goes
-     * (its last unbind, or after its exit the last driver's unbind) the address space is forgotten: its id may then
-     * be bound again as a new address space (as an mm pointer is reused after the mm is freed).
+     * The driver is done with its bond: after an exit this is the driver saying it drained its queues; the PASID is
+     * reclaimed once every bond is gone. While the address space lives, a private PASID (or, with
+     * {@link SharedPasidLifetime#LAST_UNBIND}, the shared one) whose last bond goes is freed (through the grace
+     * period); the shared PASID otherwise stays the address space's until it exits.
      *
-     * @throws IllegalArgumentException for a stale handle, an out-of-range PASID, an unregistered device or a device
-     *     that is not bound (including a second unbind).
+     * @throws CapabilityException for a bond of another space, one already unbound (a second unbind) or revoked.
      */
-    public void unbind(final long handle, final Device device)
+    public void unbind(final Bond bond)
     {
         control.lock();
         try
         {
-            checkDevice(device);
-            final int pasid = checkHandle(handle, -1);
-            final int state = state(table.stateWord(pasid));
-            if (!device.isBound(pasid) || (STATE_ACTIVE != state && STATE_TEARDOWN != state))
-            {
-                throw new IllegalArgumentException("device " + device + " is not bound to " +
-                    PasidHandle.toString(handle) + " (a second unbind, or never bound)");
-            }
-            final int left = removeBond(pasid, device);
-            if (0 != left && STATE_ACTIVE == state)
-            {
-                return;
-            }
-            final PasidEntryView view = writerView;
-            table.snapshot(pasid, view);
-            final boolean standalone = 0 != (view.flags() & FLAG_STANDALONE);
-            if (STATE_TEARDOWN == state)
-            {
-                allocator.release(pasid);
-                if (0 == left)
-                {
-                    table.retire(pasid, epochDomain().epoch());
-                    teardownPasids--;
-                    if (!standalone)
-                    {
-                        final AddressSpace space = spaces.get(view.owner());
-                        if (0 == --space.tearingDown)
-                        {
-                            // NOTE: the exited address space's last PASID is retired: forget it.
-                            spaces.remove(space.mm);
-                        }
-                    }
-                }
-            }
-            else if (!standalone)
-            {
-                final AddressSpace space = spaces.get(view.owner());
-                space.remove(pasid);
-                if (space.sharedPasid == pasid)
-                {
-                    space.sharedPasid = 0;
-                }
-                if (0 == space.pasids.length)
-                {
-                    // NOTE: a live address space with no PASID left is forgotten; a later bind starts it afresh.
-                    spaces.remove(space.mm);
-                }
-                table.retire(pasid, epochDomain().epoch());
-                activePasids--;
-                allocator.free(pasid);
-            }
+            capabilities.checkBond(bond);
+            teardowns.unbind(bond);
+            revokeDue();
         }
         finally
         {
-            control.unlock();
+            unlockAndDeliver();
         }
     }
 
     /**
      * Address-space exit: at once every PASID of {@code mm} goes to TEARDOWN (dummy root, faults suppressed) and
      * every bound driver gets an exit event (its listener is called after this returns from the lock, or the event
-     * is queued for {@link #pollExitEvents}). Nothing waits for a driver. Until the last driver unbound, a bind to
-     * {@code mm} is refused (bind after exit); after that {@code mm} is forgotten.
+     * is queued for {@link #pollExitEvents}). Nothing waits for a driver. The {@code mm} object is stale from here;
+     * its id can be opened again once every driver of its PASIDs unbound or was revoked.
      *
-     * @throws IllegalArgumentException if {@code mm} holds no PASID (never bound, or every PASID of it is gone) or
-     *     already exited.
+     * @throws CapabilityException for an address space of another space, or one that already exited.
      */
-    public void exit(final long mm)
+    public void exit(final AddressSpace mm)
     {
-        final List<ExitEvent> notify = new ArrayList<>();
         control.lock();
         try
         {
-            final AddressSpace space = spaces.get(mm);
-            if (null == space || space.exited)
-            {
-                throw new IllegalArgumentException("address space " + mm + (null == space ?
-                    " holds no PASID (never bound a device, or every PASID of it is gone)" : " has already exited"));
-            }
-            space.exited = true;
-            for (final int pasid : space.pasids)
-            {
-                teardown(pasid, PasidHandle.of(pasid, generation(table.stateWord(pasid))), mm, notify);
-                if (STATE_TEARDOWN == state(table.stateWord(pasid)))
-                {
-                    space.tearingDown++;
-                }
-            }
-            space.sharedPasid = 0;
-            space.pasids = EMPTY;
-            if (0 == space.tearingDown)
-            {
-                spaces.remove(mm);
-            }
+            capabilities.checkAddressSpace(mm);
+            addressSpaces.exit(mm, events);
+            revokeDue();
+        }
+        finally
+        {
+            unlockAndDeliver();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ revocation
+
+    /**
+     * Revokes every bond still bound {@link #unbindDeadlineNs()} after its PASID's owner went away, and retries the
+     * ATC flushes of earlier revocations that did not complete (each may wait its sync timeout). Successful control
+     * calls revoke too (but do not retry flushes: a dead IOMMU must not stall every bind); call this (or run it from
+     * an agent) to retry, and when the space may sit idle.
+     *
+     * @return bonds revoked by this call.
+     */
+    public int revokeOverdue()
+    {
+        control.lock();
+        try
+        {
+            return teardowns.revokeOverdue(clock.nanoTime(), true, events);
+        }
+        finally
+        {
+            unlockAndDeliver();
+        }
+    }
+
+    /**
+     * Lists the bonds waiting for their driver's unbind after their PASID's owner went away, oldest first
+     * (PASID, device, owner, since when), into the caller's buffer: allocation-free.
+     *
+     * @return {@code into}.
+     */
+    public StuckBonds stuckBonds(final StuckBonds into)
+    {
+        control.lock();
+        try
+        {
+            teardowns.stuckBonds(into);
+            return into;
         }
         finally
         {
             control.unlock();
         }
-        deliver(notify);
     }
 
     // ------------------------------------------------------------------------------------------------ data path
@@ -643,24 +683,6 @@ public final class PasidSpace
         return requesterIds.of(pasid);
     }
 
-    /**
-     * The live PASIDs of address space {@code mm} (shared first, then private). Lock-free, allocation-free.
-     *
-     * @return how many were written to {@code pasidsOut}.
-     */
-    public int pasidsOf(final long mm, final int[] pasidsOut)
-    {
-        final AddressSpace space = spaces.get(mm);
-        if (null == space)
-        {
-            return 0;
-        }
-        final int[] pasids = space.pasids;
-        final int n = Math.min(pasids.length, pasidsOut.length);
-        System.arraycopy(pasids, 0, pasidsOut, 0, n);
-        return n;
-    }
-
     /** A consistent copy of one PASID entry (lock-free, allocation-free); false if it was never used. */
     public boolean entry(final int pasid, final PasidEntryView into)
     {
@@ -681,60 +703,17 @@ public final class PasidSpace
     public FaultAttribution reportFault(final int requesterId, final int pasid, final long address,
         final FaultAttribution into)
     {
-        final Device device = device(requesterId);
-        if (null == device || pasid < allocator.minId() || pasid > allocator.maxId())
-        {
-            into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
-            return into;
-        }
-        while (true)
-        {
-            final long seq = table.readBegin(pasid);
-            if (seq < 0)
-            {
-                into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
-                return into;
-            }
-            final long stateWord = table.stateWordPlain(pasid);
-            final int state = state(stateWord);
-            final long owner = table.owner(pasid);
-            final long root = table.root(pasid);
-            // NOTE: the cell is read inside the entry's seq window. A life's cells are published after its
-            // activation, and cleared by unbinds that follow any teardown; both are entry writes. So a cell of the
-            // next life, or one cleared after the teardown, comes with a changed seq (the cell's acquire load sees
-            // every store before it): a validated read saw the cell and the entry at one instant of one life.
-            final Object cell = DriverDataCells.cell(device.drvdata, pasid);
-            if (!table.readValidate(pasid, seq))
-            {
-                Thread.onSpinWait();
-                continue;
-            }
-            if (STATE_TEARDOWN == state)
-            {
-                table.countSuppressedFault(pasid);
-                suppressedFaults.increment();
-                into.set(FaultAttribution.Kind.SUPPRESSED, requesterId, pasid, address);
-                into.generation = generation(stateWord);
-                return into;
-            }
-            if (STATE_ACTIVE != state)
-            {
-                into.set(FaultAttribution.Kind.UNKNOWN_PASID, requesterId, pasid, address);
-                return into;
-            }
-            if (null == cell)
-            {
-                // NOTE: the cell, not the data: a bond made with null data is bound (NULL_DRVDATA).
-                into.set(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, requesterId, pasid, address);
-                return into;
-            }
-            into.set(FaultAttribution.Kind.ATTRIBUTED, requesterId, pasid, address);
-            into.owner = owner;
-            into.addressSpace = root >= 0 ? root : -1;
-            into.generation = generation(stateWord);
-            into.driverData = DriverDataCells.unwrap(cell);
-            return into;
-        }
+        return faults.report(requesterId, pasid, address, into);
+    }
+
+    /**
+     * The live PASIDs of address space {@code mm} (shared first, then private). Lock-free, allocation-free.
+     *
+     * @return how many were written to {@code pasidsOut}.
+     */
+    public int pasidsOf(final long mm, final int[] pasidsOut)
+    {
+        return addressSpaces.pasidsOf(mm, pasidsOut);
     }
 
     // ------------------------------------------------------------------------------------------------ counts
@@ -743,165 +722,54 @@ public final class PasidSpace
     public PasidSpaceCounts counts(final PasidSpaceCounts into)
     {
         allocator.counts(into.allocator);
-        into.activePasids = activePasids;
-        into.teardownPasids = teardownPasids;
+        into.activePasids = lives.active;
+        into.teardownPasids = lives.teardown;
         into.bonds = bonds.used();
-        into.addressSpaces = spaces.size();
+        into.addressSpaces = addressSpaces.size();
         into.owners = owners.size();
-        into.foreignOwnerRefusals = foreignRefusals.get();
-        into.suppressedFaults = suppressedFaults.sum();
+        for (final RefusalKind kind : RefusalKind.VALUES)
+        {
+            into.refusals[kind.ordinal()] = capabilities.refusals(kind);
+        }
+        into.stuckBonds = teardowns.stuckBonds;
+        final long oldest = teardowns.oldestSinceNs;
+        into.oldestStuckWaitNs = 0 == oldest ? 0 : Math.max(1, clock.nanoTime() - oldest);
+        into.revocations = teardowns.revocations;
+        into.pendingRevocationFlushes = teardowns.pendingFlushes;
+        into.failedRevocationFlushes = teardowns.failedFlushes;
+        into.devicesRemoved = devicesRemoved;
+        into.suppressedFaults = faults.suppressed();
         into.exitEvents = exitEvents.get();
         into.tableNativeBytes = table.nativeBytes() + bonds.nativeBytes();
         into.tableLeaves = table.leafCount();
-        into.driverDataLeaves = drvdataLeaves;
-        into.driverDataHeapBytes = DriverDataCells.heapBytes(drvdataDirectorySlots, drvdataLeaves);
+        into.driverDataLeaves = bonds.drvdataLeaves;
+        into.driverDataHeapBytes = DriverDataCells.heapBytes(drvdataDirectorySlots, bonds.drvdataLeaves);
         return into;
     }
 
     // ------------------------------------------------------------------------------------------------ internals
 
-    private int allocatePasid(final int pasidBits)
+    /** At the end of a successful control call (lock held): revocations whose deadline passed. */
+    private void revokeDue()
     {
-        final int hi = (int)Math.min(allocator.maxId(), (1L << pasidBits) - 1);
-        if (hi < allocator.minId())
+        final long nowNs = clock.nanoTime();
+        if (teardowns.due(nowNs))
         {
-            throw new IllegalArgumentException(pasidBits + "-bit PASIDs cannot reach the allocator's range [" +
-                allocator.minId() + ", " + allocator.maxId() + "]");
+            teardowns.revokeOverdue(nowNs, false, events);
         }
-        final int pasid = hi == allocator.maxId() ? allocator.allocate() : allocator.allocate(allocator.minId(), hi);
-        if (pasid <= 0)
-        {
-            throw new IdsExhaustedException("no free PASID in [" + allocator.minId() + ", " + hi + "]" +
-                (IdAllocator.ALL_IN_GRACE == pasid ? ": every PASID not in use is waiting out its grace period" : ""),
-                IdAllocator.ALL_IN_GRACE == pasid);
-        }
-        return pasid;
     }
 
-    private void addBond(final int pasid, final Device device, final Object drvdata)
+    /** Releases the control lock, then delivers the events the call collected (listeners run outside the lock). */
+    private void unlockAndDeliver()
     {
-        if (pasid > device.maxPasid())
-        {
-            throw new IllegalArgumentException("device " + device + " supports " + device.pasidBits() +
-                "-bit PASIDs; PASID " + pasid + " does not fit (EOVERFLOW)");
-        }
-        if (device.isBound(pasid))
-        {
-            throw new IllegalArgumentException("device " + device + " is already bound to PASID " + pasid);
-        }
-        final PasidEntryView view = writerView;
-        table.snapshot(pasid, view);
-        final int slot = bonds.add(pasid, device.requesterId(), drvdata, view.firstBond(), device.firstBond);
-        if (slot < 0)
-        {
-            throw new IllegalArgumentException("bond table is full (" + (bonds.capacity() - 1) + " bonds)");
-        }
-        bonds.prevOfDevice(slot, 0);
-        if (0 != device.firstBond)
-        {
-            bonds.prevOfDevice(device.firstBond, slot);
-        }
-        device.firstBond = slot;
-        device.bondCount++;
-        // NOTE: the cell before the entry's bond list: a reader that finds the bond by bondsOf (the entry, acquire)
-        // then finds its data by driverData.
-        if (device.publishDrvdata(pasid, drvdata))
-        {
-            drvdataLeaves++;
-        }
-        // NOTE: the cell before the requester-id list too (its release store, read by bondsOf's acquire): a reader
-        // that lists the device then finds its data.
-        requesterIds.add(pasid, device.requesterId());
-        table.bonds(pasid, view.bondCount() + 1, slot);
-    }
-
-    /** Unlinks and frees the bond (pasid, device), which exists; returns the bonds the PASID has left. */
-    private int removeBond(final int pasid, final Device device)
-    {
-        final PasidEntryView view = writerView;
-        table.snapshot(pasid, view);
-        final long key = BondDescriptor.key(pasid, device.requesterId());
-        int prev = 0;
-        int slot = view.firstBond();
-        while (0 != slot && bonds.key(slot) != key)
-        {
-            prev = slot;
-            slot = bonds.nextOfPasid(slot);
-        }
-        if (0 == slot)
-        {
-            throw new IllegalStateException("bond (PASID " + pasid + ", device " + device +
-                ") is in the device's index but not in the PASID's bond list: tables are corrupt");
-        }
-        // NOTE: the cell first, the entry's bond list after: a reader that no longer finds the bond by bondsOf
-        // (the entry, acquire) no longer finds its data either.
-        device.clearDrvdata(pasid);
-        // NOTE: after the cell is cleared (release store of the shorter list, read by bondsOf's acquire).
-        requesterIds.remove(pasid, device.requesterId());
-        int first = view.firstBond();
-        if (0 == prev)
-        {
-            first = bonds.nextOfPasid(slot);
-        }
-        else
-        {
-            bonds.nextOfPasid(prev, bonds.nextOfPasid(slot));
-        }
-        // NOTE: O(1) unlink from the device's list through the writer-only prev pointers (the stress tool's slow
-        // drivers showed the former walk, O(bonds of the device) under the control lock, stalling every binder).
-        final int prevOfDevice = bonds.prevOfDevice(slot);
-        final int nextOfDevice = bonds.nextOfDevice(slot);
-        if (0 == prevOfDevice)
-        {
-            device.firstBond = nextOfDevice;
-        }
-        else
-        {
-            bonds.nextOfDevice(prevOfDevice, nextOfDevice);
-        }
-        if (0 != nextOfDevice)
-        {
-            bonds.prevOfDevice(nextOfDevice, prevOfDevice);
-        }
-        device.bondCount--;
-        table.bonds(pasid, view.bondCount() - 1, first);
-        bonds.remove(slot);
-        return view.bondCount() - 1;
-    }
-
-    /** TEARDOWN of one ACTIVE PASID; collects the exit events. Returns the list it added to. */
-    private List<ExitEvent> teardown(final int pasid, final long handle, final long mm, final List<ExitEvent> events)
-    {
-        final PasidEntryView view = writerView;
-        table.snapshot(pasid, view);
-        activePasids--;
-        final int bondCount = view.bondCount();
-        if (0 == bondCount)
-        {
-            table.retire(pasid, epochDomain().epoch());
-            allocator.free(pasid);
-            return events;
-        }
-        table.teardown(pasid);
-        teardownPasids++;
-        allocator.retire(pasid, bondCount);
-        final List<ExitEvent> out = null == events ? new ArrayList<>(bondCount) : events;
-        for (int slot = view.firstBond(); 0 != slot; slot = bonds.nextOfPasid(slot))
-        {
-            final Device device = device((int)(bonds.key(slot) & 0xFFFF));
-            bonds.flags(slot, bonds.flags(slot) | BondDescriptor.FLAG_EXIT_NOTIFIED);
-            out.add(new ExitEvent(device, handle, mm, bonds.drvdataOf(slot)));
-        }
-        return out;
-    }
-
-    private void deliver(final List<ExitEvent> events)
-    {
-        if (null == events)
+        final ExitEvent[] deliver = events.isEmpty() ? null : events.toArray(new ExitEvent[0]);
+        events.clear();
+        control.unlock();
+        if (null == deliver)
         {
             return;
         }
-        for (final ExitEvent event : events)
+        for (final ExitEvent event : deliver)
         {
             exitEvents.getAndIncrement();
             final ExitListener listener = event.device().listener();
@@ -916,111 +784,6 @@ public final class PasidSpace
         }
     }
 
-    private void checkOwner(final PasidOwner owner)
-    {
-        if (null == owner || owner.space != this)
-        {
-            foreignRefusals.getAndIncrement();
-            throw new IllegalArgumentException(owner + " does not belong to this PasidSpace");
-        }
-        if (owner.closed)
-        {
-            throw new IllegalArgumentException(owner + " is closed");
-        }
-    }
-
-    private void checkOwns(final PasidOwner owner, final int pasid, final long handle)
-    {
-        final PasidEntryView view = writerView;
-        table.snapshot(pasid, view);
-        if (view.owner() != owner.key())
-        {
-            foreignRefusals.getAndIncrement();
-            throw new IllegalArgumentException(owner + " does not own " + PasidHandle.toString(handle) +
-                " (owner key " + view.owner() + "): refused");
-        }
-    }
-
-    private void checkDevice(final Device device)
-    {
-        if (null == device || device(device.requesterId()) != device)
-        {
-            throw new IllegalArgumentException("device " + device + " is not registered with this PasidSpace");
-        }
-    }
-
-    /** Checks range and generation (and state if {@code state >= 0}); returns the PASID. */
-    private int checkHandle(final long handle, final int state)
-    {
-        final int pasid = PasidHandle.pasid(handle);
-        if (pasid < allocator.minId() || pasid > allocator.maxId())
-        {
-            throw new IllegalArgumentException("PASID " + pasid + " is outside [" + allocator.minId() + ", " +
-                allocator.maxId() + "]");
-        }
-        final long stateWord = table.stateWord(pasid);
-        if (generation(stateWord) != PasidHandle.generation(handle))
-        {
-            throw new IllegalArgumentException("stale handle: " + PasidHandle.toString(handle) +
-                " but the PASID is now at generation " + generation(stateWord));
-        }
-        if (state >= 0 && state(stateWord) != state)
-        {
-            throw new IllegalArgumentException(PasidHandle.toString(handle) + " is " +
-                stateName(state(stateWord)) + ", not " + stateName(state));
-        }
-        return pasid;
-    }
-
-    private static final int[] EMPTY = new int[0];
-
-    /**
-     * One address space: its PASIDs (copy-on-write, read lock-free by pasidsOf). In the index from its first bind
-     * until its last PASID is gone (unbound while it lives, or retired after its exit).
-     */
-    private static final class AddressSpace
-    {
-        final long mm;
-        int sharedPasid;
-        volatile int[] pasids = EMPTY;
-        boolean exited;
-        /** After the exit: its PASIDs still in TEARDOWN (waiting for drivers); at 0 the address space is forgotten. */
-        int tearingDown;
-
-        AddressSpace(final long mm)
-        {
-            this.mm = mm;
-        }
-
-        void add(final int pasid)
-        {
-            final int[] next = Arrays.copyOf(pasids, pasids.length + 1);
-            next[next.length - 1] = pasid;
-            pasids = next;
-        }
-
-        void remove(final int pasid)
-        {
-            final int[] current = pasids;
-            final int[] next = new int[current.length - 1];
-            int n = 0;
-            for (final int p : current)
-            {
-                if (p != pasid)
-                {
-                    next[n++] = p;
-                }
-            }
-            pasids = next;
-        }
-
-        @Override
-        public String toString()
-        {
-            return "mm " + mm;
-        }
-    }
-
     /** Builds a {@link PasidSpace}. */
     public static final class Builder
     {
@@ -1028,6 +791,10 @@ public final class PasidSpace
         int maxPasid = PasidAllocator.DEFAULT_MAX_ID;
         int maxBonds = 1 << 16;
         int addressSpaceQuota = 64;
+        long unbindDeadlineNs;
+        SharedPasidLifetime sharedPasidLifetime = SharedPasidLifetime.ADDRESS_SPACE;
+        DeviceTlbFlush flush;
+        NanoClock clock = SystemNanoClock.INSTANCE;
 
         Builder()
         {
@@ -1067,6 +834,54 @@ public final class PasidSpace
                 throw new IllegalArgumentException("address-space quota " + quota + " must be >= 1");
             }
             this.addressSpaceQuota = quota;
+            return this;
+        }
+
+        /**
+         * How long a driver has to unbind after its PASID's owner went away before its bond is revoked; 0 (the
+         * default) turns revocation by deadline off.
+         */
+        public Builder unbindDeadline(final long duration, final TimeUnit unit)
+        {
+            if (duration < 0)
+            {
+                throw new IllegalArgumentException("unbind deadline " + duration + " " + unit + " must be >= 0");
+            }
+            this.unbindDeadlineNs = unit.toNanos(duration);
+            return this;
+        }
+
+        /** How long an address space keeps its shared PASID; default {@link SharedPasidLifetime#ADDRESS_SPACE}. */
+        public Builder sharedPasidLifetime(final SharedPasidLifetime lifetime)
+        {
+            if (null == lifetime)
+            {
+                throw new IllegalArgumentException("shared PASID lifetime null must be one of " +
+                    java.util.Arrays.toString(SharedPasidLifetime.values()));
+            }
+            this.sharedPasidLifetime = lifetime;
+            return this;
+        }
+
+        /**
+         * How a revocation invalidates a device's ATC for a PASID and waits for it. Default: the {@link AtcInvalidator}
+         * built over the space, if any; else {@link DeviceTlbFlush#NONE} (an ATS device's revocation then stays
+         * pending: its PASID is not reused).
+         */
+        public Builder deviceTlbFlush(final DeviceTlbFlush flush)
+        {
+            this.flush = flush;
+            return this;
+        }
+
+        /** The clock of unbind deadlines and stuck-bond times; default {@link SystemNanoClock}. */
+        public Builder clock(final NanoClock clock)
+        {
+            if (null == clock)
+            {
+                throw new IllegalArgumentException("clock null must be a NanoClock");
+            }
+            this.clock = clock;
             return this;
         }
 

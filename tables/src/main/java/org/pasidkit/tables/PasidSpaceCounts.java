@@ -11,7 +11,13 @@ public final class PasidSpaceCounts
     int bonds;
     int addressSpaces;
     int owners;
-    long foreignOwnerRefusals;
+    final long[] refusals = new long[RefusalKind.VALUES.length];
+    int stuckBonds;
+    long oldestStuckWaitNs;
+    long revocations;
+    int pendingRevocationFlushes;
+    long failedRevocationFlushes;
+    long devicesRemoved;
     long suppressedFaults;
     long exitEvents;
     long tableNativeBytes;
@@ -56,9 +62,56 @@ public final class PasidSpaceCounts
         return owners;
     }
 
-    public long foreignOwnerRefusals()
+    /** Life-cycle calls refused for {@code kind} (a foreign, forged, stale or revoked capability). */
+    public long refusals(final RefusalKind kind)
     {
-        return foreignOwnerRefusals;
+        return refusals[kind.ordinal()];
+    }
+
+    /** Life-cycle calls refused, every kind. */
+    public long refusals()
+    {
+        long sum = 0;
+        for (final long n : refusals)
+        {
+            sum += n;
+        }
+        return sum;
+    }
+
+    /** Bonds waiting for their driver's unbind after their PASID's owner went away. */
+    public int stuckBonds()
+    {
+        return stuckBonds;
+    }
+
+    /** How long the oldest stuck bond has waited (0 if none). */
+    public long oldestStuckWaitNs()
+    {
+        return oldestStuckWaitNs;
+    }
+
+    /** Bonds revoked (unbind deadline missed, or device removed). */
+    public long revocations()
+    {
+        return revocations;
+    }
+
+    /** Revoked bonds whose ATC flush has not completed yet: their PASIDs stay held. */
+    public int pendingRevocationFlushes()
+    {
+        return pendingRevocationFlushes;
+    }
+
+    /** Revocation flushes that did not complete (timeout), each retried later. */
+    public long failedRevocationFlushes()
+    {
+        return failedRevocationFlushes;
+    }
+
+    public long devicesRemoved()
+    {
+        return devicesRemoved;
     }
 
     public long suppressedFaults()
@@ -102,7 +155,9 @@ public final class PasidSpaceCounts
     public String toString()
     {
         return "active=" + activePasids + " teardown=" + teardownPasids + " bonds=" + bonds + " addressSpaces=" +
-            addressSpaces + " owners=" + owners + " foreignRefusals=" + foreignOwnerRefusals + " suppressedFaults=" +
+            addressSpaces + " owners=" + owners + " refusals=" + java.util.Arrays.toString(refusals) + " stuckBonds=" + stuckBonds +
+            " oldestStuckWaitNs=" + oldestStuckWaitNs + " revocations=" + revocations + " pendingFlushes=" +
+            pendingRevocationFlushes + " devicesRemoved=" + devicesRemoved + " suppressedFaults=" +
             suppressedFaults + " exitEvents=" + exitEvents + " tableNativeBytes=" + tableNativeBytes + " driverDataHeapBytes=" + driverDataHeapBytes +
             " allocator[" + allocator + "]";
     }

@@ -1,6 +1,7 @@
 /**
  * PASID tables in native memory and the PASID life cycle: {@link org.pasidkit.tables.PasidSpace} (the facade),
- * devices, standalone owners, handles, exit events, fault attribution.
+ * the capabilities it hands out (devices, address spaces, standalone owners, bonds), handles, exit and revocation
+ * events, fault attribution.
  *
  * <h2>Memory-ordering vocabulary</h2>
  * <table>
@@ -13,6 +14,9 @@
  *   <tr><td>{@code *Release}</td><td>release store; each names the acquire that reads it</td></tr>
  *   <tr><td>{@code getAndIncrement} (StripedCounter)</td><td>atomic add on a per-thread stripe: statistics</td></tr>
  *   <tr><td>{@code storeStoreFence} / {@code loadLoadFence}</td><td>the seqlock's two fences</td></tr>
+ *   <tr><td>volatile capability fields ({@code Bond.state}, {@code AddressSpace.exited}, {@code PasidOwner.closed},
+ *       {@code Device.removed})</td><td>release store under the control lock; acquire load by any thread (a
+ *       driver asking {@code Bond.isRevoked()}), and by the checks under the lock</td></tr>
  * </table>
  */
 package org.pasidkit.tables;

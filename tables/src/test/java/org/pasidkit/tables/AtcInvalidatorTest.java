@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 
+import static org.pasidkit.tables.TestAddressSpaces.mm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,17 +40,17 @@ class AtcInvalidatorTest
         {
             devices[d] = space.addDevice(d + 1, 20, d != 9, null);
         }
-        final long shared = space.bind(1, devices[0], "s", 0);
+        final long shared = space.bind(mm(space, 1), devices[0], "s", 0).handle();
         for (int d = 1; d < devices.length; d++)
         {
-            space.bind(1, devices[d], "s", 0);
+            space.bind(mm(space, 1), devices[d], "s", 0);
         }
         for (int k = 0; k < 9; k++)
         {
-            final long p = space.bind(1, devices[0], "p", PasidSpace.PRIVATE);
+            final long p = space.bind(mm(space, 1), devices[0], "p", PasidSpace.PRIVATE).handle();
             for (int d = 1; d < devices.length; d++)
             {
-                space.bindTo(p, devices[d], "p");
+                space.bindTo(mm(space, 1), p, devices[d], "p");
             }
         }
         final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 16, 1 << 21, 1_000_000_000L, 2);
@@ -89,14 +90,14 @@ class AtcInvalidatorTest
         for (int d = 0; d < devices; d++)
         {
             all[d] = space.addDevice(firstRid + d, 20, true, null);
-            space.bind(mm, all[d], "s", 0);
+            space.bind(mm(space, mm), all[d], "s", 0);
         }
         for (int k = 0; k < extra; k++)
         {
-            final long handle = space.bind(mm, all[0], "p", PasidSpace.PRIVATE);
+            final long handle = space.bind(mm(space, mm), all[0], "p", PasidSpace.PRIVATE).handle();
             for (int d = 1; d < devices; d++)
             {
-                space.bindTo(handle, all[d], "p");
+                space.bindTo(mm(space, mm), handle, all[d], "p");
             }
         }
         return all;
@@ -144,8 +145,8 @@ class AtcInvalidatorTest
         final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
         final Device[] all = bindAll(space, 7, 2, 0, 0x10);
         final Device third = space.addDevice(0x30, 20, true, null);
-        final long handle = space.bind(7, third, "t", 0);
-        final int pasid = PasidHandle.pasid(handle);
+        final Bond thirdBond = space.bind(mm(space, 7), third, "t", 0);
+        final int pasid = thirdBond.pasid();
         final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 1_000_000_000L, 1);
         final SimulatedIommu iommu = new SimulatedIommu(invalidator);
         invalidator.assist(() -> iommu.poll(64));
@@ -158,7 +159,7 @@ class AtcInvalidatorTest
         iommu.touch(unbound, pasid, 0x2000);
         assertEquals(0, iommu.cached(unbound, pasid), "a device not bound to the PASID gets no translation to cache");
         // The driver of the third device lets go without flushing its ATC (the bug the check exists for).
-        space.unbind(handle, third);
+        space.unbind(thirdBond);
         assertEquals(2, producer.invalidate(7, 0x2000, 4096), "only the two bound devices get a command");
         assertEquals(1, iommu.staleTranslations(), "the unbound device's ATC still holds the page after the sync");
         assertEquals(1, iommu.cached(third, pasid));
@@ -198,8 +199,8 @@ class AtcInvalidatorTest
     {
         final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
         final Device device = space.addDevice(0x40, 20, true, null);
-        space.bind(1, device, "a", 0);
-        space.bind(2, device, "b", 0);
+        space.bind(mm(space, 1), device, "a", 0);
+        space.bind(mm(space, 2), device, "b", 0);
         final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 1_000_000_000L, 1);
         final SimulatedIommu iommu = new SimulatedIommu(invalidator);
         final AtcInvalidator.Producer producer = invalidator.newProducer();
@@ -222,7 +223,7 @@ class AtcInvalidatorTest
     {
         final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
         final Device device = space.addDevice(0x50, 20, true, null);
-        space.bind(1, device, "a", 0);
+        space.bind(mm(space, 1), device, "a", 0);
         final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 20_000_000L, 1);
         final AtcInvalidator.Producer producer = invalidator.newProducer();
         assertEquals(-1, producer.invalidate(1, 0x1000, 4096), "no consumer: the wait ends at its timeout");
@@ -243,7 +244,7 @@ class AtcInvalidatorTest
     {
         final PasidSpace space = PasidSpace.builder().maxPasid(1023).build();
         final Device device = space.addDevice(0x60, 20, true, null);
-        space.bind(1, device, "a", 0);
+        space.bind(mm(space, 1), device, "a", 0);
         final AtcInvalidator invalidator = new AtcInvalidator(space, 1 << 16, 64, 1 << 21, 1_000_000_000L, 1);
         final SimulatedIommu iommu = new SimulatedIommu(invalidator);
         final AtomicLong assists = new AtomicLong();

@@ -2,470 +2,611 @@ package org.pasidkit.tables;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
-import java.util.stream.LongStream;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.pasidkit.allocator.IdState;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.pasidkit.allocator.AllocatorCounts;
 import org.pasidkit.allocator.IdsExhaustedException;
-import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Seeded random sequences of every life-cycle call against a sequential model of the whole state; after each step
- * the tables, the indexes (driver data by PASID and by handle, bonds, address spaces), fault attribution, the counts
- * and the allocator must agree with the model. Failure messages start with the seed and step.
+ * Seeded model test of the whole life cycle with hostile callers mixed in: random binds (shared, private, bindTo),
+ * unbinds, exits, standalone owners (allocate, free, attach, close), device removal and re-registration, time
+ * passing an unbind deadline (revocation), a device-TLB flush that fails now and then (pending revocations), reclaim
+ * — and, between them, calls with foreign, forged, stale and revoked capabilities.
  * <p>
- * Address spaces in the model: {@code mmAlive} holds an mm from its first bind until its last PASID is gone (TRUE
- * while it lives, FALSE after its exit while drivers are still bound); then it is forgotten, as PasidSpace forgets
- * it, and its id may be bound again as a new address space.
+ * Checked after every step: every hostile call is refused with the expected {@link RefusalKind}, counted, and
+ * changes nothing else; the counts (live, teardown, bonds, stuck bonds, address spaces) equal the model's; no PASID
+ * is lost (free + cached + in use + in grace = capacity). Checked at every PASID handed out: <b>no PASID is reused
+ * while any device bound to its previous life has not been unbound, or revoked with its ATC invalidation
+ * synced</b> (device removal is a revocation). Each failure message starts with the seed and the step.
  */
 class PasidSpaceModelTest
 {
-    private static final int MAX_PASID = 40;
-    private static final int[] RIDS = {0x10, 0x20, 0x30};
+    private static final int MAX_PASID = 31;
+    private static final long DEADLINE_NS = 1_000;
 
-    static LongStream seeds()
+    /** One bond as the model knows it. */
+    private static final class ModelBond
     {
-        return LongStream.rangeClosed(1, 40);
-    }
+        final Bond bond;
+        final int generation;
+        boolean ownerGone;
 
-    /** Model of one live PASID. */
-    private static final class Live
-    {
-        long handle;
-        long ownerKey;
-        long mm = -1;
-        boolean teardown;
-        boolean isPrivate;
-        final Map<Integer, Object> bonds = new TreeMap<>();
-    }
-
-    @ParameterizedTest(name = "seed={0}")
-    @MethodSource("seeds")
-    void randomLifeCyclesAgreeWithTheModel(final long seed)
-    {
-        final Random random = new Random(seed);
-        final PasidSpace space = PasidSpace.builder().maxPasid(MAX_PASID).addressSpaceQuota(3).build();
-        final Device[] devices = {
-            space.addDevice(RIDS[0], 20, true, null),
-            space.addDevice(RIDS[1], 20, false, null),
-            space.addDevice(RIDS[2], 4, true, null)};
-        final Map<Integer, Live> live = new HashMap<>();
-        final Map<Long, Boolean> mmAlive = new HashMap<>();
-        final List<PasidOwner> owners = new ArrayList<>();
-        final List<Long> deadHandles = new ArrayList<>();
-        long reuseChecks = 0;
-
-        for (int step = 0; step < 1500; step++)
+        ModelBond(final Bond bond)
         {
-            final String where = "seed " + seed + " step " + step + ": ";
+            this.bond = bond;
+            this.generation = PasidHandle.generation(bond.handle());
+        }
+    }
+
+    private Random random;
+    private String where;
+    private long nowNs = 1_000_000;
+    private PasidSpace space;
+    private final Device[] devices = new Device[4];
+    private final List<ModelBond> bonds = new ArrayList<>();
+    private final Map<Long, AddressSpace> open = new HashMap<>();
+    /** Address spaces that exited while a driver was still bound (their id cannot be opened yet). */
+    private final Map<Long, AddressSpace> exited = new HashMap<>();
+    private final List<PasidOwner> owners = new ArrayList<>();
+    private final Map<PasidOwner, List<Long>> handles = new HashMap<>();
+    private final List<Long> deadHandles = new ArrayList<>();
+    /** (device identity, PASID, generation) whose ATC the flush invalidated and synced. */
+    private final Set<String> flushed = new HashSet<>();
+    private final long[] refused = new long[RefusalKind.values().length];
+    private int revoked;
+    private int reuseChecks;
+
+    /** The hostile caller's own space: its capabilities are foreign here. */
+    private PasidSpace otherSpace;
+    private Device otherDevice;
+    private AddressSpace otherAs;
+    private PasidOwner otherOwner;
+    private Bond otherBond;
+
+    @ParameterizedTest(name = "seed {0}")
+    @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12})
+    void randomLifeCyclesWithHostileCallsKeepEveryPromise(final long seed)
+    {
+        random = new Random(seed);
+        space = PasidSpace.builder().maxPasid(MAX_PASID).maxBonds(256).addressSpaceQuota(3)
+            .unbindDeadline(DEADLINE_NS, TimeUnit.NANOSECONDS).clock(() -> nowNs)
+            .deviceTlbFlush(this::flush).build();
+        for (int d = 0; d < devices.length; d++)
+        {
+            devices[d] = space.addDevice(d + 1, 3 == d ? 4 : 20, 0 != d, null);
+        }
+        otherSpace = PasidSpace.builder().maxPasid(MAX_PASID).build();
+        otherDevice = otherSpace.addDevice(1, 20, true, null);
+        otherAs = otherSpace.openAddressSpace(0);
+        otherBond = otherSpace.bind(otherAs, otherDevice, "theirs", 0);
+        otherOwner = otherSpace.openOwner("theirs");
+
+        for (int step = 0; step < 4_000; step++)
+        {
+            where = "seed " + seed + " step " + step + ": ";
             final int op = random.nextInt(100);
-            try
+            if (op < 20)
             {
-                if (op < 30)
+                bind();
+            }
+            else if (op < 32)
+            {
+                unbind();
+            }
+            else if (op < 38)
+            {
+                exit();
+            }
+            else if (op < 42)
+            {
+                openAddressSpace();
+            }
+            else if (op < 52)
+            {
+                standalone();
+            }
+            else if (op < 54)
+            {
+                removeAndReaddDevice();
+            }
+            else if (op < 66)
+            {
+                nowNs += random.nextInt(700);
+                if (random.nextBoolean())
                 {
-                    final long mm = random.nextInt(8);
-                    final Device device = devices[random.nextInt(devices.length)];
-                    final boolean isPrivate = random.nextInt(5) == 0;
-                    // NOTE: now and then a bond with null data: bound all the same (faults attributed, not NOT_BOUND).
-                    final Object data = random.nextInt(6) == 0 ? null : "d" + step;
-                    final Boolean alive = mmAlive.get(mm);
-                    final Live shared = isPrivate ? null : sharedOf(live, mm);
-                    final boolean expectRefusal = Boolean.FALSE.equals(alive) ||
-                        (null != shared && (shared.bonds.containsKey(device.requesterId()) ||
-                            PasidHandle.pasid(shared.handle) > device.maxPasid())) ||
-                        (null == shared && countOf(live, mm) >= 3);
-                    if (expectRefusal)
-                    {
-                        assertThrows(IllegalArgumentException.class, () ->
-                            space.bind(mm, device, data, isPrivate ? PasidSpace.PRIVATE : 0), where + "bind refused");
-                    }
-                    else
-                    {
-                        final long handle;
-                        try
-                        {
-                            handle = space.bind(mm, device, data, isPrivate ? PasidSpace.PRIVATE : 0);
-                        }
-                        catch (final IdsExhaustedException ex)
-                        {
-                            assertTrue(live.size() + countInGrace(space) >= 1, where + "exhausted with room");
-                            continue;
-                        }
-                        final int pasid = PasidHandle.pasid(handle);
-                        Live entry = live.get(pasid);
-                        if (null == entry)
-                        {
-                            entry = new Live();
-                            entry.handle = handle;
-                            entry.ownerKey = mm;
-                            entry.mm = mm;
-                            entry.isPrivate = isPrivate;
-                            live.put(pasid, entry);
-                            reuseChecks += deadHandles.stream().filter((h) -> PasidHandle.pasid(h) == pasid).count();
-                        }
-                        else
-                        {
-                            assertEquals(shared, entry, where + "shared PASID expected");
-                            assertEquals(entry.handle, handle);
-                        }
-                        assertTrue(pasid <= device.maxPasid(), where + "PASID " + pasid + " too wide for " + device);
-                        entry.bonds.put(device.requesterId(), data);
-                        mmAlive.put(mm, true);
-                    }
-                }
-                else if (op < 45 && !live.isEmpty())
-                {
-                    final Live entry = pickLive(random, live);
-                    if (entry.bonds.isEmpty())
-                    {
-                        continue;
-                    }
-                    final int rid = pickKey(random, entry.bonds);
-                    space.unbind(entry.handle, space.device(rid));
-                    entry.bonds.remove(rid);
-                    if (entry.bonds.isEmpty() && (entry.teardown || entry.mm >= 0))
-                    {
-                        live.remove(PasidHandle.pasid(entry.handle));
-                        deadHandles.add(entry.handle);
-                    }
-                }
-                else if (op < 53)
-                {
-                    final long mm = random.nextInt(8);
-                    if (!Boolean.TRUE.equals(mmAlive.get(mm)))
-                    {
-                        assertThrows(IllegalArgumentException.class, () -> space.exit(mm), where + "exit refused");
-                        continue;
-                    }
-                    space.exit(mm);
-                    mmAlive.put(mm, false);
-                    for (final Live entry : new ArrayList<>(live.values()))
-                    {
-                        if (entry.mm == mm)
-                        {
-                            entryGone(live, deadHandles, entry);
-                        }
-                    }
-                }
-                else if (op < 58)
-                {
-                    owners.add(space.openOwner("o" + step, 1 + random.nextInt(3)));
-                }
-                else if (op < 68 && !owners.isEmpty())
-                {
-                    final PasidOwner owner = owners.get(random.nextInt(owners.size()));
-                    final long held = live.values().stream().filter((l) -> l.ownerKey == -owner.id() && !l.teardown).count();
-                    if (owner.isClosed() || held >= owner.quota())
-                    {
-                        assertThrows(IllegalArgumentException.class, () -> space.allocate(owner), where + "quota");
-                        continue;
-                    }
-                    final long handle;
-                    try
-                    {
-                        handle = space.allocate(owner);
-                    }
-                    catch (final IdsExhaustedException ex)
-                    {
-                        continue;
-                    }
-                    final Live entry = new Live();
-                    entry.handle = handle;
-                    entry.ownerKey = -owner.id();
-                    assertNull(live.put(PasidHandle.pasid(handle), entry), where + "PASID held by two owners");
-                }
-                else if (op < 75 && !owners.isEmpty())
-                {
-                    final PasidOwner owner = owners.get(random.nextInt(owners.size()));
-                    final Live entry = standaloneOf(random, live);
-                    if (null == entry)
-                    {
-                        continue;
-                    }
-                    final Device device = devices[random.nextInt(devices.length)];
-                    final boolean ok = !owner.isClosed() && entry.ownerKey == -owner.id() && !entry.teardown &&
-                        !entry.bonds.containsKey(device.requesterId()) &&
-                        PasidHandle.pasid(entry.handle) <= device.maxPasid();
-                    if (ok)
-                    {
-                        space.attach(owner, entry.handle, device, "a" + step);
-                        entry.bonds.put(device.requesterId(), "a" + step);
-                    }
-                    else
-                    {
-                        assertThrows(IllegalArgumentException.class,
-                            () -> space.attach(owner, entry.handle, device, "x"), where + "attach refused");
-                    }
-                }
-                else if (op < 82 && !owners.isEmpty())
-                {
-                    final PasidOwner owner = owners.get(random.nextInt(owners.size()));
-                    final Live entry = standaloneOf(random, live);
-                    if (null == entry)
-                    {
-                        continue;
-                    }
-                    if (!owner.isClosed() && entry.ownerKey == -owner.id() && !entry.teardown)
-                    {
-                        space.free(owner, entry.handle);
-                        entryGone(live, deadHandles, entry);
-                    }
-                    else
-                    {
-                        assertThrows(IllegalArgumentException.class, () -> space.free(owner, entry.handle),
-                            where + "free refused");
-                    }
-                }
-                else if (op < 86 && !owners.isEmpty())
-                {
-                    final PasidOwner owner = owners.get(random.nextInt(owners.size()));
-                    if (owner.isClosed())
-                    {
-                        assertThrows(IllegalArgumentException.class, () -> space.close(owner), where + "closed");
-                        continue;
-                    }
-                    space.close(owner);
-                    for (final Live entry : new ArrayList<>(live.values()))
-                    {
-                        if (entry.ownerKey == -owner.id() && !entry.teardown)
-                        {
-                            entryGone(live, deadHandles, entry);
-                        }
-                    }
-                }
-                else if (op < 92 && !deadHandles.isEmpty())
-                {
-                    final long stale = deadHandles.get(random.nextInt(deadHandles.size()));
-                    final Device device = devices[random.nextInt(devices.length)];
-                    final Live current = live.get(PasidHandle.pasid(stale));
-                    if (null != current && current.handle == stale)
-                    {
-                        continue;
-                    }
-                    assertThrows(IllegalArgumentException.class, () -> space.unbind(stale, device),
-                        where + "stale handle " + PasidHandle.toString(stale));
-                }
-                else
-                {
-                    space.allocator().reclaim();
+                    space.revokeOverdue();
+                    final PasidSpaceCounts counts = space.counts(new PasidSpaceCounts());
+                    assertTrue(counts.oldestStuckWaitNs() <= DEADLINE_NS, where + "a bond waits past the deadline " +
+                        "after revokeOverdue: " + counts);
                 }
             }
-            catch (final AssertionError | RuntimeException ex)
+            else if (op < 72)
             {
-                throw new AssertionError(where + ex.getMessage(), ex);
-            }
-            mmAlive.keySet().removeIf((mm) -> live.values().stream().noneMatch((l) -> l.mm == mm));
-            check("seed " + seed + " step " + step + ": ", space, devices, live, mmAlive, deadHandles);
-        }
-        assertTrue(reuseChecks >= 0);
-    }
-
-    private static void entryGone(final Map<Integer, Live> live, final List<Long> deadHandles, final Live entry)
-    {
-        if (entry.bonds.isEmpty())
-        {
-            live.remove(PasidHandle.pasid(entry.handle));
-            deadHandles.add(entry.handle);
-        }
-        else
-        {
-            entry.teardown = true;
-        }
-    }
-
-    private static void check(
-        final String where,
-        final PasidSpace space,
-        final Device[] devices,
-        final Map<Integer, Live> live,
-        final Map<Long, Boolean> mmAlive,
-        final List<Long> deadHandles)
-    {
-        final PasidEntryView view = new PasidEntryView();
-        final FaultAttribution fault = new FaultAttribution();
-        final long suppressedBefore = space.counts(new PasidSpaceCounts()).suppressedFaults();
-        long suppressed = 0;
-        final int[] rids = new int[8];
-        int active = 0;
-        int teardown = 0;
-        int bondCount = 0;
-        for (int pasid = 1; pasid <= MAX_PASID; pasid++)
-        {
-            final Live entry = live.get(pasid);
-            space.entry(pasid, view);
-            final IdState idState = space.allocator().stateOf(pasid);
-            if (null == entry)
-            {
-                assertFalse(PasidTableDescriptor.STATE_ACTIVE == view.state() ||
-                    PasidTableDescriptor.STATE_TEARDOWN == view.state(), where + "entry live in table only: " + view);
-                assertFalse(IdState.IN_USE == idState || IdState.HELD == idState,
-                    where + "PASID " + pasid + " is " + idState + " in the allocator but free in the model");
-                for (final Device device : devices)
-                {
-                    assertNull(space.driverData(pasid, device.requesterId()), where + "drvdata of a dead PASID");
-                    assertEquals(FaultAttribution.Kind.UNKNOWN_PASID,
-                        space.reportFault(device.requesterId(), pasid, 0x1000, fault).kind(), where + fault);
-                }
-                continue;
-            }
-            assertEquals(PasidHandle.generation(entry.handle), view.generation(), where + "generation of " + pasid);
-            assertEquals(entry.ownerKey, view.owner(), where + "owner of " + pasid);
-            assertEquals(entry.bonds.size(), view.bondCount(), where + "bond count of " + pasid);
-            bondCount += entry.bonds.size();
-            if (entry.teardown)
-            {
-                teardown++;
-                assertEquals(PasidTableDescriptor.STATE_TEARDOWN, view.state(), where + view);
-                assertEquals(PasidTableDescriptor.DUMMY_ROOT, view.root(), where + view);
-                assertFalse(view.faultsOn(), where + view);
-                assertEquals(IdState.HELD, idState, where + "allocator state of " + pasid);
+                space.allocator().reclaim();
             }
             else
             {
-                active++;
-                assertEquals(PasidTableDescriptor.STATE_ACTIVE, view.state(), where + view);
-                assertEquals(entry.mm >= 0 ? entry.mm : PasidTableDescriptor.NO_ROOT, view.root(), where + view);
-                assertEquals(IdState.IN_USE, idState, where + "allocator state of " + pasid);
+                hostile();
             }
-            for (final Device device : devices)
-            {
-                final int rid = device.requesterId();
-                assertEquals(entry.bonds.get(rid), space.driverData(pasid, rid), where + "drvdata of (" + pasid +
-                    ", " + device + ")");
-                assertEquals(entry.bonds.get(rid), space.driverDataOf(entry.handle, rid), where + "drvdata of " +
-                    PasidHandle.toString(entry.handle) + " on " + device);
-                space.reportFault(rid, pasid, 0x2000, fault);
-                if (entry.teardown)
-                {
-                    assertEquals(FaultAttribution.Kind.SUPPRESSED, fault.kind(), where + fault);
-                    suppressed++;
-                }
-                else if (entry.bonds.containsKey(rid))
-                {
-                    assertEquals(FaultAttribution.Kind.ATTRIBUTED, fault.kind(), where + fault);
-                    assertEquals(entry.bonds.get(rid), fault.driverData(), where + fault);
-                    assertEquals(entry.ownerKey, fault.owner(), where + fault);
-                    assertEquals(entry.mm, fault.addressSpace(), where + fault);
-                    assertEquals(PasidHandle.generation(entry.handle), fault.generation(), where + fault);
-                }
-                else
-                {
-                    assertEquals(FaultAttribution.Kind.NOT_BOUND_TO_DEVICE, fault.kind(), where + fault);
-                }
-            }
-            final int n = space.bondsOf(pasid, rids);
-            assertEquals(entry.bonds.size(), n, where + "bondsOf " + pasid);
-            for (int i = 0; i < n; i++)
-            {
-                assertTrue(entry.bonds.containsKey(rids[i]), where + "bondsOf lists " + rids[i]);
-            }
+            check();
         }
-        // NOTE: the 64 most recent dead handles (the older ones were checked at earlier steps; their PASIDs moved on).
-        for (final long dead : deadHandles.subList(Math.max(0, deadHandles.size() - 64), deadHandles.size()))
+        assertTrue(reuseChecks > 50, where + "the run reused PASIDs only " + reuseChecks + " times");
+        assertTrue(revoked > 10, where + "the run revoked only " + revoked + " bonds");
+        for (final RefusalKind kind : RefusalKind.values())
         {
-            for (final Device device : devices)
-            {
-                assertNull(space.driverDataOf(dead, device.requesterId()), where + "drvdata by the stale handle " +
-                    PasidHandle.toString(dead));
-            }
+            assertTrue(refused[kind.ordinal()] > 10, where + "the run tried " + refused[kind.ordinal()] + " " + kind +
+                " calls");
         }
+    }
+
+    private boolean flush(final Device device, final int pasid)
+    {
+        if (device.ats() && random.nextInt(4) == 0)
+        {
+            return false;
+        }
+        final PasidEntryView view = new PasidEntryView();
+        space.entry(pasid, view);
+        flushed.add(System.identityHashCode(device) + "/" + pasid + "/" + view.generation());
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ operations
+
+    private void openAddressSpace()
+    {
+        final long id = random.nextInt(6);
+        if (open.containsKey(id) || exited.containsKey(id))
+        {
+            expectRefusal(RefusalKind.FOREIGN, () -> space.openAddressSpace(id));
+            return;
+        }
+        open.put(id, space.openAddressSpace(id));
+    }
+
+    private void bind()
+    {
+        if (open.isEmpty())
+        {
+            return;
+        }
+        final AddressSpace as = pick(new ArrayList<>(open.values()));
+        final Device device = devices[random.nextInt(devices.length)];
+        final int flags = random.nextInt(4) == 0 ? PasidSpace.PRIVATE : 0;
         final int[] pasids = new int[8];
-        for (long mm = 0; mm < 8; mm++)
+        final int n = space.pasidsOf(as.id(), pasids);
+        if (n > 0 && random.nextInt(3) == 0)
         {
-            if (!mmAlive.containsKey(mm))
+            final int pasid = pasids[random.nextInt(n)];
+            final PasidEntryView view = new PasidEntryView();
+            space.entry(pasid, view);
+            tryBind(device, () -> space.bindTo(as, PasidHandle.of(pasid, view.generation()), device, "to"));
+            return;
+        }
+        tryBind(device, () -> space.bind(as, device, null, flags));
+    }
+
+    private void tryBind(final Device device, final java.util.function.Supplier<Bond> call)
+    {
+        if (device.isRemoved())
+        {
+            expectRefusal(RefusalKind.STALE, call::get);
+            return;
+        }
+        final String before = fingerprint();
+        final Bond bond;
+        try
+        {
+            bond = call.get();
+        }
+        catch (final IdsExhaustedException | IllegalArgumentException ex)
+        {
+            assertTrue(!(ex instanceof CapabilityException), where + "an honest bind refused: " + ex.getMessage());
+            assertEquals(before, fingerprint(), where + "a refused bind changed the space: " + ex.getMessage());
+            return;
+        }
+        acquired(bond.pasid(), PasidHandle.generation(bond.handle()));
+        bonds.add(new ModelBond(bond));
+    }
+
+    private void unbind()
+    {
+        final List<ModelBond> bound = new ArrayList<>();
+        for (final ModelBond b : bonds)
+        {
+            if (b.bond.isBound())
             {
-                assertEquals(0, space.pasidsOf(mm, pasids), where + "pasidsOf forgotten mm " + mm);
+                bound.add(b);
             }
         }
-        for (final Map.Entry<Long, Boolean> mm : mmAlive.entrySet())
+        if (bound.isEmpty())
         {
-            final int n = space.pasidsOf(mm.getKey(), pasids);
-            final long expected = live.values().stream().filter((l) -> l.mm == mm.getKey() && !l.teardown).count();
-            assertEquals(expected, n, where + "pasidsOf mm " + mm.getKey());
+            return;
+        }
+        space.unbind(pick(bound).bond);
+    }
+
+    private void exit()
+    {
+        if (open.isEmpty())
+        {
+            return;
+        }
+        final AddressSpace as = pick(new ArrayList<>(open.values()));
+        final int[] pasids = new int[8];
+        final int n = space.pasidsOf(as.id(), pasids);
+        space.exit(as);
+        open.remove(as.id());
+        boolean driverLeft = false;
+        for (final ModelBond b : bonds)
+        {
             for (int i = 0; i < n; i++)
             {
-                final Live entry = live.get(pasids[i]);
-                if (null == entry || entry.mm != mm.getKey())
+                if (b.bond.pasid() == pasids[i] && b.bond.isBound())
                 {
-                    fail(where + "pasidsOf mm " + mm.getKey() + " lists " + pasids[i]);
+                    b.ownerGone = true;
+                    driverLeft = true;
                 }
+                else if (b.bond.pasid() == pasids[i] && b.bond.isRevoked() && isPending(b))
+                {
+                    // NOTE: a revocation (device removal) waiting for its flush holds the PASID in TEARDOWN too.
+                    driverLeft = true;
+                }
+            }
+        }
+        if (driverLeft)
+        {
+            exited.put(as.id(), as);
+        }
+    }
+
+    private void standalone()
+    {
+        final int op = random.nextInt(10);
+        if (owners.isEmpty() || op == 0)
+        {
+            final PasidOwner owner = space.openOwner("o", 3);
+            owners.add(owner);
+            handles.put(owner, new ArrayList<>());
+            return;
+        }
+        final PasidOwner owner = pick(owners);
+        final List<Long> held = handles.get(owner);
+        if (op < 5)
+        {
+            final String before = fingerprint();
+            try
+            {
+                final long handle = space.allocate(owner, random.nextBoolean() ? 20 : 4);
+                acquired(PasidHandle.pasid(handle), PasidHandle.generation(handle));
+                held.add(handle);
+            }
+            catch (final IdsExhaustedException | IllegalArgumentException ex)
+            {
+                assertTrue(!(ex instanceof CapabilityException), where + ex.getMessage());
+                assertEquals(before, fingerprint(), where + "a refused allocate changed the space");
+            }
+        }
+        else if (op < 7 && !held.isEmpty())
+        {
+            final long handle = held.get(random.nextInt(held.size()));
+            final Device device = devices[random.nextInt(devices.length)];
+            tryBind(device, () -> space.attach(owner, handle, device, "ctx"));
+        }
+        else if (op < 9 && !held.isEmpty())
+        {
+            final long handle = held.remove(random.nextInt(held.size()));
+            space.free(owner, handle);
+            ownerGone(PasidHandle.pasid(handle));
+            deadHandles.add(handle);
+        }
+        else
+        {
+            space.close(owner);
+            for (final long handle : held)
+            {
+                ownerGone(PasidHandle.pasid(handle));
+                deadHandles.add(handle);
+            }
+            owners.remove(owner);
+            handles.remove(owner);
+        }
+    }
+
+    private void removeAndReaddDevice()
+    {
+        final int d = random.nextInt(devices.length);
+        final Device device = devices[d];
+        if (!device.isRemoved())
+        {
+            space.removeDevice(device);
+        }
+        try
+        {
+            devices[d] = space.addDevice(device.requesterId(), device.pasidBits(), device.ats(), null);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            assertTrue(ex.getMessage().contains("waiting for their ATC flush"), where + ex.getMessage());
+            // NOTE: a device at that requester id comes back once its revocations flushed: keep the removed
+            // object (every call with it is refused as stale) until then.
+        }
+    }
+
+    private void hostile()
+    {
+        Device device = devices[random.nextInt(devices.length)];
+        for (final Device d : devices)
+        {
+            device = device.isRemoved() ? d : device;
+        }
+        if (device.isRemoved())
+        {
+            return;
+        }
+        final Device live = device;
+        switch (random.nextInt(12))
+        {
+            case 0:
+                expectRefusal(RefusalKind.FOREIGN, () -> space.unbind(otherBond));
+                break;
+            case 1:
+            {
+                final ModelBond ended = pickEnded(Bond.UNBOUND);
+                if (null != ended)
+                {
+                    expectRefusal(RefusalKind.STALE, () -> space.unbind(ended.bond));
+                }
+                break;
+            }
+            case 2:
+            {
+                final ModelBond ended = pickEnded(Bond.REVOKED);
+                if (null != ended)
+                {
+                    expectRefusal(RefusalKind.REVOKED, () -> space.unbind(ended.bond));
+                }
+                break;
+            }
+            case 3:
+                expectRefusal(RefusalKind.FOREIGN, () -> space.exit(otherAs));
+                expectRefusal(RefusalKind.FOREIGN, () -> space.bind(otherAs, live, "x", 0));
+                break;
+            case 4:
+                if (!exited.isEmpty())
+                {
+                    final AddressSpace gone = pick(new ArrayList<>(exited.values()));
+                    expectRefusal(RefusalKind.STALE, () -> space.exit(gone));
+                    expectRefusal(RefusalKind.STALE, () -> space.bind(gone, live, "late", 0));
+                }
+                break;
+            case 5:
+                if (!open.isEmpty())
+                {
+                    final AddressSpace as = pick(new ArrayList<>(open.values()));
+                    expectRefusal(RefusalKind.FOREIGN, () -> space.bind(as, otherDevice, "x", 0));
+                }
+                break;
+            case 6:
+                if (!owners.isEmpty())
+                {
+                    final PasidOwner owner = pick(owners);
+                    expectRefusal(RefusalKind.FOREIGN, () -> space.allocate(otherOwner));
+                    final List<Long> held = handles.get(owner);
+                    if (!held.isEmpty())
+                    {
+                        final long handle = held.get(random.nextInt(held.size()));
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.free(otherOwner, handle));
+                        // another owner of this space names a PASID it does not own
+                        final PasidOwner thief = space.openOwner("thief");
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.free(thief, handle));
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.attach(thief, handle, live, "steal"));
+                        space.close(thief);
+                        // a forged handle: the same PASID, a life it never had
+                        final long forged = PasidHandle.of(PasidHandle.pasid(handle), PasidHandle.generation(handle) + 7);
+                        expectRefusal(RefusalKind.FORGED, () -> space.free(owner, forged));
+                    }
+                }
+                break;
+            case 7:
+                if (!owners.isEmpty() && !deadHandles.isEmpty())
+                {
+                    final PasidOwner owner = pick(owners);
+                    final long dead = pick(deadHandles);
+                    // a handle of an ended life: stale (the PASID is at a later life, or still in that one's teardown)
+                    expectRefusal(RefusalKind.STALE, () -> space.free(owner, dead));
+                }
+                break;
+            case 8:
+                expectRefusal(RefusalKind.FORGED, () -> space.unbind(null));
+                final PasidOwner owner = pickOwnerOrNew();
+                expectRefusal(RefusalKind.FORGED, () -> space.free(owner, PasidHandle.of(MAX_PASID + 5, 1)));
+                break;
+            case 9:
+                if (!open.isEmpty())
+                {
+                    final AddressSpace as = pick(new ArrayList<>(open.values()));
+                    // bindTo a PASID that is not this address space's: another space's handle or a standalone one
+                    final long alien = otherBond.handle();
+                    final PasidEntryView view = new PasidEntryView();
+                    final int current = space.entry(PasidHandle.pasid(alien), view) ? view.generation() : 0;
+                    final int g = PasidHandle.generation(alien);
+                    final RefusalKind expected = g > current ? RefusalKind.FORGED : g < current ? RefusalKind.STALE :
+                        1 != view.state() ? RefusalKind.STALE : RefusalKind.FOREIGN;
+                    final int[] pasids = new int[8];
+                    final int n = space.pasidsOf(as.id(), pasids);
+                    boolean ours = false;
+                    for (int i = 0; i < n; i++)
+                    {
+                        ours |= pasids[i] == PasidHandle.pasid(alien);
+                    }
+                    if (!ours)
+                    {
+                        expectRefusal(expected, () -> space.bindTo(as, alien, live, "x"));
+                    }
+                }
+                break;
+            case 10:
+                if (!owners.isEmpty())
+                {
+                    final PasidOwner closed = space.openOwner("closed");
+                    space.close(closed);
+                    expectRefusal(RefusalKind.STALE, () -> space.allocate(closed));
+                }
+                break;
+            default:
+                for (final Device d : devices)
+                {
+                    if (d.isRemoved())
+                    {
+                        expectRefusal(RefusalKind.STALE, () -> space.removeDevice(d));
+                    }
+                }
+                expectRefusal(RefusalKind.FOREIGN, () -> space.removeDevice(otherDevice));
+                break;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ checks
+
+    /** A PASID's new life was handed out: no device bound to an earlier life may still hold it. */
+    private void acquired(final int pasid, final int generation)
+    {
+        for (final ModelBond b : bonds)
+        {
+            if (b.bond.pasid() != pasid || b.generation >= generation)
+            {
+                continue;
+            }
+            reuseChecks++;
+            final boolean released = !b.bond.isBound() && (!b.bond.isRevoked() ||
+                flushed.contains(System.identityHashCode(b.bond.device()) + "/" + pasid + "/" + b.generation));
+            if (!released)
+            {
+                fail(where + "PASID " + pasid + " handed out at generation " + generation + " while " + b.bond +
+                    " of generation " + b.generation + " was neither unbound nor revoked with its ATC flushed");
+            }
+        }
+    }
+
+    private void ownerGone(final int pasid)
+    {
+        for (final ModelBond b : bonds)
+        {
+            if (b.bond.pasid() == pasid && b.bond.isBound())
+            {
+                b.ownerGone = true;
+            }
+        }
+    }
+
+    private void expectRefusal(final RefusalKind kind, final Runnable call)
+    {
+        final String before = fingerprint();
+        final long count = space.counts(new PasidSpaceCounts()).refusals(kind);
+        try
+        {
+            call.run();
+        }
+        catch (final CapabilityException ex)
+        {
+            assertEquals(kind, ex.kind(), where + ex.getMessage());
+            assertNotNull(ex.getMessage());
+            assertEquals(before, fingerprint(), where + "a refused call changed the space: " + ex.getMessage());
+            assertEquals(count + 1, space.counts(new PasidSpaceCounts()).refusals(kind), where + "not counted");
+            refused[kind.ordinal()]++;
+            return;
+        }
+        fail(where + "a " + kind + " call was accepted");
+    }
+
+    /** Everything but the refusal counts and the wait times. */
+    private String fingerprint()
+    {
+        return space.counts(new PasidSpaceCounts()).toString()
+            .replaceAll("refusals=\\[[^]]*]", "").replaceAll("(oldestStuckWaitNs|oldestWaitNs)=\\d+", "");
+    }
+
+    private void check()
+    {
+        int live = 0;
+        int stuck = 0;
+        for (final ModelBond b : bonds)
+        {
+            if (b.bond.isBound())
+            {
+                live++;
+                stuck += b.ownerGone ? 1 : 0;
             }
         }
         final PasidSpaceCounts counts = space.counts(new PasidSpaceCounts());
-        assertEquals(suppressedBefore + suppressed, counts.suppressedFaults(), where + "suppressed faults " + counts);
-        assertEquals(mmAlive.size(), counts.addressSpaces(), where + "address spaces indexed " + mmAlive + " " +
-            counts);
-        assertEquals(active, counts.activePasids(), where + counts);
-        assertEquals(teardown, counts.teardownPasids(), where + counts);
-        assertEquals(bondCount, counts.bonds(), where + counts);
-        assertEquals(active, counts.allocator().inUse(), where + counts);
-        assertEquals(teardown, counts.allocator().held(), where + counts);
-        assertEquals(MAX_PASID, counts.allocator().free() + counts.allocator().cached() + counts.allocator().inUse() +
-            counts.allocator().inGrace(), where + "a PASID was lost: " + counts);
-        int deviceBonds = 0;
-        for (final Device device : devices)
-        {
-            deviceBonds += device.bondCount();
-        }
-        assertEquals(bondCount, deviceBonds, where + "device bond counts");
+        revoked = (int)counts.revocations();
+        assertEquals(live + counts.pendingRevocationFlushes(), counts.bonds(), where + "bond records: " + counts);
+        assertEquals(stuck, counts.stuckBonds(), where + "stuck bonds: " + counts);
+        assertEquals(open.size() + exitedStillIndexed(), counts.addressSpaces(), where + "address spaces: " + counts);
+        final AllocatorCounts a = counts.allocator();
+        assertEquals(MAX_PASID, a.free() + a.cached() + a.inUse() + a.inGrace(), where + "a PASID was lost: " + counts);
+        assertEquals(counts.activePasids(), a.inUse(), where + counts);
+        assertEquals(counts.teardownPasids(), a.held(), where + counts);
+        assertEquals(0 != counts.stuckBonds(), counts.oldestStuckWaitNs() > 0, where + counts);
+        final StuckBonds list = space.stuckBonds(new StuckBonds(64));
+        assertEquals(stuck, list.total(), where + "stuck list");
     }
 
-    private static long countInGrace(final PasidSpace space)
+    /** An exited address space stays indexed while a bond record of its PASIDs remains (bound, or revocation pending). */
+    private int exitedStillIndexed()
     {
-        return space.counts(new PasidSpaceCounts()).allocator().inGrace();
-    }
-
-    private static Live sharedOf(final Map<Integer, Live> live, final long mm)
-    {
-        for (final Live entry : live.values())
+        exited.values().removeIf((as) ->
         {
-            if (entry.mm == mm && !entry.isPrivate && !entry.teardown)
+            for (final ModelBond b : bonds)
             {
-                return entry;
+                if (b.bond.owner() == as.id() && (b.bond.isBound() || b.bond.isRevoked() && isPending(b)))
+                {
+                    return false;
+                }
+            }
+            return true;
+        });
+        return exited.size();
+    }
+
+    private boolean isPending(final ModelBond b)
+    {
+        return !flushed.contains(System.identityHashCode(b.bond.device()) + "/" + b.bond.pasid() + "/" + b.generation);
+    }
+
+    private ModelBond pickEnded(final int state)
+    {
+        final List<ModelBond> ended = new ArrayList<>();
+        for (final ModelBond b : bonds)
+        {
+            if (b.bond.state == state)
+            {
+                ended.add(b);
             }
         }
-        return null;
+        return ended.isEmpty() ? null : pick(ended);
     }
 
-    private static long countOf(final Map<Integer, Live> live, final long mm)
+    private PasidOwner pickOwnerOrNew()
     {
-        return live.values().stream().filter((l) -> l.mm == mm && !l.teardown).count();
+        return owners.isEmpty() ? space.openOwner("new") : pick(owners);
     }
 
-    private static Live standaloneOf(final Random random, final Map<Integer, Live> live)
+    private <T> T pick(final List<T> from)
     {
-        final List<Live> standalone = new ArrayList<>();
-        for (final Live entry : live.values())
-        {
-            if (entry.mm < 0)
-            {
-                standalone.add(entry);
-            }
-        }
-        return standalone.isEmpty() ? null : standalone.get(random.nextInt(standalone.size()));
-    }
-
-    private static Live pickLive(final Random random, final Map<Integer, Live> live)
-    {
-        final List<Live> all = new ArrayList<>(live.values());
-        return all.get(random.nextInt(all.size()));
-    }
-
-    private static int pickKey(final Random random, final Map<Integer, Object> map)
-    {
-        final List<Integer> keys = new ArrayList<>(map.keySet());
-        return keys.get(random.nextInt(keys.size()));
+        return from.get(random.nextInt(from.size()));
     }
 }

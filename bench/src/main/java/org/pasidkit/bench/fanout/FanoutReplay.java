@@ -13,7 +13,9 @@ import org.HdrHistogram.Histogram;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.AddressSpace;
 import org.pasidkit.tables.AtcInvalidator;
+import org.pasidkit.tables.Bond;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.ExitEvent;
 import org.pasidkit.tables.PasidHandle;
@@ -236,7 +238,8 @@ public final class FanoutReplay
         final int index;
         final Histogram latency = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
         final ArrayDeque<long[]> pendingUnbinds = new ArrayDeque<>();
-        final ArrayDeque<Device> pendingDevices = new ArrayDeque<>();
+        final ArrayDeque<Bond> pendingBonds = new ArrayDeque<>();
+        final java.util.HashMap<Long, AddressSpace> open = new java.util.HashMap<>();
         final List<String> violationsSeen = new ArrayList<>();
         final int[] pasids = new int[64];
         AtcInvalidator.Producer producer;
@@ -279,7 +282,7 @@ public final class FanoutReplay
                         start(mm);
                         break;
                     case EXIT:
-                        space.exit(mm);
+                        space.exit(open.remove(mm));
                         break;
                     default:
                         change(mm, trace.address(i), trace.length(i));
@@ -296,19 +299,22 @@ public final class FanoutReplay
         private void start(final long mm)
         {
             starts++;
-            final long shared = bindRetrying(mm, "drv0-mm" + mm, 0);
+            // NOTE: the replay plays every process: it holds each address space's capability from start to exit.
+            final AddressSpace as = space.openAddressSpace(mm);
+            open.put(mm, as);
+            final long shared = bindRetrying(as, "drv0-mm" + mm, 0);
             newPasid(shared);
             for (int d = 1; d < devices.length; d++)
             {
-                space.bind(mm, devices[d], "drv" + d + "-mm" + mm, 0);
+                space.bind(as, devices[d], "drv" + d + "-mm" + mm, 0);
             }
             for (int k = 0; k < config.privatePasids; k++)
             {
-                final long extra = bindRetrying(mm, "drv0-mm" + mm + "-p" + k, PasidSpace.PRIVATE);
+                final long extra = bindRetrying(as, "drv0-mm" + mm + "-p" + k, PasidSpace.PRIVATE);
                 newPasid(extra);
                 for (int d = 1; d < devices.length; d++)
                 {
-                    space.bindTo(extra, devices[d], "drv" + d + "-mm" + mm + "-p" + k);
+                    space.bindTo(as, extra, devices[d], "drv" + d + "-mm" + mm + "-p" + k);
                 }
             }
             final int n = space.pasidsOf(mm, pasids);
@@ -380,14 +386,14 @@ public final class FanoutReplay
          * bind is retried until a PASID comes back or {@link #BIND_RETRY_NS} passes: a driver that finds the range
          * dry waits for reclaim, it does not give up. Any other refusal is thrown at once.
          */
-        private long bindRetrying(final long mm, final Object drvdata, final int flags)
+        private long bindRetrying(final AddressSpace mm, final Object drvdata, final int flags)
         {
             final long deadlineNs = System.nanoTime() + BIND_RETRY_NS;
             while (true)
             {
                 try
                 {
-                    return space.bind(mm, devices[0], drvdata, flags);
+                    return space.bind(mm, devices[0], drvdata, flags).handle();
                 }
                 catch (final IdsExhaustedException e)
                 {
@@ -405,7 +411,7 @@ public final class FanoutReplay
         void scheduleUnbind(final ExitEvent event)
         {
             pendingUnbinds.addLast(new long[]{nowUs + config.unbindDelayUs, event.handle()});
-            pendingDevices.addLast(event.device());
+            pendingBonds.addLast(event.bond());
         }
 
         private void unbindDue(final long nowUs)
@@ -413,7 +419,8 @@ public final class FanoutReplay
             while (!pendingUnbinds.isEmpty() && pendingUnbinds.peekFirst()[0] <= nowUs)
             {
                 final long handle = pendingUnbinds.pollFirst()[1];
-                final Device device = pendingDevices.pollFirst();
+                final Bond bond = pendingBonds.pollFirst();
+                final Device device = bond.device();
                 final int pasid = PasidHandle.pasid(handle);
                 if (producer.invalidateAll(device, pasid) < 0)
                 {
@@ -427,7 +434,7 @@ public final class FanoutReplay
                     releaseEpoch.set(pasid, space.epochDomain().epoch());
                 }
                 outstanding.decrementAndGet(pasid);
-                space.unbind(handle, device);
+                space.unbind(bond);
                 unbinds++;
             }
         }

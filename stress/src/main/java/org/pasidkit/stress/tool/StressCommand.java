@@ -33,6 +33,14 @@ public final class StressCommand implements Callable<Integer>
     @Option(names = "--exhaust", description = "Run at 99%+ of a 1023-PASID range.")
     boolean exhaust;
 
+    @Option(names = "--hostile", description = "Workers also try foreign, forged and stale capabilities: each must be " +
+        "refused with its kind and counted.")
+    boolean hostile;
+
+    @Option(names = "--deadline-ms", defaultValue = "0",
+        description = "Unbind deadline after an exit, in ms (default 0: off); past it a bond is revoked.")
+    long deadlineMs;
+
     @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
     boolean json;
 
@@ -44,7 +52,14 @@ public final class StressCommand implements Callable<Integer>
             throw new CommandLine.ParameterException(new CommandLine(this), "--threads " + threads +
                 " must be in [1, 64]");
         }
+        if (deadlineMs < 0)
+        {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--deadline-ms " + deadlineMs +
+                " must be >= 0 (0: off)");
+        }
         final StressRun.Config config = new StressRun.Config();
+        config.hostile = hostile;
+        config.deadlineMs = deadlineMs;
         config.threads = threads;
         config.seconds = seconds;
         config.operations = operations;

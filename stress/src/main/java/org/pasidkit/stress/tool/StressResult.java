@@ -34,6 +34,11 @@ final class StressResult
     long reclaimGapAtMaxNs;
     long maxTeardownBacklog;
     long refusedFull;
+    long hostileCalls;
+    long[] refusalsByKind = new long[org.pasidkit.tables.RefusalKind.values().length];
+    long revocations;
+    long revokedBeforeUnbind;
+    long lateUnbindsRevoked;
 
     double opsPerSecond()
     {
@@ -67,6 +72,12 @@ final class StressResult
                 "(unbind only at the end): max %,d bonds%n", StressRun.LATE_MIN_MS, StressRun.LATE_MAX_MS,
                 maxStuckBonds));
         }
+        sb.append(String.format(Locale.ROOT, "  capabilities    %,d hostile calls; refused: %,d foreign, %,d forged, " +
+            "%,d stale, %,d revoked%n", hostileCalls, refusalsByKind[0], refusalsByKind[1], refusalsByKind[2],
+            refusalsByKind[3]));
+        sb.append(String.format(Locale.ROOT, "  revocation      deadline %s; %,d bonds revoked (%,d before their " +
+            "driver's unbind; %,d late unbinds refused as revoked)%n", 0 == config.deadlineMs ? "off" :
+            config.deadlineMs + " ms", revocations, revokedBeforeUnbind, lateUnbindsRevoked));
         sb.append(String.format(Locale.ROOT, "  violations      %,14d%n", violations));
         violationsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-20s %,8d%n", k, v)));
         for (final String v : firstViolations)
@@ -90,6 +101,19 @@ final class StressResult
         sb.append(",\"stallReaders\":").append(config.stallReaders);
         sb.append(",\"slowDrivers\":").append(config.slowDrivers);
         sb.append(",\"exhaust\":").append(config.exhaust);
+        sb.append(",\"hostile\":").append(config.hostile);
+        sb.append(",\"deadlineMs\":").append(config.deadlineMs);
+        sb.append(",\"hostileCalls\":").append(hostileCalls);
+        sb.append(",\"refusals\":{");
+        for (final org.pasidkit.tables.RefusalKind kind : org.pasidkit.tables.RefusalKind.values())
+        {
+            sb.append(0 == kind.ordinal() ? "" : ",").append('"').append(kind.name().toLowerCase(Locale.ROOT))
+                .append("\":").append(refusalsByKind[kind.ordinal()]);
+        }
+        sb.append('}');
+        sb.append(",\"revocations\":").append(revocations);
+        sb.append(",\"revokedBeforeUnbind\":").append(revokedBeforeUnbind);
+        sb.append(",\"lateUnbindsRefusedRevoked\":").append(lateUnbindsRevoked);
         sb.append(",\"staleTranslations\":").append(staleTranslations);
         sb.append(",\"maxBacklog\":").append(maxBacklog);
         sb.append(",\"backlogAtMax\":{\"retired\":").append(backlogRetiredAtMax).append(",\"held\":")

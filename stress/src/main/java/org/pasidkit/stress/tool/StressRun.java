@@ -1,6 +1,8 @@
 package org.pasidkit.stress.tool;
 
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -18,7 +20,10 @@ import org.agrona.concurrent.BackoffIdleStrategy;
 import org.pasidkit.allocator.AllocatorCounts;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.IdsExhaustedException;
+import org.pasidkit.tables.AddressSpace;
 import org.pasidkit.tables.AtcInvalidator;
+import org.pasidkit.tables.Bond;
+import org.pasidkit.tables.CapabilityException;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.ExitEvent;
 import org.pasidkit.tables.FaultAttribution;
@@ -28,6 +33,7 @@ import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidSpaceCounts;
 import org.pasidkit.tables.SimulatedIommu;
 import org.pasidkit.tables.PasidEntryView;
+import org.pasidkit.tables.RefusalKind;
 import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 /**
@@ -63,6 +69,10 @@ public final class StressRun
         boolean stallReaders;
         boolean slowDrivers;
         boolean exhaust;
+        /** Hostile calls: foreign, forged and stale capabilities, each of which must be refused and counted. */
+        boolean hostile;
+        /** Unbind deadline in ms (0: off): a driver that has not unbound by then is revoked. */
+        long deadlineMs;
         int devices = 3;
     }
 
@@ -106,7 +116,22 @@ public final class StressRun
     private final AtomicLong refusedInGrace = new AtomicLong();
     private final AtomicLong refusedFull = new AtomicLong();
     private final int stuckBondsCap;
+    private long[] refusalsByKind;
+    private long revocations;
     private final ThreadLocal<Worker> current = new ThreadLocal<>();
+    /** Bonds bound now, by (PASID, requester id): whoever ends one (its unbind, or its revocation) claims it here. */
+    private final ConcurrentHashMap<Long, Bond> liveBonds = new ConcurrentHashMap<>();
+    /** Hostile calls made, and refusals expected from them and from late unbinds of revoked bonds, by kind. */
+    private final AtomicLong hostileCalls = new AtomicLong();
+    private final AtomicLongArray expectedRefusals = new AtomicLongArray(RefusalKind.values().length);
+    private final AtomicLong revokedClaims = new AtomicLong();
+    private final AtomicLong lateUnbindsRevoked = new AtomicLong();
+    /** The hostile caller's own space: its capabilities are foreign to {@link #space}. */
+    private final PasidSpace otherSpace;
+    private final Device otherDevice;
+    private final AddressSpace otherAs;
+    private final Bond otherBond;
+    private final PasidOwner otherOwner;
     private long maxBacklog;
     private long backlogRetiredAtMax;
     private long backlogHeldAtMax;
@@ -127,7 +152,8 @@ public final class StressRun
     {
         this.config = config;
         this.maxPasid = config.exhaust ? 1023 : 65535;
-        this.space = PasidSpace.builder().maxPasid(maxPasid).addressSpaceQuota(4).maxBonds(1 << 18).build();
+        this.space = PasidSpace.builder().maxPasid(maxPasid).addressSpaceQuota(4).maxBonds(1 << 18)
+            .unbindDeadline(config.deadlineMs, TimeUnit.MILLISECONDS).deviceTlbFlush(this::revocationFlush).build();
         this.invalidator = new AtcInvalidator(space, 1 << 20, 64, 2L << 20, TimeUnit.SECONDS.toNanos(10),
             config.threads + 1);
         this.iommu = new SimulatedIommu(invalidator);
@@ -138,6 +164,11 @@ public final class StressRun
             devices[d] = space.addDevice(0x200 + d, d == config.devices - 1 ? 10 : 20, d != 1, this::onExit);
         }
         this.stuckBondsCap = maxPasid / NEVER_RANGE_FRACTION;
+        this.otherSpace = PasidSpace.builder().maxPasid(15).build();
+        this.otherDevice = otherSpace.addDevice(0x200, 20, true, null);
+        this.otherAs = otherSpace.openAddressSpace(1);
+        this.otherBond = otherSpace.bind(otherAs, otherDevice, "theirs", 0);
+        this.otherOwner = otherSpace.openOwner("theirs");
         this.holder = new AtomicIntegerArray(maxPasid + 1);
         this.outstanding = new AtomicIntegerArray(maxPasid + 1);
         this.releaseEpoch = new AtomicLongArray(maxPasid + 1);
@@ -167,7 +198,52 @@ public final class StressRun
 
     private void onExit(final ExitEvent event)
     {
-        current.get().exited(event);
+        // NOTE: only OWNER_GONE asks the driver to act; a revocation's accounting was done by revocationFlush.
+        if (ExitEvent.Kind.OWNER_GONE == event.kind())
+        {
+            current.get().exited(event);
+        }
+    }
+
+    static long bondKey(final int pasid, final int requesterId)
+    {
+        return ((long)pasid << 16) | requesterId;
+    }
+
+    /**
+     * The space's revocation flush (its control lock held): the IOMMU invalidates the device's ATC for the PASID and
+     * syncs; then, before the space releases the bond's hold on the PASID, the tool accounts for the bond's end
+     * (unless its driver's unbind claimed it first), so the reuse checks see the release before any reuse.
+     */
+    private boolean revocationFlush(final Device device, final int pasid)
+    {
+        if (!invalidator.flushDeviceTlb(device, pasid))
+        {
+            return false;
+        }
+        if (null != liveBonds.remove(bondKey(pasid, device.requesterId())))
+        {
+            revokedClaims.incrementAndGet();
+            endBond(pasid);
+        }
+        return true;
+    }
+
+    /** One bond of {@code pasid} ended (unbound, or revoked and flushed); the last one releases the PASID. */
+    private void endBond(final int pasid)
+    {
+        if (1 == outstanding.get(pasid))
+        {
+            released(pasid);
+        }
+        outstanding.decrementAndGet(pasid);
+    }
+
+    private void released(final int pasid)
+    {
+        releaseEpoch.set(pasid, space.epochDomain().epoch());
+        reuseStartNs.set(pasid, System.nanoTime());
+        holder.set(pasid, 0);
     }
 
     /** Runs to the end (time or operations), quiesces, checks, and returns the summary. */
@@ -308,6 +384,11 @@ public final class StressRun
         result.maxTeardownBacklog = maxTeardownBacklog;
         result.reclaimGapAtMaxNs = reclaimGapAtMaxNs;
         result.refusedFull = refusedFull.get();
+        result.hostileCalls = hostileCalls.get();
+        result.refusalsByKind = refusalsByKind;
+        result.revocations = revocations;
+        result.revokedBeforeUnbind = revokedClaims.get();
+        result.lateUnbindsRevoked = lateUnbindsRevoked.get();
         return result;
     }
 
@@ -381,6 +462,26 @@ public final class StressRun
         {
             violation("stale-translation", iommu.staleTranslations() + " translations survived their sync");
         }
+        for (final RefusalKind kind : RefusalKind.values())
+        {
+            if (counts.refusals(kind) != expectedRefusals.get(kind.ordinal()))
+            {
+                violation("refusal-count", "the space counted " + counts.refusals(kind) + " " + kind +
+                    " refusals, the workers made " + expectedRefusals.get(kind.ordinal()) + " such calls");
+            }
+        }
+        if (0 != counts.stuckBonds() || 0 != counts.pendingRevocationFlushes() || !liveBonds.isEmpty())
+        {
+            violation("stuck-at-quiescence", counts.stuckBonds() + " stuck bonds, " +
+                counts.pendingRevocationFlushes() + " pending revocation flushes, " + liveBonds.size() +
+                " bonds the tool still holds, after every worker unbound everything");
+        }
+        refusalsByKind = new long[RefusalKind.values().length];
+        for (final RefusalKind kind : RefusalKind.values())
+        {
+            refusalsByKind[kind.ordinal()] = counts.refusals(kind);
+        }
+        revocations = counts.revocations();
     }
 
     /** One worker: its own address spaces and owners; lookups and faults anywhere. */
@@ -390,6 +491,12 @@ public final class StressRun
         final SplittableRandom random;
         final long deadlineNs;
         final List<long[]> mms = new ArrayList<>();
+        final Map<Long, AddressSpace> addressSpaces = new HashMap<>();
+        /** The last few capabilities this worker let go of: hostile calls present them again. */
+        final Bond[] endedBonds = new Bond[16];
+        final AddressSpace[] exitedSpaces = new AddressSpace[16];
+        int ended;
+        int exitedCount;
         final List<PasidOwner> owners = new ArrayList<>();
         final List<long[]> standalone = new ArrayList<>();
         final List<Object[]> pendingUnbinds = new ArrayList<>();
@@ -415,18 +522,18 @@ public final class StressRun
         {
             if (!config.slowDrivers)
             {
-                pendingUnbinds.add(new Object[]{event.handle(), event.device()});
+                pendingUnbinds.add(new Object[]{event.bond()});
             }
             else if (random.nextInt(NEVER_ONE_IN) == 0 && stuckBonds.get() < stuckBondsCap)
             {
                 stuckBonds.incrementAndGet();
-                neverUnbind.add(new Object[]{event.handle(), event.device()});
+                neverUnbind.add(new Object[]{event.bond()});
             }
             else
             {
                 final long delayNs = TimeUnit.MILLISECONDS.toNanos(LATE_MIN_MS) +
                     random.nextLong(TimeUnit.MILLISECONDS.toNanos(LATE_MAX_MS - LATE_MIN_MS));
-                lateUnbinds.add(new Object[]{event.handle(), event.device(), System.nanoTime() + delayNs});
+                lateUnbinds.add(new Object[]{event.bond(), null, System.nanoTime() + delayNs});
             }
         }
 
@@ -509,6 +616,10 @@ public final class StressRun
                 space.allocator().reclaim();
                 count(Op.RECLAIM);
             }
+            else if (config.hostile && dice < 965)
+            {
+                hostile();
+            }
             else
             {
                 invalidate();
@@ -544,13 +655,6 @@ public final class StressRun
             }
         }
 
-        private void released(final int pasid)
-        {
-            releaseEpoch.set(pasid, space.epochDomain().epoch());
-            reuseStartNs.set(pasid, System.nanoTime());
-            holder.set(pasid, 0);
-        }
-
         private void bind(final boolean isPrivate)
         {
             count(isPrivate ? Op.BIND_PRIVATE : Op.BIND);
@@ -567,14 +671,16 @@ public final class StressRun
                     return;
                 }
                 mm = new long[]{nextMm++, 0};
+                addressSpaces.put(mm[0], space.openAddressSpace(mm[0]));
             }
             final long id = mm[0];
             final Device device = devices[random.nextInt(devices.length)];
             final int before = space.pasidsOf(id, scratch);
             try
             {
-                final int pasid = PasidHandle.pasid(space.bind(id, device,
-                    new DrvData(index, id, 0, device.requesterId()), isPrivate ? PasidSpace.PRIVATE : 0));
+                final Bond bond = space.bind(addressSpaces.get(id), device,
+                    new DrvData(index, id, 0, device.requesterId()), isPrivate ? PasidSpace.PRIVATE : 0);
+                final int pasid = bond.pasid();
                 final int after = space.pasidsOf(id, scratch);
                 if (after > before)
                 {
@@ -582,6 +688,7 @@ public final class StressRun
                     outstanding.set(pasid, 0);
                 }
                 outstanding.incrementAndGet(pasid);
+                liveBonds.put(bondKey(pasid, device.requesterId()), bond);
                 mm[1]++;
                 if (fresh)
                 {
@@ -593,10 +700,22 @@ public final class StressRun
                 // A device narrower than the range (the 10-bit one) can legitimately find its sub-range in use or in
                 // grace.
                 refused(ex, (1 << device.pasidBits()) - 1 < maxPasid, "bind");
+                if (fresh)
+                {
+                    space.exit(addressSpaces.remove(id));
+                }
+            }
+            catch (final CapabilityException ex)
+            {
+                violation("honest-call-refused", "bind by its own address space and device: " + ex.getMessage());
             }
             catch (final IllegalArgumentException expected)
             {
                 // already bound, too narrow, quota: refused with no change, as it must be
+                if (fresh)
+                {
+                    space.exit(addressSpaces.remove(id));
+                }
             }
         }
 
@@ -635,23 +754,154 @@ public final class StressRun
                     released(scratch[i]);
                 }
             }
-            space.exit(mm[0]);
+            exitSpace(addressSpaces.remove(mm[0]));
+        }
+
+        private void exitSpace(final AddressSpace as)
+        {
+            space.exit(as);
+            exitedSpaces[exitedCount++ & (exitedSpaces.length - 1)] = as;
         }
 
         private void driverUnbind(final Object[] unbind)
         {
             count(Op.UNBIND);
-            final long handle = (Long)unbind[0];
-            final Device device = (Device)unbind[1];
-            final int pasid = PasidHandle.pasid(handle);
+            final Bond bond = (Bond)unbind[0];
+            final Device device = bond.device();
+            final int pasid = bond.pasid();
             producer.invalidateAll(device, pasid);
-            final boolean last = 1 == outstanding.get(pasid);
-            if (last)
+            // NOTE: bookkeeping first (claim, then release): once unbind returns, another thread may hold the PASID.
+            if (!liveBonds.remove(bondKey(pasid, device.requesterId()), bond))
             {
-                released(pasid);
+                // revoked (deadline passed) and accounted for by the revocation: the late unbind must be refused
+                lateUnbindsRevoked.incrementAndGet();
+                expectRefusal(RefusalKind.REVOKED, () -> space.unbind(bond), "late unbind of a revoked bond");
+                return;
             }
-            outstanding.decrementAndGet(pasid);
-            space.unbind(handle, device);
+            endBond(pasid);
+            try
+            {
+                space.unbind(bond);
+                endedBonds[ended++ & (endedBonds.length - 1)] = bond;
+            }
+            catch (final CapabilityException ex)
+            {
+                if (RefusalKind.REVOKED != ex.kind())
+                {
+                    violation("honest-call-refused", "unbind of its own bond: " + ex.getMessage());
+                }
+                // NOTE: revoked between our claim and the call: the revocation released the PASID after our release.
+                lateUnbindsRevoked.incrementAndGet();
+                expectedRefusals.incrementAndGet(RefusalKind.REVOKED.ordinal());
+            }
+        }
+
+        private void expectRefusal(final RefusalKind kind, final Runnable call, final String what)
+        {
+            expectedRefusals.incrementAndGet(kind.ordinal());
+            try
+            {
+                call.run();
+                violation("hostile-accepted", what + " was accepted");
+            }
+            catch (final CapabilityException ex)
+            {
+                if (ex.kind() != kind)
+                {
+                    violation("hostile-wrong-kind", what + " refused as " + ex.kind() + ", expected " + kind + ": " +
+                        ex.getMessage());
+                }
+            }
+        }
+
+        /** A foreign, forged or stale capability: refused, counted, nothing changed. */
+        private void hostile()
+        {
+            hostileCalls.incrementAndGet();
+            final Device device = devices[random.nextInt(devices.length)];
+            switch (random.nextInt(8))
+            {
+                case 0:
+                    expectRefusal(RefusalKind.FOREIGN, () -> space.unbind(otherBond), "unbind of another space's bond");
+                    break;
+                case 1:
+                {
+                    final Bond stale = endedBonds[random.nextInt(endedBonds.length)];
+                    if (null != stale)
+                    {
+                        expectRefusal(RefusalKind.STALE, () -> space.unbind(stale), "second unbind");
+                    }
+                    else
+                    {
+                        expectRefusal(RefusalKind.FORGED, () -> space.unbind(null), "unbind of no bond");
+                    }
+                    break;
+                }
+                case 2:
+                {
+                    final AddressSpace gone = exitedSpaces[random.nextInt(exitedSpaces.length)];
+                    if (null != gone)
+                    {
+                        expectRefusal(RefusalKind.STALE, () -> space.exit(gone), "second exit");
+                        expectRefusal(RefusalKind.STALE, () -> space.bind(gone, device, "late", 0), "bind after exit");
+                    }
+                    else
+                    {
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.exit(otherAs), "exit of another space's mm");
+                    }
+                    break;
+                }
+                case 3:
+                    if (!mms.isEmpty())
+                    {
+                        final AddressSpace as = addressSpaces.get(mms.get(random.nextInt(mms.size()))[0]);
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.bind(as, otherDevice, "x", 0),
+                            "bind of another space's device");
+                    }
+                    break;
+                case 4:
+                    if (!standalone.isEmpty())
+                    {
+                        final long[] s = standalone.get(random.nextInt(standalone.size()));
+                        final long handle = s[0];
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.free(otherOwner, handle),
+                            "free by another space's owner");
+                        final PasidOwner mine = owners.get((int)s[1]);
+                        final long forged = PasidHandle.of(PasidHandle.pasid(handle), Integer.MAX_VALUE);
+                        expectRefusal(RefusalKind.FORGED, () -> space.free(mine, forged), "free of a forged handle");
+                    }
+                    break;
+                case 5:
+                    if (!standalone.isEmpty() && owners.size() > 1)
+                    {
+                        final long[] s = standalone.get(random.nextInt(standalone.size()));
+                        final PasidOwner thief = owners.get(((int)s[1] + 1) % owners.size());
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.free(thief, s[0]), "free by another owner");
+                        expectRefusal(RefusalKind.FOREIGN, () -> space.attach(thief, s[0], device, "steal"),
+                            "attach by another owner");
+                    }
+                    break;
+                case 6:
+                    if (mms.size() > 1)
+                    {
+                        final long[] a = mms.get(0);
+                        final long[] b = mms.get(1);
+                        final int n = space.pasidsOf(b[0], scratch);
+                        if (n > 0)
+                        {
+                            final PasidEntryView view = new PasidEntryView();
+                            space.entry(scratch[0], view);
+                            final long handle = PasidHandle.of(scratch[0], view.generation());
+                            expectRefusal(RefusalKind.FOREIGN, () -> space.bindTo(addressSpaces.get(a[0]), handle,
+                                device, "x"), "bindTo another address space's PASID");
+                        }
+                    }
+                    break;
+                default:
+                    expectRefusal(RefusalKind.FOREIGN, () -> space.removeDevice(otherDevice),
+                        "removal of another space's device");
+                    break;
+            }
         }
 
         private void allocate()
@@ -673,8 +923,10 @@ public final class StressRun
                     final Device device = devices[random.nextInt(devices.length)];
                     try
                     {
-                        space.attach(owner, handle, device, new DrvData(index, -owner.id(), pasid, device.requesterId()));
+                        final Bond bond = space.attach(owner, handle, device,
+                            new DrvData(index, -owner.id(), pasid, device.requesterId()));
                         outstanding.incrementAndGet(pasid);
+                        liveBonds.put(bondKey(pasid, device.requesterId()), bond);
                     }
                     catch (final IllegalArgumentException narrow)
                     {
@@ -876,7 +1128,7 @@ public final class StressRun
                         released(scratch[i]);
                     }
                 }
-                space.exit(mm[0]);
+                exitSpace(addressSpaces.remove(mm[0]));
             }
             for (int which = 0; which < owners.size(); which++)
             {
