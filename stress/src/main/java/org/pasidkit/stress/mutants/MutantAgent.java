@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.ProtectionDomain;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Java agent of the jcstress forks of a mutant run ({@code -javaagent:jcstress.jar=<map file>}): makes one jcstress
@@ -42,15 +43,25 @@ public final class MutantAgent
                 runners.put(parts[0].replace('.', '/'), Path.of(parts[1]));
             }
         }
-        instrumentation.addTransformer(new Substitution(runners, Path.of(mapFile + ".log")));
+        final Substitution substitution = new Substitution(runners, Path.of(mapFile + ".log"));
+        // NOTE: warm the logging path up before any transform: its first use loads JDK classes.
+        substitution.log(new StringBuilder().append(ProcessHandle.current().pid()).append("\tagent started\n"));
+        Files.isRegularFile(Path.of(mapFile).resolve(new StringBuilder("x").append(".class").toString()));
+        Files.readAllBytes(Path.of(mapFile));
+        instrumentation.addTransformer(substitution);
     }
 
+    /**
+     * NOTE: no lock and no indy string concatenation or lambda in transform: a first string concatenation there
+     * bootstraps StringConcatFactory, which defines classes; with a monitor held across it, a jcstress fork deadlocked
+     * (another thread held a class-loading lock and waited for the monitor). The fork's test is selected once, by a
+     * CAS of the selection.
+     */
     static final class Substitution implements ClassFileTransformer
     {
         private final Map<String, Path> runners;
         private final Path log;
-        private String runner;
-        private Path selected;
+        private final AtomicReference<String> runner = new AtomicReference<>();
 
         Substitution(final Map<String, Path> runners, final Path log)
         {
@@ -59,31 +70,31 @@ public final class MutantAgent
         }
 
         @Override
-        public synchronized byte[] transform(final ClassLoader loader, final String className,
+        public byte[] transform(final ClassLoader loader, final String className,
             final Class<?> classBeingRedefined, final ProtectionDomain domain, final byte[] bytes)
         {
             if (null == className || null != classBeingRedefined)
             {
                 return null;
             }
-            final Path mutant = runners.get(className);
-            if (null != mutant)
+            if (runners.containsKey(className))
             {
-                if (null != selected && !selected.equals(mutant))
+                if (!runner.compareAndSet(null, className) && !className.equals(runner.get()))
                 {
-                    System.err.println("MutantAgent: fork loads runners " + runner + " and " + className +
-                        ": cannot tell which mutant applies");
+                    System.err.println(new StringBuilder().append("MutantAgent: fork loads runners ")
+                        .append(runner.get()).append(" and ").append(className)
+                        .append(": cannot tell which mutant applies").toString());
                     Runtime.getRuntime().halt(3);
                 }
-                runner = className;
-                selected = mutant;
                 return null;
             }
+            final String selected = runner.get();
             if (null == selected)
             {
                 return null;
             }
-            final Path file = selected.resolve(className + ".class");
+            final Path dir = runners.get(selected);
+            final Path file = dir.resolve(new StringBuilder(className).append(".class").toString());
             if (!Files.isRegularFile(file))
             {
                 return null;
@@ -91,10 +102,23 @@ public final class MutantAgent
             try
             {
                 final byte[] mutated = Files.readAllBytes(file);
-                Files.writeString(log, ProcessHandle.current().pid() + "\t" + runner.replace('/', '.') + "\t" +
-                    className.replace('/', '.') + "\t" + selected + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+                log(new StringBuilder().append(ProcessHandle.current().pid()).append('\t')
+                    .append(selected.replace('/', '.')).append('\t').append(className.replace('/', '.')).append('\t')
+                    .append(dir).append('\n'));
                 return mutated;
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException(ex);
+            }
+        }
+
+        void log(final StringBuilder line)
+        {
+            try
+            {
+                Files.writeString(log, line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                    StandardOpenOption.WRITE);
             }
             catch (final IOException ex)
             {
