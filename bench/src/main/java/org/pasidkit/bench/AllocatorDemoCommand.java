@@ -8,6 +8,7 @@ import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.IdAllocator;
 import org.pasidkit.allocator.PasidAllocator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -18,6 +19,9 @@ import picocli.CommandLine.Option;
     description = "Allocator walk-through: per-CPU caches, no stranding, grace periods, holders, bad input.")
 public final class AllocatorDemoCommand implements Callable<Integer>
 {
+    @Mixin
+    org.pasidkit.bench.CliErrors.Verbose verbose;
+
     @Option(names = "--threads", defaultValue = "3", description = "Threads that park ids in their caches (default 3).")
     int threads;
 
@@ -29,6 +33,10 @@ public final class AllocatorDemoCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        if (threads < 1 || threads > 64)
+        {
+            throw new IllegalArgumentException("--threads " + threads + " must be in [1, 64]");
+        }
         final PasidAllocator allocator = PasidAllocator.builder().range(1, max).build();
         System.out.printf("PasidAllocator [1, %d], %d stripes, grace period on, %d KiB native memory%n",
             max, allocator.stripes(), allocator.nativeBytes() / 1024);

@@ -25,8 +25,14 @@ public final class PasidkitCli implements Callable<Integer>
         return 0;
     }
 
+    /** The command line with its bad-input handlers (see {@link CliErrors}). */
+    public static CommandLine commandLine()
+    {
+        return CliErrors.install(new CommandLine(new PasidkitCli()));
+    }
+
     public static void main(final String[] args)
     {
-        System.exit(new CommandLine(new PasidkitCli()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

@@ -26,8 +26,8 @@ public final class Bond
     /** The PASID's owner key: the address-space id (>= 0) or minus a standalone owner's id. */
     final long owner;
     volatile int state = BOUND;
-    /** When the PASID's owner went away (System.nanoTime), 0 while it lives (control lock). */
-    long exitNs;
+    /** Whether the PASID's owner went away while this bond was bound: it then waits for its unbind (control lock). */
+    boolean ownerGone;
 
     Bond(final PasidSpace space, final int pasid, final int generation, final Device device, final long owner)
     {

@@ -581,6 +581,18 @@ public final class PasidSpace
         }
     }
 
+    /** Whether a revocation is due now (lock-free: volatile reads and the clock; a hint for {@link RevocationAgent}). */
+    public boolean revocationDue()
+    {
+        return teardowns.due(clock.nanoTime());
+    }
+
+    /** Whether revocations wait for an ATC flush that has not completed (lock-free read). */
+    public boolean revocationFlushesPending()
+    {
+        return 0 != teardowns.pendingFlushes;
+    }
+
     /**
      * Lists the bonds waiting for their driver's unbind after their PASID's owner went away, oldest first
      * (PASID, device, owner, since when), into the caller's buffer: allocation-free.
@@ -733,7 +745,7 @@ public final class PasidSpace
         }
         into.stuckBonds = teardowns.stuckBonds;
         final long oldest = teardowns.oldestSinceNs;
-        into.oldestStuckWaitNs = 0 == oldest ? 0 : Math.max(1, clock.nanoTime() - oldest);
+        into.oldestStuckWaitNs = Teardowns.NONE == oldest ? 0 : Math.max(1, clock.nanoTime() - oldest);
         into.revocations = teardowns.revocations;
         into.pendingRevocationFlushes = teardowns.pendingFlushes;
         into.failedRevocationFlushes = teardowns.failedFlushes;

@@ -37,6 +37,9 @@ import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
  */
 final class Teardowns
 {
+    /** {@link #oldestSinceNs} when no bond is stuck (a clock may read any value, 0 included). */
+    static final long NONE = Long.MIN_VALUE;
+
     private final Lives lives;
     private final PasidTable table;
     private final Bonds bonds;
@@ -52,7 +55,8 @@ final class Teardowns
     private final List<Bond> pending = new ArrayList<>();
     private DeviceTlbFlush flush;
     volatile int stuckBonds;
-    volatile long oldestSinceNs;
+    /** When the owner of the oldest PASID with a stuck bond went away; {@link #NONE} if no bond is stuck. */
+    volatile long oldestSinceNs = NONE;
     volatile long revocations;
     volatile int pendingFlushes;
     volatile long failedFlushes;
@@ -118,7 +122,7 @@ final class Teardowns
             bonds.markExitNotified(slot);
             if (Bond.BOUND == bond.state)
             {
-                bond.exitNs = nowNs;
+                bond.ownerGone = true;
                 stuck++;
                 events.add(new ExitEvent(ExitEvent.Kind.OWNER_GONE, bond, mm, bonds.drvdataOf(slot)));
             }
@@ -134,7 +138,7 @@ final class Teardowns
     void unbind(final Bond bond)
     {
         end(bond, Bond.UNBOUND);
-        if (0 != bond.exitNs)
+        if (bond.ownerGone)
         {
             stuckBonds--;
         }
@@ -154,7 +158,7 @@ final class Teardowns
         final Object drvdata = bond.device.driverData(bond.pasid);
         // NOTE: release (volatile), read by Capabilities.checkBond: from here the driver's calls are refused.
         bond.state = Bond.REVOKED;
-        if (0 != bond.exitNs)
+        if (bond.ownerGone)
         {
             stuckBonds--;
         }
@@ -247,7 +251,7 @@ final class Teardowns
     boolean due(final long nowNs)
     {
         final long oldest = oldestSinceNs;
-        return deadlineNs > 0 && 0 != oldest && nowNs - oldest - deadlineNs >= 0;
+        return deadlineNs > 0 && NONE != oldest && nowNs - oldest - deadlineNs >= 0;
     }
 
     /** Lists the bonds waiting for their driver's unbind, oldest first. */
@@ -327,7 +331,7 @@ final class Teardowns
             waiting.pollLong();
             waitingSince.pollLong();
         }
-        oldestSinceNs = waiting.isEmpty() ? 0 : waitingSince.peekLong();
+        oldestSinceNs = waiting.isEmpty() ? NONE : waitingSince.peekLong();
     }
 
     private boolean hasBoundBond(final int pasid)

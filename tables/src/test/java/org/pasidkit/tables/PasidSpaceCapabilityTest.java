@@ -248,6 +248,28 @@ class PasidSpaceCapabilityTest
     }
 
     @Test
+    void theRevocationAgentRevokesAnIdleSpacesOverdueBonds()
+    {
+        final PasidSpace idle = PasidSpace.builder().maxPasid(4).clock(() -> nowNs)
+            .unbindDeadline(1, TimeUnit.MILLISECONDS).deviceTlbFlush((device, pasid) -> true).build();
+        final Device device = idle.addDevice(0x100, 20, true, null);
+        final AddressSpace process = idle.openAddressSpace(1);
+        final Bond bond = idle.bind(process, device, "d", 0);
+        idle.exit(process);
+        final RevocationAgent agent = new RevocationAgent(idle, 1_000_000);
+        assertFalse(idle.revocationDue());
+        assertEquals(0, agent.doWork(), "not due yet");
+        nowNs += TimeUnit.MILLISECONDS.toNanos(1);
+        assertTrue(idle.revocationDue());
+        assertEquals(1, agent.doWork());
+        assertTrue(bond.isRevoked());
+        assertEquals(IdState.RETIRED, idle.allocator().stateOf(bond.pasid()));
+        assertFalse(idle.revocationDue());
+        assertEquals(0, agent.doWork());
+        assertThrows(IllegalArgumentException.class, () -> new RevocationAgent(idle, 0));
+    }
+
+    @Test
     void badBuilderValuesAreRefused()
     {
         assertThrows(IllegalArgumentException.class, () -> PasidSpace.builder().unbindDeadline(-1, TimeUnit.SECONDS));

@@ -52,7 +52,7 @@ class PasidSpaceModelTest
 
     private Random random;
     private String where;
-    private long nowNs = 1_000_000;
+    private long nowNs;
     private PasidSpace space;
     private final Device[] devices = new Device[4];
     private final List<ModelBond> bonds = new ArrayList<>();

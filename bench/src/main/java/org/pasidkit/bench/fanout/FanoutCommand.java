@@ -2,8 +2,12 @@ package org.pasidkit.bench.fanout;
 
 import java.io.File;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
 
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
@@ -13,8 +17,12 @@ import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
+import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeriesCollection;
+import org.pasidkit.tables.IommuArch;
+import org.pasidkit.tables.IommuCounts;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,6 +33,9 @@ import picocli.CommandLine.Option;
     description = "Replay a trace (or a synthetic workload) and measure ATC invalidation fan-out.")
 public final class FanoutCommand implements Callable<Integer>
 {
+    @Mixin
+    org.pasidkit.bench.CliErrors.Verbose verbose;
+
     @Option(names = "--trace", defaultValue = "javac",
         description = "Trace: a bundled name (javac, shell) or a CSV file (time_us,mm,event,addr,length). Default javac.")
     String trace;
@@ -64,17 +75,60 @@ public final class FanoutCommand implements Callable<Integer>
         description = "Trace time between an exit and each driver's unbind.")
     long unbindDelayUs;
 
+    @Option(names = "--iommu", defaultValue = "generic",
+        description = "IOMMU model: generic (default), vtd, smmuv3, amd, or all (the three side by side).")
+    String iommu;
+
+    @Option(names = "--passes", defaultValue = "0",
+        description = "Timed passes of the trace (0, the default: repeat until the time per change is steady, at " +
+            "most " + MAX_AUTO_PASSES + " passes or 20 s; the figures are the median pass of the last 5).")
+    int passes;
+
+    @Option(names = "--cold", description = "Time one pass only, in a cold JVM (labelled as such).")
+    boolean cold;
+
     @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
     boolean json;
 
     @Option(names = "--plot", description = "Also replay with 0..8 private PASIDs and chart the cost into this PNG.")
     File plot;
 
+    static final int MAX_AUTO_PASSES = 40;
+    private static final long AUTO_BUDGET_NS = TimeUnit.SECONDS.toNanos(20);
+    /** Steady: the median ns/change of the last WINDOW passes within this fraction of the WINDOW before. */
+    private static final double STEADY_DRIFT = 0.10;
+    private static final int WINDOW = 5;
+
     @Override
     public Integer call() throws Exception
     {
+        final List<IommuArch> archs = IommuArch.parse(iommu);
+        if (passes < 0 || passes > 1000)
+        {
+            throw new IllegalArgumentException("--passes " + passes + " must be in [0, 1000] (0: until steady)");
+        }
+        if (null != plot && null != plot.getAbsoluteFile().getParentFile() &&
+            !plot.getAbsoluteFile().getParentFile().isDirectory())
+        {
+            throw new IllegalArgumentException("--plot " + plot + ": folder " + plot.getAbsoluteFile().getParent() +
+                " does not exist");
+        }
         final Trace input = load();
-        final FanoutResult result = replay(input, privatePasids, !json);
+        final FanoutResult result = timed(input, privatePasids, !json);
+        if (!(archs.size() == 1 && IommuArch.GENERIC == archs.get(0)))
+        {
+            // NOTE: the models run in a replay of their own, so they never weigh on the generic timing above.
+            final FanoutResult models = replay(input, privatePasids, false, archs);
+            result.byIommu = models.byIommu;
+            result.violations += models.violations;
+            for (final String v : models.firstViolations)
+            {
+                if (result.firstViolations.size() < 10)
+                {
+                    result.firstViolations.add(v);
+                }
+            }
+        }
         if (json)
         {
             System.out.println(result.json());
@@ -87,6 +141,10 @@ public final class FanoutCommand implements Callable<Integer>
         if (null != plot)
         {
             violations += plot(input);
+            if (!result.byIommu.isEmpty())
+            {
+                plotByType(result);
+            }
         }
         return violations == 0 ? 0 : 1;
     }
@@ -100,8 +158,87 @@ public final class FanoutCommand implements Callable<Integer>
         return TraceReader.read(trace);
     }
 
-    private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar)
+    /**
+     * Times the generic replay warm: repeats the trace (a fresh replay each pass, same JVM) until the time per change
+     * of the last {@link #STEADY_PASSES} passes is within {@link #STEADY_SPREAD} of their median, and reports the last
+     * pass; violations of every pass count.
+     */
+    private FanoutResult timed(final Trace input, final int extraPasids, final boolean progressBar)
         throws InterruptedException
+    {
+        if (cold)
+        {
+            final FanoutResult r = replay(input, extraPasids, progressBar, List.of());
+            r.timing = "COLD: one pass in a fresh JVM (JIT warm-up included; not a benchmark figure)";
+            return r;
+        }
+        final int max = passes > 0 ? passes : MAX_AUTO_PASSES;
+        final List<FanoutResult> results = new ArrayList<>();
+        final long startNs = System.nanoTime();
+        long violations = 0;
+        final List<String> violationsSeen = new ArrayList<>();
+        boolean steady = false;
+        double drift = Double.NaN;
+        for (int pass = 1; pass <= max; pass++)
+        {
+            final FanoutResult r = replay(input, extraPasids, progressBar && pass == 1, List.of());
+            results.add(r);
+            violations += r.violations;
+            for (final String v : r.firstViolations)
+            {
+                if (violationsSeen.size() < 5)
+                {
+                    violationsSeen.add(v);
+                }
+            }
+            if (results.size() >= 2 * WINDOW)
+            {
+                final double last = medianNsPerChange(results.subList(results.size() - WINDOW, results.size()));
+                final double before = medianNsPerChange(results.subList(results.size() - 2 * WINDOW,
+                    results.size() - WINDOW));
+                drift = Math.abs(last - before) / last;
+                steady = drift <= STEADY_DRIFT;
+            }
+            if (passes == 0 && (steady || System.nanoTime() - startNs > AUTO_BUDGET_NS))
+            {
+                break;
+            }
+        }
+        final int done = results.size();
+        final List<FanoutResult> window = new ArrayList<>(results.subList(Math.max(0, done - WINDOW), done));
+        window.sort((x, y) -> Double.compare(x.nsPerChange(), y.nsPerChange()));
+        final FanoutResult median = window.get(window.size() / 2);
+        median.timedPasses = done;
+        median.warm = done > 1;
+        median.violations = violations;
+        median.firstViolations = violationsSeen;
+        if (done < 2 * WINDOW)
+        {
+            median.timing = String.format(Locale.ROOT, "the median ns/change of the last %d of %d passes " +
+                "(--passes %d: too few to say whether it is steady)", window.size(), done, passes);
+        }
+        else if (steady)
+        {
+            median.timing = String.format(Locale.ROOT, "WARM: the median ns/change of the last %d of %d passes " +
+                "(its median moved %.1f%% from the %d before: steady)", WINDOW, done, 100 * drift, WINDOW);
+        }
+        else
+        {
+            median.timing = String.format(Locale.ROOT, "NOT STEADY: the median ns/change of the last %d of %d " +
+                "passes moved %.1f%% from the %d before (limit %.0f%%)", WINDOW, done, 100 * drift, WINDOW,
+                100 * STEADY_DRIFT);
+        }
+        return median;
+    }
+
+    private static double medianNsPerChange(final List<FanoutResult> results)
+    {
+        final double[] ns = results.stream().mapToDouble(FanoutResult::nsPerChange).sorted().toArray();
+        return ns[ns.length / 2];
+    }
+
+    private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar,
+        final List<IommuArch> archs) throws InterruptedException
     {
         final FanoutReplay.Config config = new FanoutReplay.Config();
         config.devices = devices;
@@ -110,6 +247,12 @@ public final class FanoutCommand implements Callable<Integer>
         config.flushAllAboveBytes = flushAllAbove;
         config.threads = threads;
         config.unbindDelayUs = unbindDelayUs;
+        config.iommus = archs;
+        if (archs.contains(IommuArch.AMD))
+        {
+            // NOTE: AMD-Vi carries 16-bit PASIDs (INVALIDATE_IOTLB_PAGES, PASMAX): the models' replay allocates below.
+            config.maxPasid = 0xFFFF;
+        }
         final FanoutReplay replay = new FanoutReplay(input, config);
         final Thread bar = progressBar ? progressBar(replay, input.size()) : null;
         try
@@ -165,24 +308,36 @@ public final class FanoutCommand implements Callable<Integer>
     {
         System.setProperty("java.awt.headless", "true");
         final XYSeries commands = new XYSeries("ATC invalidations per change");
-        final XYSeries cost = new XYSeries("ns per change (emit + sync wait)");
+        final XYSeries cost = new XYSeries("p50 ns per change (emit + CMD_SYNC wait; warm, median of 3 passes)");
         long violations = 0;
         if (!json)
         {
             System.out.printf("%nCost against PASIDs per address space (%d devices):%n", devices);
-            System.out.println("  private  PASIDs  commands/change   ns/change   commands/s   p99 ns");
+            System.out.println("  (warm: the JVM ran the timed passes above; p50 is the median over 3 passes of each pass's " +
+                "median per-change latency, emit + CMD_SYNC wait; commands/s = commands per change / p50)");
+            System.out.println("  private  PASIDs  commands/change   p50 ns/change   commands/s   p99 ns");
         }
         for (int k = 0; k <= 8; k++)
         {
-            final FanoutResult r = replay(input, k, false);
-            violations += r.violations();
+            final double[] ns = new double[3];
+            FanoutResult r = null;
+            for (int i = 0; i < ns.length; i++)
+            {
+                r = replay(input, k, false, List.of());
+                violations += r.violations();
+                // NOTE: the per-change latency, not elapsed / changes: a pass of the javac trace is ~1 ms of changes,
+                // and its elapsed time is dominated by per-pass costs (threads, first touch of fresh tables).
+                ns[i] = r.latencyP50Ns();
+            }
+            Arrays.sort(ns);
+            final double nsMedian = ns[1];
             final double perChange = r.changes() == 0 ? 0 : (double)r.atcInvalidations() / r.changes();
             commands.add(1 + k, perChange);
-            cost.add(1 + k, r.nsPerChange());
+            cost.add(1 + k, nsMedian);
             if (!json)
             {
-                System.out.printf(Locale.ROOT, "  %7d  %6d  %15.1f  %10.0f  %12.0f  %7d%n", k, 1 + k, perChange,
-                    r.nsPerChange(), r.commandsPerSecond(), r.latencyP99Ns());
+                System.out.printf(Locale.ROOT, "  %7d  %6d  %15.1f  %14.0f  %12.0f  %7d%n", k, 1 + k, perChange,
+                    nsMedian, perChange * 1e9 / Math.max(1, nsMedian), r.latencyP99Ns());
             }
         }
         final JFreeChart chart = ChartFactory.createXYLineChart(
@@ -190,10 +345,12 @@ public final class FanoutCommand implements Callable<Integer>
             "ATC invalidations per change", new XYSeriesCollection(commands), PlotOrientation.VERTICAL, true, false,
             false);
         final XYPlot xy = chart.getXYPlot();
-        final NumberAxis nsAxis = new NumberAxis("ns per change");
+        final NumberAxis nsAxis = new NumberAxis("p50 ns per change");
         xy.setRangeAxis(1, nsAxis);
         xy.setDataset(1, new XYSeriesCollection(cost));
         xy.mapDatasetToRangeAxis(1, 1);
+        // NOTE: the x axis counts PASIDs: integer ticks only.
+        ((NumberAxis)xy.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         xy.setRenderer(0, new XYLineAndShapeRenderer(true, true));
         xy.setRenderer(1, new XYLineAndShapeRenderer(true, true));
         ChartUtils.saveChartAsPNG(plot, chart, 900, 520);
@@ -202,5 +359,35 @@ public final class FanoutCommand implements Callable<Integer>
             System.out.println("chart written to " + plot);
         }
         return violations;
+    }
+
+    /** The models' commands per change, stacked by type, one bar per architecture: next to the --plot file. */
+    private void plotByType(final FanoutResult result) throws IOException
+    {
+        final DefaultCategoryDataset data = new DefaultCategoryDataset();
+        for (final IommuCounts c : result.byIommu)
+        {
+            for (int t = 0; t < c.commandNames().size(); t++)
+            {
+                data.addValue(result.changes() == 0 ? 0 : (double)c.commands(IommuCounts.CHANGE, t) / result.changes(),
+                    c.arch().cliName() + " " + c.commandNames().get(t), c.arch().cliName());
+            }
+        }
+        final JFreeChart chart = ChartFactory.createStackedBarChart("Commands per address-space change, by type: " +
+            result.trace + ", " + devices + " devices, " + (1 + privatePasids) + " PASID(s) each", "IOMMU",
+            "commands per change", data, PlotOrientation.VERTICAL, true, false, false);
+        final File out = byTypeFile(plot);
+        ChartUtils.saveChartAsPNG(out, chart, 900, 560);
+        if (!json)
+        {
+            System.out.println("chart of commands per change by type written to " + out);
+        }
+    }
+
+    static File byTypeFile(final File plot)
+    {
+        final String name = plot.getName();
+        final int dot = name.toLowerCase(Locale.ROOT).endsWith(".png") ? name.length() - 4 : name.length();
+        return new File(plot.getAbsoluteFile().getParentFile(), name.substring(0, dot) + "-by-iommu.png");
     }
 }

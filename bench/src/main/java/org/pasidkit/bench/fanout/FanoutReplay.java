@@ -18,6 +18,8 @@ import org.pasidkit.tables.AtcInvalidator;
 import org.pasidkit.tables.Bond;
 import org.pasidkit.tables.Device;
 import org.pasidkit.tables.ExitEvent;
+import org.pasidkit.tables.IommuArch;
+import org.pasidkit.tables.IommuCounts;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidSpaceCounts;
@@ -50,6 +52,10 @@ public final class FanoutReplay
         public int maxPasid = (1 << 20) - 1;
         public int ringBytes = 1 << 20;
         public long syncTimeoutMs = 5000;
+        /** Architecture models driven beside the generic one (none: the generic model only). */
+        public List<IommuArch> iommus = List.of();
+        /** Queue a page request every this many changes per PASID (device 0); 0: none besides those at exit. */
+        public int pageRequestEvery = 16;
     }
 
     private final Trace trace;
@@ -58,6 +64,7 @@ public final class FanoutReplay
     private final AtcInvalidator invalidator;
     private final SimulatedIommu iommu;
     private final Device[] devices;
+    private final IommuModelFan models;
     private final AtomicIntegerArray outstanding;
     private final AtomicIntegerArray everUsed;
     private final AtomicLongArray releaseEpoch;
@@ -93,6 +100,7 @@ public final class FanoutReplay
         {
             devices[d] = space.addDevice(0x100 + d * 8, 20, true, this::onExit);
         }
+        this.models = new IommuModelFan(config.iommus, config.flushAllAboveBytes, devices);
         this.outstanding = new AtomicIntegerArray(config.maxPasid + 1);
         this.everUsed = new AtomicIntegerArray(config.maxPasid + 1);
         this.releaseEpoch = new AtomicLongArray(config.maxPasid + 1);
@@ -145,6 +153,14 @@ public final class FanoutReplay
         final long producerNs = System.nanoTime() - startNs;
         producersDone.set(true);
         consumer.join();
+        for (final Worker worker : workers)
+        {
+            if (null != worker.failure)
+            {
+                throw new IllegalStateException("replay thread " + worker.index + " failed: " + worker.failure,
+                    worker.failure);
+            }
+        }
 
         final FanoutResult result = new FanoutResult();
         result.trace = trace.name();
@@ -207,6 +223,21 @@ public final class FanoutReplay
                 " teardown PASIDs and " + counts.bonds() + " bonds remain (every address space exited and unbound)");
         }
         result.counts = counts.toString();
+        result.byIommu = models.counts();
+        for (final IommuCounts model : result.byIommu)
+        {
+            final String name = model.arch().cliName();
+            if (model.deviceTlbInvalidationsInChanges() != result.atcInvalidations)
+            {
+                addViolation(name + ": " + model.deviceTlbInvalidationsInChanges() + " device-TLB invalidations in " +
+                    "changes != the generic model's " + result.atcInvalidations + " ATC invalidations");
+            }
+            for (final String v : model.firstViolations())
+            {
+                addViolation(v);
+            }
+            violations.addAndGet(Math.max(0, model.violations() - model.firstViolations().size()));
+        }
         result.violations = violations.get();
         synchronized (firstViolations)
         {
@@ -260,8 +291,23 @@ public final class FanoutReplay
             this.index = index;
         }
 
+        /** What stopped this worker, if anything (rethrown by the replay). */
+        volatile Throwable failure;
+
         @Override
         public void run()
+        {
+            try
+            {
+                replay();
+            }
+            catch (final RuntimeException | Error e)
+            {
+                failure = e;
+            }
+        }
+
+        private void replay()
         {
             currentWorker.set(this);
             producer = invalidator.newProducer();
@@ -282,7 +328,7 @@ public final class FanoutReplay
                         start(mm);
                         break;
                     case EXIT:
-                        space.exit(open.remove(mm));
+                        exit(mm);
                         break;
                     default:
                         change(mm, trace.address(i), trace.length(i));
@@ -322,6 +368,7 @@ public final class FanoutReplay
             {
                 outstanding.set(pasids[p], devices.length);
             }
+            models.bound(mm, pasids, n, devices);
         }
 
         private void newPasid(final long handle)
@@ -355,6 +402,15 @@ public final class FanoutReplay
             }
         }
 
+        private void exit(final long mm)
+        {
+            if (!models.isEmpty())
+            {
+                models.exiting(pasids, space.pasidsOf(mm, pasids), devices);
+            }
+            space.exit(open.remove(mm));
+        }
+
         private void change(final long mm, final long address, final long length)
         {
             changes++;
@@ -373,6 +429,10 @@ public final class FanoutReplay
             final long startNs = System.nanoTime();
             final int commands = producer.invalidate(mm, address, length);
             latency.recordValue(Math.min(System.nanoTime() - startNs, latency.getHighestTrackableValue()));
+            if (!models.isEmpty())
+            {
+                models.changed(changes, pasids, n, address, length, devices[0], config.pageRequestEvery);
+            }
             if (commands != (long)n * devices.length)
             {
                 violation("change of mm " + mm + " emitted " + commands + " commands, expected " +
@@ -434,6 +494,7 @@ public final class FanoutReplay
                     releaseEpoch.set(pasid, space.epochDomain().epoch());
                 }
                 outstanding.decrementAndGet(pasid);
+                models.unbinding(device, pasid);
                 space.unbind(bond);
                 unbinds++;
             }

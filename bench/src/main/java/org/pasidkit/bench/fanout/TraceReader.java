@@ -58,6 +58,11 @@ public final class TraceReader
             }
         }
         final Path path = Path.of(nameOrPath);
+        if (!Files.isRegularFile(path))
+        {
+            throw new IllegalArgumentException("--trace '" + nameOrPath + "': no such file (expected a bundled " +
+                "trace, " + String.join(" or ", BUNDLED) + ", or the path of a CSV file " + HEADER + ")");
+        }
         try (Reader reader = Files.newBufferedReader(path, StandardCharsets.UTF_8))
         {
             return parse(path.toString(), reader);

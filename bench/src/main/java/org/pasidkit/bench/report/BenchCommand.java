@@ -23,6 +23,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.util.Statistics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,6 +35,9 @@ import picocli.CommandLine.Option;
     description = "Run the JMH suite against the baselines and write bench/results/ (JSON, summary, REPORT.md, charts).")
 public final class BenchCommand implements Callable<Integer>
 {
+    @Mixin
+    org.pasidkit.bench.CliErrors.Verbose verbose;
+
     /**
      * One JMH run of the suite: a benchmark-name regex, parameter restrictions, forks in {@code --quick} mode (more for
      * multi-threaded figures, which swing between forks here; 0: the entry runs in the full suite only), and extra
@@ -96,7 +100,9 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.(endToEnd|pipelined)$", 1).warmups(3)
             .with("batch", "64").with("devices", "1", "4", "16").with("privatePasids", "0", "3"),
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.(emit|pipelined)$", 1)
-            .with("batch", "1").with("devices", "16").with("privatePasids", "3"));
+            .with("batch", "1").with("devices", "16").with("privatePasids", "3"),
+        // The architecture models (VT-d, SMMUv3, AMD-Vi), 16 devices x 4 PASIDs, single thread.
+        Entry.of("org\\.pasidkit\\.tables\\.IommuModelFanoutBenchmark\\.endToEnd$", 1));
 
     @Option(names = "--quick", description = "A run of at most about 15 minutes: 1 fork (3 for multi-threaded), " +
         "short iterations. Default: the forks and iterations each benchmark declares.")
@@ -118,6 +124,30 @@ public final class BenchCommand implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        if (reportOnly && null == from)
+        {
+            throw new IllegalArgumentException("--report-only needs --from FILE|DIR (the JMH JSON to report on)");
+        }
+        if (!reportOnly && null != from)
+        {
+            throw new IllegalArgumentException("--from " + from + " is only read with --report-only");
+        }
+        if (null != from && !from.exists())
+        {
+            throw new IllegalArgumentException("--from " + from + ": no such file or folder");
+        }
+        if (null != include)
+        {
+            try
+            {
+                java.util.regex.Pattern.compile(include);
+            }
+            catch (final java.util.regex.PatternSyntaxException e)
+            {
+                throw new IllegalArgumentException("--include '" + include + "' must be a regular expression (" +
+                    e.getDescription() + " at index " + e.getIndex() + ")");
+            }
+        }
         Files.createDirectories(out.toPath());
         final List<BenchRow> rows;
         String source = null;

@@ -44,13 +44,23 @@ public final class StressCommand implements Callable<Integer>
     @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
     boolean json;
 
+    @Option(names = "--verbose", description = "On an error, print the stack trace too.")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception
     {
         if (threads < 1 || threads > 64)
         {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--threads " + threads +
-                " must be in [1, 64]");
+            throw new IllegalArgumentException("--threads " + threads + " must be in [1, 64]");
+        }
+        if (operations < 0)
+        {
+            throw new IllegalArgumentException("--operations " + operations + " must be >= 0 (0: run for --seconds)");
+        }
+        if (0 == operations && (seconds < 1 || seconds > 86_400))
+        {
+            throw new IllegalArgumentException("--seconds " + seconds + " must be in [1, 86400]");
         }
         if (deadlineMs < 0)
         {
@@ -108,8 +118,48 @@ public final class StressCommand implements Callable<Integer>
         return bar;
     }
 
+    /**
+     * The command line with its bad-input handlers: one line naming the value and the rule on stderr, exit code 2, the
+     * stack trace only with {@code --verbose} (as {@code org.pasidkit.bench.CliErrors} does for the other subcommands;
+     * this module does not depend on bench).
+     */
+    public static CommandLine commandLine()
+    {
+        final CommandLine commandLine = new CommandLine(new StressCommand());
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
+        {
+            cmd.getErr().println(cmd.getCommandName() + ": " + oneLine(ex));
+            if (parseResult.originalArgs().contains("--verbose"))
+            {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return 2;
+        });
+        commandLine.setParameterExceptionHandler((ex, args) ->
+        {
+            final CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println(cmd.getCommandName() + ": " + oneLine(ex) + " (see " + cmd.getCommandName() +
+                " --help)");
+            if (java.util.Arrays.asList(args).contains("--verbose"))
+            {
+                ex.printStackTrace(cmd.getErr());
+            }
+            cmd.getErr().flush();
+            return 2;
+        });
+        return commandLine;
+    }
+
+    static String oneLine(final Throwable ex)
+    {
+        final String message = null == ex.getMessage() ? ex.getClass().getSimpleName() : ex.getMessage();
+        final int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
+    }
+
     public static void main(final String[] args)
     {
-        System.exit(new CommandLine(new StressCommand()).execute(args));
+        System.exit(commandLine().execute(args));
     }
 }

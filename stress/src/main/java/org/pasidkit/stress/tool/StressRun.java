@@ -121,6 +121,8 @@ public final class StressRun
     private final ThreadLocal<Worker> current = new ThreadLocal<>();
     /** Bonds bound now, by (PASID, requester id): whoever ends one (its unbind, or its revocation) claims it here. */
     private final ConcurrentHashMap<Long, Bond> liveBonds = new ConcurrentHashMap<>();
+    /** Serializes the tool's claims of ending bonds (see {@link #claim}). */
+    private final Object claims = new Object();
     /** Hostile calls made, and refusals expected from them and from late unbinds of revoked bonds, by kind. */
     private final AtomicLong hostileCalls = new AtomicLong();
     private final AtomicLongArray expectedRefusals = new AtomicLongArray(RefusalKind.values().length);
@@ -221,12 +223,35 @@ public final class StressRun
         {
             return false;
         }
-        if (null != liveBonds.remove(bondKey(pasid, device.requesterId())))
+        final long key = bondKey(pasid, device.requesterId());
+        synchronized (claims)
         {
-            revokedClaims.incrementAndGet();
-            endBond(pasid);
+            final Bond bond = liveBonds.get(key);
+            if (null != bond && claim(key, bond))
+            {
+                revokedClaims.incrementAndGet();
+            }
         }
         return true;
+    }
+
+    /**
+     * Ends a bond in the tool's books once: takes it out of {@link #liveBonds} and accounts for it (the last bond
+     * releases the PASID) as one step, so the space cannot release the PASID between the two: the revocation's flush
+     * hook runs before the space's release and waits on {@link #claims} for a driver's claim in progress (the
+     * monitor is the test tool's, never the space's, and nothing inside it calls the space).
+     */
+    private boolean claim(final long key, final Bond bond)
+    {
+        synchronized (claims)
+        {
+            if (!liveBonds.remove(key, bond))
+            {
+                return false;
+            }
+            endBond(bond.pasid());
+            return true;
+        }
     }
 
     /** One bond of {@code pasid} ended (unbound, or revoked and flushed); the last one releases the PASID. */
@@ -771,14 +796,13 @@ public final class StressRun
             final int pasid = bond.pasid();
             producer.invalidateAll(device, pasid);
             // NOTE: bookkeeping first (claim, then release): once unbind returns, another thread may hold the PASID.
-            if (!liveBonds.remove(bondKey(pasid, device.requesterId()), bond))
+            if (!claim(bondKey(pasid, device.requesterId()), bond))
             {
                 // revoked (deadline passed) and accounted for by the revocation: the late unbind must be refused
                 lateUnbindsRevoked.incrementAndGet();
                 expectRefusal(RefusalKind.REVOKED, () -> space.unbind(bond), "late unbind of a revoked bond");
                 return;
             }
-            endBond(pasid);
             try
             {
                 space.unbind(bond);
