@@ -8,8 +8,8 @@
  *       -t 'org\.pasidkit\.stress\.AtcWaysTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
- * The broken twin (org.pasidkit.stress.broken.BrokenAtcWaysTests) runs the same race against a copy that updates the
- * valid bits with plain read-modify-writes; BrokenVariantsTest checks that it does fail.
+ * Its mutant (stress/mutants.txt: AtcWays.PlainValidBits) updates the valid bits with plain read-modify-writes;
+ * BrokenVariantsTest checks that the test shows its FORBIDDEN outcome.
  */
 package org.pasidkit.stress;
 
@@ -43,6 +43,7 @@ public final class AtcWaysTests
     @JCStressTest
     @Outcome(id = "1, 0, 1", expect = ACCEPTABLE, desc = "B cached after the invalidation saw the bits: B stays, valid")
     @Outcome(id = "2, 0, 0", expect = ACCEPTABLE, desc = "B cached before: both removed")
+    @Outcome(id = "1, 1, 1", expect = FORBIDDEN, desc = "B cached with its valid bit clear: the bit was lost")
     @Outcome(expect = FORBIDDEN, desc = "a cached page with its valid bit clear (lost bit), or a count off")
     @State
     public static class FillVsInvalidateAll

@@ -119,6 +119,8 @@ public final class PasidSpaceTests
     @JCStressTest
     @Outcome(id = "1, 1, 2, 1, 1, 0", expect = ACCEPTABLE, desc = "bind first: bonded, then torn down and told")
     @Outcome(id = "0, 1, 2, 0, 0, 0", expect = ACCEPTABLE, desc = "exit first: bind refused as bind after exit")
+    @Outcome(id = "1, 1, 2, 0, 1, [1-9]", expect = FORBIDDEN,
+        desc = "bind after exit went through: a live PASID for the exited address space, its bond never told")
     @Outcome(expect = FORBIDDEN, desc = "inconsistent end state: live PASID of an exited mm, untold bond, lost bind")
     @State
     public static class SharedBindVsExit
@@ -184,6 +186,8 @@ public final class PasidSpaceTests
     @JCStressTest
     @Outcome(id = "1, 1, 2, 1, 1, 0", expect = ACCEPTABLE, desc = "bind first: private PASID, then both torn down")
     @Outcome(id = "0, 1, 1, 0, 0, 0", expect = ACCEPTABLE, desc = "exit first: bind refused, no PASID allocated")
+    @Outcome(id = "1, 1, 1, 0, 1, [1-9]", expect = FORBIDDEN,
+        desc = "the private PASID bound during the exit stays alive, its bond never told")
     @Outcome(expect = FORBIDDEN, desc = "inconsistent end state: a private PASID alive or untold after the exit")
     @State
     public static class PrivateBindVsExit
@@ -256,6 +260,8 @@ public final class PasidSpaceTests
     @Outcome(id = "1, 1, 0, 0", expect = ACCEPTABLE, desc = "allocate after the release and the grace: no bond left")
     @Outcome(id = "1, -1, -1, -1", expect = FORBIDDEN,
         desc = "EXHAUSTED while the PASID was held or in its grace period (should be ALL_IN_GRACE)")
+    @Outcome(id = {"1, 1, [12], .*", "1, 1, .*, [1-9]"}, expect = FORBIDDEN,
+        desc = "the PASID handed out again while its old bond's data or listing is still visible")
     @Outcome(expect = FORBIDDEN, desc = "PASID handed out while its bond still exists, or a failed unbind")
     @State
     public static class UnbindVsAllocate
@@ -320,6 +326,8 @@ public final class PasidSpaceTests
     @Outcome(id = "11, 4, 20, 1", expect = ACCEPTABLE, desc = "exit between the second and third fault")
     @Outcome(id = "11, 2, 20, 1", expect = ACCEPTABLE, desc = "exit between the first and second fault")
     @Outcome(id = "20, 2, 20, 1", expect = ACCEPTABLE, desc = "all three faults after the exit")
+    @Outcome(id = {"90, .*", ".*, .*, 90, .*"}, expect = FORBIDDEN,
+        desc = "attributed with the wrong owner, address space or generation: a torn read of the entry")
     @Outcome(expect = FORBIDDEN, desc = "wrong or missing data, UNKNOWN while bound, attributed after suppressed")
     @State
     public static class ExitVsReportFault
@@ -442,15 +450,16 @@ public final class PasidSpaceTests
 
     /**
      * Driver-data publication vs the bond list: device 2 binds to address space 7's shared PASID while a reader
-     * lists the PASID's bonds ({@code bondsOf}, the entry's seq-validated list) and then asks for device 2's data
-     * ({@code driverData}, the device's cell). The cell is published before the entry's list, so a reader that
-     * lists the bond also finds its data.
+     * lists the PASID's bonds ({@code bondsOf}, the PASID's requester-id list) until it sees the new bond (bounded
+     * wait) and then at once asks for device 2's data ({@code driverData}, the device's cell): message passing, the
+     * reader looks right after the list changed. The cell is published before the list, so a reader that lists the
+     * bond also finds its data.
      * <p>
      * Result: bind (1 done), bonds listed, device 2's data.
      */
     @JCStressTest
-    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "both reads before the bind")
-    @Outcome(id = "1, 1, 2", expect = ACCEPTABLE, desc = "list read before the bind, data after its cell")
+    @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "wait expired: both reads before the bind")
+    @Outcome(id = "1, 1, 2", expect = ACCEPTABLE, desc = "wait expired: list read before the bind, data after")
     @Outcome(id = "1, 2, 2", expect = ACCEPTABLE, desc = "both reads after the bind")
     @Outcome(id = "1, 2, 0", expect = FORBIDDEN, desc = "the bond is listed but its data is not published yet")
     @Outcome(expect = FORBIDDEN, desc = "wrong data, a wrong bond count, or a failed bind")
@@ -481,21 +490,28 @@ public final class PasidSpaceTests
         @Actor
         public void reader(final III_Result r)
         {
-            r.r2 = space.bondsOf(pasid, rids);
+            int bonds = space.bondsOf(pasid, rids);
+            for (int i = 0; i < SPIN_LIMIT && 1 == bonds; i++)
+            {
+                Thread.onSpinWait();
+                bonds = space.bondsOf(pasid, rids);
+            }
+            r.r2 = bonds;
             r.r3 = dataCode(space.driverData(pasid, RID_2));
         }
     }
 
     /**
      * Driver-data withdrawal vs the bond list: device 2 unbinds from address space 7's shared PASID (device 1 stays)
-     * while a reader lists the bonds and then asks for device 2's data. The cell is cleared before the entry's list
-     * changes, so a reader that no longer lists the bond no longer finds its data.
+     * while a reader lists the bonds until the bond is gone (bounded wait) and then at once asks for device 2's data.
+     * The cell is cleared before the list changes, so a reader that no longer lists the bond no longer finds its
+     * data.
      * <p>
      * Result: unbind (1 done), bonds listed, device 2's data.
      */
     @JCStressTest
-    @Outcome(id = "1, 2, 2", expect = ACCEPTABLE, desc = "both reads before the unbind")
-    @Outcome(id = "1, 2, 0", expect = ACCEPTABLE, desc = "list read before the unbind, data after its cell cleared")
+    @Outcome(id = "1, 2, 2", expect = ACCEPTABLE, desc = "wait expired: both reads before the unbind")
+    @Outcome(id = "1, 2, 0", expect = ACCEPTABLE, desc = "wait expired: list read before the unbind, data after")
     @Outcome(id = "1, 1, 0", expect = ACCEPTABLE, desc = "both reads after the unbind")
     @Outcome(id = "1, 1, 2", expect = FORBIDDEN, desc = "the bond is gone from the list but its data is still there")
     @Outcome(expect = FORBIDDEN, desc = "wrong data, a wrong bond count, or a failed unbind")
@@ -527,7 +543,13 @@ public final class PasidSpaceTests
         @Actor
         public void reader(final III_Result r)
         {
-            r.r2 = space.bondsOf(pasid, rids);
+            int bonds = space.bondsOf(pasid, rids);
+            for (int i = 0; i < SPIN_LIMIT && 2 == bonds; i++)
+            {
+                Thread.onSpinWait();
+                bonds = space.bondsOf(pasid, rids);
+            }
+            r.r2 = bonds;
             r.r3 = dataCode(space.driverData(pasid, RID_2));
         }
     }
@@ -594,6 +616,7 @@ public final class PasidSpaceTests
     @Outcome(id = "1, 1", expect = ACCEPTABLE, desc = "both faults before the exit: attributed")
     @Outcome(id = "1, 2", expect = ACCEPTABLE, desc = "exit between the faults")
     @Outcome(id = "2, 2", expect = ACCEPTABLE, desc = "both faults after the exit: suppressed")
+    @Outcome(id = {"4, .*", ".*, 4"}, expect = FORBIDDEN, desc = "NOT_BOUND for a bound device (its data is null)")
     @Outcome(expect = FORBIDDEN, desc = "NOT_BOUND or UNKNOWN for a bound device, or attributed after suppressed")
     @State
     public static class NullDrvdataExitVsReportFault

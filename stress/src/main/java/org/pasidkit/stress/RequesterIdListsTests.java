@@ -9,8 +9,8 @@
  *       -t 'org\.pasidkit\.stress\.RequesterIdListsTests' -m quick -sc false -strideSize 1 \
  *       -jvmArgs "--add-exports java.base/jdk.internal.misc=ALL-UNNAMED"
  *
- * The broken twin (org.pasidkit.stress.broken.BrokenRequesterIdListsTests) runs the same races against a copy that
- * publishes the new list before filling it; BrokenVariantsTest checks that it does fail.
+ * Their mutants (stress/mutants.txt: RequesterIdLists.*) publish the new list before filling it; BrokenVariantsTest
+ * checks that each test shows its FORBIDDEN outcome.
  */
 package org.pasidkit.stress;
 
@@ -25,8 +25,10 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
 /**
- * Races of {@link RequesterIdLists}. The reader reports the list it got as (length, first, second, third); -1 for an
- * element past its end. PASID 5 starts bound to devices 256 and 257 (list {@code 257, 256}).
+ * Races of {@link RequesterIdLists}. The reader waits (bounded) until the PASID's list is no longer the one it
+ * started with and reads it at once (message passing: it looks at the list right after the new one became visible,
+ * where a list published before it was filled still holds zeros), then reports it as (length, first, second, third);
+ * -1 for an element past its end. PASID 5 starts bound to devices 256 and 257 (list {@code 257, 256}).
  */
 public final class RequesterIdListsTests
 {
@@ -39,9 +41,17 @@ public final class RequesterIdListsTests
     {
     }
 
-    static void read(final RequesterIdLists lists, final IIII_Result r)
+    /** Longest bounded wait of the reader for the writer's list, in onSpinWait calls (tens of microseconds). */
+    static final int SPIN_LIMIT = 1 << 12;
+
+    static void read(final RequesterIdLists lists, final int[] before, final IIII_Result r)
     {
-        final int[] list = lists.of(PASID);
+        int[] list = lists.of(PASID);
+        for (int i = 0; i < SPIN_LIMIT && before == list; i++)
+        {
+            Thread.onSpinWait();
+            list = lists.of(PASID);
+        }
         r.r1 = list.length;
         r.r2 = list.length > 0 ? list[0] : -1;
         r.r3 = list.length > 1 ? list[1] : -1;
@@ -50,18 +60,22 @@ public final class RequesterIdListsTests
 
     /** A bind adds device 258 (first) while a reader takes the list: old or new, whole. */
     @JCStressTest
-    @Outcome(id = "2, 257, 256, -1", expect = ACCEPTABLE, desc = "the list before the add")
+    @Outcome(id = "2, 257, 256, -1", expect = ACCEPTABLE, desc = "wait expired: the list before the add")
     @Outcome(id = "3, 258, 257, 256", expect = ACCEPTABLE, desc = "the list after the add")
+    @Outcome(id = {"3, 0, .*", "3, .*, 0, .*", "3, .*, .*, 0"}, expect = FORBIDDEN,
+        desc = "the new list seen before it was filled (an element still 0)")
     @Outcome(expect = FORBIDDEN, desc = "a half-filled list (an element still 0) or a mix of the two lists")
     @State
     public static class AddVsOf
     {
         final RequesterIdLists lists = new RequesterIdLists(63);
+        final int[] before;
 
         public AddVsOf()
         {
             lists.add(PASID, RID_A);
             lists.add(PASID, RID_B);
+            before = lists.of(PASID);
         }
 
         @Actor
@@ -73,24 +87,27 @@ public final class RequesterIdListsTests
         @Actor
         public void reader(final IIII_Result r)
         {
-            read(lists, r);
+            read(lists, before, r);
         }
     }
 
     /** An unbind removes device 257 (the first) while a reader takes the list: old or new, whole. */
     @JCStressTest
-    @Outcome(id = "2, 257, 256, -1", expect = ACCEPTABLE, desc = "the list before the remove")
+    @Outcome(id = "2, 257, 256, -1", expect = ACCEPTABLE, desc = "wait expired: the list before the remove")
     @Outcome(id = "1, 256, -1, -1", expect = ACCEPTABLE, desc = "the list after the remove")
+    @Outcome(id = "1, 0, -1, -1", expect = FORBIDDEN, desc = "the new list seen before it was filled (still 0)")
     @Outcome(expect = FORBIDDEN, desc = "a half-filled list (an element still 0) or a mix of the two lists")
     @State
     public static class RemoveVsOf
     {
         final RequesterIdLists lists = new RequesterIdLists(63);
+        final int[] before;
 
         public RemoveVsOf()
         {
             lists.add(PASID, RID_A);
             lists.add(PASID, RID_B);
+            before = lists.of(PASID);
         }
 
         @Actor
@@ -102,7 +119,7 @@ public final class RequesterIdListsTests
         @Actor
         public void reader(final IIII_Result r)
         {
-            read(lists, r);
+            read(lists, before, r);
         }
     }
 }
