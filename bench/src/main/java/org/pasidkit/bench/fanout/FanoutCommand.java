@@ -67,6 +67,10 @@ public final class FanoutCommand implements Callable<Integer>
     @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
     boolean json;
 
+    @Option(names = "--counters", description = "Publish live counters of the replay into a file in this " +
+        "directory (read them with ./pasidkit stat --dir DIR); created if missing.")
+    java.nio.file.Path countersDir;
+
     @Option(names = "--plot", description = "Also replay with 0..8 private PASIDs and chart the cost into this PNG.")
     File plot;
 
@@ -74,7 +78,7 @@ public final class FanoutCommand implements Callable<Integer>
     public Integer call() throws Exception
     {
         final Trace input = load();
-        final FanoutResult result = replay(input, privatePasids, !json);
+        final FanoutResult result = replay(input, privatePasids, !json, countersDir);
         if (json)
         {
             System.out.println(result.json());
@@ -100,8 +104,8 @@ public final class FanoutCommand implements Callable<Integer>
         return TraceReader.read(trace);
     }
 
-    private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar)
-        throws InterruptedException
+    private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar,
+        final java.nio.file.Path counters) throws InterruptedException
     {
         final FanoutReplay.Config config = new FanoutReplay.Config();
         config.devices = devices;
@@ -110,7 +114,12 @@ public final class FanoutCommand implements Callable<Integer>
         config.flushAllAboveBytes = flushAllAbove;
         config.threads = threads;
         config.unbindDelayUs = unbindDelayUs;
+        config.countersDir = counters;
         final FanoutReplay replay = new FanoutReplay(input, config);
+        if (null != replay.space().counters())
+        {
+            System.err.println("pasidkit fanout: counters in " + replay.space().counters().path());
+        }
         final Thread bar = progressBar ? progressBar(replay, input.size()) : null;
         try
         {
@@ -174,7 +183,7 @@ public final class FanoutCommand implements Callable<Integer>
         }
         for (int k = 0; k <= 8; k++)
         {
-            final FanoutResult r = replay(input, k, false);
+            final FanoutResult r = replay(input, k, false, null);
             violations += r.violations();
             final double perChange = r.changes() == 0 ? 0 : (double)r.atcInvalidations() / r.changes();
             commands.add(1 + k, perChange);

@@ -21,6 +21,7 @@ import org.pasidkit.tables.ExitEvent;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidSpaceCounts;
+import org.pasidkit.tables.counters.PasidkitCounterTypes;
 import org.pasidkit.tables.SimulatedIommu;
 
 /**
@@ -50,6 +51,8 @@ public final class FanoutReplay
         public int maxPasid = (1 << 20) - 1;
         public int ringBytes = 1 << 20;
         public long syncTimeoutMs = 5000;
+        /** Publish live counters into a file in this directory ({@code ./pasidkit stat}), or null. */
+        public java.nio.file.Path countersDir;
     }
 
     private final Trace trace;
@@ -82,10 +85,17 @@ public final class FanoutReplay
         }
         this.trace = trace;
         this.config = config;
-        this.space = PasidSpace.builder().maxPasid(config.maxPasid).addressSpaceQuota(1 + config.privatePasids)
-            .maxBonds(1 << 20).build();
+        final PasidSpace.Builder builder = PasidSpace.builder().maxPasid(config.maxPasid)
+            .addressSpaceQuota(1 + config.privatePasids).maxBonds(1 << 20);
+        this.space = (null == config.countersDir ? builder : builder.counters(config.countersDir, "fanout")).build();
         this.invalidator = new AtcInvalidator(space, config.ringBytes, config.batch, config.flushAllAboveBytes,
             TimeUnit.MILLISECONDS.toNanos(config.syncTimeoutMs), config.threads + 1);
+        if (null != space.counters())
+        {
+            space.counters().addInvalidator(invalidator)
+                .addTotal(PasidkitCounterTypes.FANOUT, "fanout events replayed", progress::get)
+                .addTotal(PasidkitCounterTypes.FANOUT, "fanout violations", violations::get);
+        }
         this.iommu = new SimulatedIommu(invalidator);
         invalidator.assist(() -> iommu.poll(64));
         this.devices = new Device[config.devices];
@@ -208,6 +218,10 @@ public final class FanoutReplay
         }
         result.counts = counts.toString();
         result.violations = violations.get();
+        if (null != space.counters())
+        {
+            space.counters().close(); // NOTE: a last publish at the end; the file stays, marked closed
+        }
         synchronized (firstViolations)
         {
             result.firstViolations = new ArrayList<>(firstViolations);
