@@ -208,7 +208,8 @@ public final class StressRun
         }
         publisher.addTotal(PasidkitCounterTypes.STRESS, "stress refusals all in grace", refusedInGrace::get);
         publisher.addTotal(PasidkitCounterTypes.STRESS, "stress refusals range full", refusedFull::get);
-        publisher.addGauge(PasidkitCounterTypes.STRESS, "stress bonds kept until the end (--slow-drivers)", stuckBonds::get);
+        publisher.addGauge(PasidkitCounterTypes.STRESS, "stress bonds kept until the end (--slow-drivers)",
+            stuckBonds::get);
         publisher.addTotal(PasidkitCounterTypes.STRESS, "stress violations", this::violationCount);
     }
 
