@@ -11,4 +11,7 @@ module org.pasidkit.tables {
     requires org.jctools.core;
 
     exports org.pasidkit.tables;
+    exports org.pasidkit.tables.counters;
+    // The counters file's start time of this process (ProcessHandle is java.base; RuntimeMXBean is the fallback).
+    requires java.management;
 }

@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     version = "pasidkit 0.1.0",
     description = "PCIe PASID management the way an IOMMU driver core does it.",
     subcommands = {org.pasidkit.bench.fanout.FanoutCommand.class, org.pasidkit.bench.report.BenchCommand.class,
-        AllocatorDemoCommand.class})
+        AllocatorDemoCommand.class, org.pasidkit.bench.stat.StatCommand.class})
 public final class PasidkitCli implements Callable<Integer>
 {
     @Override

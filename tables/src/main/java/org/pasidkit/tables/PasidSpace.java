@@ -2,6 +2,7 @@ package org.pasidkit.tables;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +19,8 @@ import org.pasidkit.tables.internal.BondTable;
 import org.pasidkit.tables.internal.DriverDataCells;
 import org.pasidkit.tables.internal.PasidTable;
 import org.pasidkit.tables.internal.RequesterIdLists;
+import org.pasidkit.tables.counters.CountersPublisher;
+import org.pasidkit.tables.counters.PasidkitCounters;
 
 import static org.pasidkit.tables.internal.PasidTableDescriptor.*;
 
@@ -103,6 +106,8 @@ public final class PasidSpace
     private volatile long drvdataDirectorySlots;
     /** Device removals so far (control lock; volatile: read by the fan-out to drop its cached ATS flags). */
     private volatile int devicesRemoved;
+    /** The counters publisher ({@link Builder#counters}), or null. */
+    private final CountersPublisher counters;
 
     PasidSpace(final Builder builder)
     {
@@ -127,11 +132,26 @@ public final class PasidSpace
         this.teardowns.addressSpaces(addressSpaces);
         this.owners = new Owners(this, lives, bonds, teardowns, capabilities);
         this.faults = new FaultAttributor(this, table, allocator.minId(), allocator.maxId());
+        // NOTE: last: the publisher's thread reads this space; Thread.start orders every store above before it.
+        this.counters = null == builder.countersDirectory ? null :
+            CountersPublisher.create(builder.countersDirectory, builder.countersLabel,
+                PasidkitCounters.DEFAULT_PUBLISH_INTERVAL_MS).addSpace(this).start();
     }
 
     public static Builder builder()
     {
         return new Builder();
+    }
+
+    /**
+     * The counters publisher of {@link Builder#counters}, or null when counters are off. Its {@link
+     * CountersPublisher#path()} is the file another process reads ({@code ./pasidkit stat}); add the application's
+     * own figures to it ({@link CountersPublisher#addTotal}), and {@link CountersPublisher#close()} it when the space
+     * is done (the file stays, marked closed).
+     */
+    public CountersPublisher counters()
+    {
+        return counters;
     }
 
     public PasidAllocator allocator()
@@ -807,6 +827,8 @@ public final class PasidSpace
         SharedPasidLifetime sharedPasidLifetime = SharedPasidLifetime.ADDRESS_SPACE;
         DeviceTlbFlush flush;
         NanoClock clock = SystemNanoClock.INSTANCE;
+        Path countersDirectory;
+        String countersLabel = "pasidkit";
 
         Builder()
         {
@@ -894,6 +916,39 @@ public final class PasidSpace
                 throw new IllegalArgumentException("clock null must be a NanoClock");
             }
             this.clock = clock;
+            return this;
+        }
+
+        /**
+         * Publishes the space's counts ({@link PasidSpaceCounts}, its allocator's included) into a memory-mapped
+         * counters file in {@code directory} ({@code <pid>.dat}), which another process reads while this one runs
+         * ({@code ./pasidkit stat}), as Aeron's CnC file and AeronStat. A {@link CountersPublisher} copies the counts
+         * into the file every 100 ms from its own daemon thread: the hot paths pay nothing (they are not touched);
+         * the publisher's thread pays a scan of the allocator's state table per publish. {@link PasidSpace#counters()}
+         * gives the publisher (its path, {@code close}). Default: off.
+         *
+         * @param directory where the file goes, e.g. {@link PasidkitCounters#defaultDirectory()}; created if missing.
+         */
+        public Builder counters(final Path directory)
+        {
+            return counters(directory, "pasidkit");
+        }
+
+        /** As {@link #counters(Path)}, with the label the file carries (what the process is, US-ASCII, &lt;= 60). */
+        public Builder counters(final Path directory, final String label)
+        {
+            if (null == directory)
+            {
+                throw new IllegalArgumentException("counters directory null must be a directory path");
+            }
+            if (null == label || label.isEmpty() || label.length() > 60 ||
+                !java.nio.charset.StandardCharsets.US_ASCII.newEncoder().canEncode(label))
+            {
+                throw new IllegalArgumentException("counters label " + label +
+                    " must be 1 to 60 US-ASCII characters");
+            }
+            this.countersDirectory = directory;
+            this.countersLabel = label;
             return this;
         }
 

@@ -90,6 +90,10 @@ public final class FanoutCommand implements Callable<Integer>
     @Option(names = "--json", description = "Print one JSON object on stdout (no progress bar).")
     boolean json;
 
+    @Option(names = "--counters", description = "Publish live counters of the replay into a file in this " +
+        "directory (read them with ./pasidkit stat --dir DIR); created if missing.")
+    java.nio.file.Path countersDir;
+
     @Option(names = "--plot", description = "Also replay with 0..8 private PASIDs and chart the cost into this PNG.")
     File plot;
 
@@ -168,7 +172,7 @@ public final class FanoutCommand implements Callable<Integer>
     {
         if (cold)
         {
-            final FanoutResult r = replay(input, extraPasids, progressBar, List.of());
+            final FanoutResult r = replay(input, extraPasids, progressBar, List.of(), countersDir);
             r.timing = "COLD: one pass in a fresh JVM (JIT warm-up included; not a benchmark figure)";
             return r;
         }
@@ -181,7 +185,9 @@ public final class FanoutCommand implements Callable<Integer>
         double drift = Double.NaN;
         for (int pass = 1; pass <= max; pass++)
         {
-            final FanoutResult r = replay(input, extraPasids, progressBar && pass == 1, List.of());
+            // NOTE: --counters publishes the first pass (the one the progress bar shows); later passes time the replay.
+            final FanoutResult r = replay(input, extraPasids, progressBar && pass == 1, List.of(),
+                1 == pass ? countersDir : null);
             results.add(r);
             violations += r.violations;
             for (final String v : r.firstViolations)
@@ -240,6 +246,13 @@ public final class FanoutCommand implements Callable<Integer>
     private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar,
         final List<IommuArch> archs) throws InterruptedException
     {
+        return replay(input, extraPasids, progressBar, archs, null);
+    }
+
+    /** One replay; with {@code counters} (a directory) it publishes its live counters there ({@code --counters}). */
+    private FanoutResult replay(final Trace input, final int extraPasids, final boolean progressBar,
+        final List<IommuArch> archs, final java.nio.file.Path counters) throws InterruptedException
+    {
         final FanoutReplay.Config config = new FanoutReplay.Config();
         config.devices = devices;
         config.privatePasids = extraPasids;
@@ -248,12 +261,17 @@ public final class FanoutCommand implements Callable<Integer>
         config.threads = threads;
         config.unbindDelayUs = unbindDelayUs;
         config.iommus = archs;
+        config.countersDir = counters;
         if (archs.contains(IommuArch.AMD))
         {
             // NOTE: AMD-Vi carries 16-bit PASIDs (INVALIDATE_IOTLB_PAGES, PASMAX): the models' replay allocates below.
             config.maxPasid = 0xFFFF;
         }
         final FanoutReplay replay = new FanoutReplay(input, config);
+        if (null != replay.space().counters())
+        {
+            System.err.println("pasidkit fanout: counters in " + replay.space().counters().path());
+        }
         final Thread bar = progressBar ? progressBar(replay, input.size()) : null;
         try
         {

@@ -23,6 +23,7 @@ import org.pasidkit.tables.IommuCounts;
 import org.pasidkit.tables.PasidHandle;
 import org.pasidkit.tables.PasidSpace;
 import org.pasidkit.tables.PasidSpaceCounts;
+import org.pasidkit.tables.counters.PasidkitCounterTypes;
 import org.pasidkit.tables.SimulatedIommu;
 
 /**
@@ -56,6 +57,8 @@ public final class FanoutReplay
         public List<IommuArch> iommus = List.of();
         /** Queue a page request every this many changes per PASID (device 0); 0: none besides those at exit. */
         public int pageRequestEvery = 16;
+        /** Publish live counters into a file in this directory ({@code ./pasidkit stat}), or null. */
+        public java.nio.file.Path countersDir;
     }
 
     private final Trace trace;
@@ -89,10 +92,17 @@ public final class FanoutReplay
         }
         this.trace = trace;
         this.config = config;
-        this.space = PasidSpace.builder().maxPasid(config.maxPasid).addressSpaceQuota(1 + config.privatePasids)
-            .maxBonds(1 << 20).build();
+        final PasidSpace.Builder builder = PasidSpace.builder().maxPasid(config.maxPasid)
+            .addressSpaceQuota(1 + config.privatePasids).maxBonds(1 << 20);
+        this.space = (null == config.countersDir ? builder : builder.counters(config.countersDir, "fanout")).build();
         this.invalidator = new AtcInvalidator(space, config.ringBytes, config.batch, config.flushAllAboveBytes,
             TimeUnit.MILLISECONDS.toNanos(config.syncTimeoutMs), config.threads + 1);
+        if (null != space.counters())
+        {
+            space.counters().addInvalidator(invalidator)
+                .addTotal(PasidkitCounterTypes.FANOUT, "fanout events replayed", progress::get)
+                .addTotal(PasidkitCounterTypes.FANOUT, "fanout violations", violations::get);
+        }
         this.iommu = new SimulatedIommu(invalidator);
         invalidator.assist(() -> iommu.poll(64));
         this.devices = new Device[config.devices];
@@ -239,6 +249,10 @@ public final class FanoutReplay
             violations.addAndGet(Math.max(0, model.violations() - model.firstViolations().size()));
         }
         result.violations = violations.get();
+        if (null != space.counters())
+        {
+            space.counters().close(); // NOTE: a last publish at the end; the file stays, marked closed
+        }
         synchronized (firstViolations)
         {
             result.firstViolations = new ArrayList<>(firstViolations);

@@ -46,6 +46,9 @@ public final class StressCommand implements Callable<Integer>
 
     @Option(names = "--verbose", description = "On an error, print the stack trace too.")
     boolean verbose;
+    @Option(names = "--counters", description = "Publish live counters into a file in this directory (read them " +
+        "with ./pasidkit stat --dir DIR); created if missing.")
+    java.nio.file.Path countersDir;
 
     @Override
     public Integer call() throws Exception
@@ -77,7 +80,13 @@ public final class StressCommand implements Callable<Integer>
         config.stallReaders = stallReaders;
         config.slowDrivers = slowDrivers;
         config.exhaust = exhaust;
+        config.countersDir = countersDir;
         final StressRun run = new StressRun(config);
+        if (null != run.countersPath())
+        {
+            System.err.println("pasidkit stress: counters in " + run.countersPath() + " (./pasidkit stat --dir " +
+                countersDir + ")");
+        }
         final Thread bar = json ? null : progress(run);
         final StressResult result = run.run();
         if (null != bar)

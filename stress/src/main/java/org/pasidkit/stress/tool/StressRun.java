@@ -34,6 +34,8 @@ import org.pasidkit.tables.PasidSpaceCounts;
 import org.pasidkit.tables.SimulatedIommu;
 import org.pasidkit.tables.PasidEntryView;
 import org.pasidkit.tables.RefusalKind;
+import org.pasidkit.tables.counters.CountersPublisher;
+import org.pasidkit.tables.counters.PasidkitCounterTypes;
 import org.pasidkit.tables.internal.PasidTableDescriptor;
 
 /**
@@ -74,6 +76,8 @@ public final class StressRun
         /** Unbind deadline in ms (0: off): a driver that has not unbound by then is revoked. */
         long deadlineMs;
         int devices = 3;
+        /** Publish counters into a file in this directory (./pasidkit stat reads it), or null. */
+        java.nio.file.Path countersDir;
     }
 
     /** The driver data every bond carries: who it belongs to, so a lookup can prove it got the right one. */
@@ -154,8 +158,14 @@ public final class StressRun
     {
         this.config = config;
         this.maxPasid = config.exhaust ? 1023 : 65535;
-        this.space = PasidSpace.builder().maxPasid(maxPasid).addressSpaceQuota(4).maxBonds(1 << 18)
-            .unbindDeadline(config.deadlineMs, TimeUnit.MILLISECONDS).deviceTlbFlush(this::revocationFlush).build();
+        final PasidSpace.Builder builder = PasidSpace.builder().maxPasid(maxPasid).addressSpaceQuota(4)
+            .maxBonds(1 << 18).unbindDeadline(config.deadlineMs, TimeUnit.MILLISECONDS)
+            .deviceTlbFlush(this::revocationFlush);
+        if (null != config.countersDir)
+        {
+            builder.counters(config.countersDir, "stress");
+        }
+        this.space = builder.build();
         this.invalidator = new AtcInvalidator(space, 1 << 20, 64, 2L << 20, TimeUnit.SECONDS.toNanos(10),
             config.threads + 1);
         this.iommu = new SimulatedIommu(invalidator);
@@ -179,6 +189,60 @@ public final class StressRun
         {
             opCounts[i] = new AtomicLong();
         }
+        if (null != space.counters())
+        {
+            publishCounters(space.counters());
+        }
+    }
+
+    /**
+     * The tool's own counts beside the space's (which the publisher copies from {@link PasidSpace#counts}): the
+     * operations it counts (the allocator counts no allocations or frees itself), its refusals and violations.
+     */
+    private void publishCounters(final CountersPublisher publisher)
+    {
+        publisher.addInvalidator(invalidator);
+        publisher.addTotal(PasidkitCounterTypes.STRESS, "stress operations", this::operationCount);
+        for (final Op op : Op.values())
+        {
+            publisher.addTotal(PasidkitCounterTypes.STRESS,
+                "stress operations " + op.name().toLowerCase(java.util.Locale.ROOT), opCounts[op.ordinal()]::get);
+        }
+        publisher.addTotal(PasidkitCounterTypes.STRESS, "stress refusals all in grace", refusedInGrace::get);
+        publisher.addTotal(PasidkitCounterTypes.STRESS, "stress refusals range full", refusedFull::get);
+        publisher.addGauge(PasidkitCounterTypes.STRESS, "stress bonds kept until the end (--slow-drivers)",
+            stuckBonds::get);
+        publisher.addTotal(PasidkitCounterTypes.STRESS, "stress violations", this::violationCount);
+    }
+
+    /** Operations by every kind (the summary's "operations"; the end-of-run cleanup's included). */
+    private long operationCount()
+    {
+        long sum = 0;
+        for (final AtomicLong n : opCounts)
+        {
+            sum += n.get();
+        }
+        return sum;
+    }
+
+    private long violationCount()
+    {
+        synchronized (violationsByKind)
+        {
+            long sum = 0;
+            for (final AtomicLong n : violationsByKind.values())
+            {
+                sum += n.get();
+            }
+            return sum;
+        }
+    }
+
+    /** The counters file, or null if counters are off. */
+    java.nio.file.Path countersPath()
+    {
+        return null == space.counters() ? null : space.counters().path();
     }
 
     long opsDone()
@@ -414,6 +478,10 @@ public final class StressRun
         result.revocations = revocations;
         result.revokedBeforeUnbind = revokedClaims.get();
         result.lateUnbindsRevoked = lateUnbindsRevoked.get();
+        if (null != space.counters())
+        {
+            space.counters().close(); // NOTE: a last publish at quiescence; the file stays, marked closed
+        }
         return result;
     }
 
