@@ -88,6 +88,12 @@ public final class CountersPublisher implements Agent, AutoCloseable
         return create(directory, label, PasidkitCounters.DEFAULT_PUBLISH_INTERVAL_MS).addAllocator(allocator).start();
     }
 
+    /*
+     * NOTE: this publisher's own monitor (start, add, publishNow, close) serializes its agent thread's publishes with a
+     * caller's final publishNow and with adding sources. It is never taken by the allocator's or the space's hot
+     * paths: they are only read (their counts) by the publisher, off those paths, every publish interval.
+     */
+
     /** Starts the agent thread ("pasidkit-counters", daemon). */
     public synchronized CountersPublisher start()
     {
