@@ -32,19 +32,9 @@ class PasidSpaceTest
         nic = space.addDevice(0x0200, 20, true, null);
     }
 
-    /** The address-space capabilities this test opened, by space and id (a test plays every process). */
-    private final java.util.Map<PasidSpace, java.util.Map<Long, AddressSpace>> opened = new java.util.HashMap<>();
-
-    private AddressSpace mm(final PasidSpace in, final long id)
+    private static AddressSpace mm(final PasidSpace in, final long id)
     {
-        final java.util.Map<Long, AddressSpace> of = opened.computeIfAbsent(in, k -> new java.util.HashMap<>());
-        AddressSpace as = of.get(id);
-        if (null == as || as.hasExited())
-        {
-            as = in.openAddressSpace(id);
-            of.put(id, as);
-        }
-        return as;
+        return TestAddressSpaces.mm(in, id);
     }
 
     private AddressSpace mm(final long id)
