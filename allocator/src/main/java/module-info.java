@@ -10,6 +10,8 @@ module org.pasidkit.allocator {
     // JCTools queues need sun.misc.Unsafe, but org.jctools.core requires jdk.unsupported only `static`: on the module
     // path it is not resolved unless some module requires it (on the class path every system module is).
     requires jdk.unsupported;
+    // JNA (automatic module com.sun.jna) reaches membarrier(2) for AsymmetricFence's heavy side on Java 17.
+    requires com.sun.jna;
 
     exports org.pasidkit.allocator;
 }
