@@ -180,42 +180,52 @@ public final class PasidAllocator implements IdAllocator
     public int allocate()
     {
         final int stripe = cache.stripeOf(Thread.currentThread());
-        if (stripe >= 0)
+        // NOTE: a cache hit is enter (an opaque store, AsymmetricFence.light(), a load), a plain pop, exit (a release
+        // store): no atomic instruction, and no fence in MEMBARRIER mode.
+        if (stripe >= 0 && cache.enter(stripe))
         {
             final int id = cache.pop(stripe);
             if (0 != id)
             {
+                cache.exit(stripe);
                 return id;
             }
+            return allocateSlow(stripe);
         }
-        return allocateSlow(stripe);
+        return allocateAroundCache(stripe);
     }
 
+    /** The ring ran dry; called inside an operation on {@code stripe}, which it ends before any scan. */
     private int allocateSlow(final int stripe)
     {
-        if (stripe >= 0)
+        int id = 0;
+        try
         {
             // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue.
             if (null != reclaimQueue && (reclaimOwn(stripe) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
             {
-                final int id = cache.pop(stripe);
-                if (0 != id)
-                {
-                    return id;
-                }
+                id = cache.pop(stripe);
             }
-            int id = cache.takeFromDepot(stripe);
-            if (0 != id)
+            if (0 == id)
             {
-                return id;
+                id = cache.takeFromDepot(stripe);
             }
-            id = cache.refill(stripe, refillBatch, bitmap);
-            if (0 != id)
+            if (0 == id)
             {
-                return id;
+                id = cache.refill(stripe, refillBatch, bitmap);
             }
         }
-        else if (null != reclaimQueue)
+        finally
+        {
+            cache.exit(stripe);
+        }
+        return 0 != id ? id : allocateScan(minId, maxId, stripe);
+    }
+
+    /** No stripe, or a thief holds this thread's ring just now: the bitmap, then the exhaustion scan. */
+    private int allocateAroundCache(final int stripe)
+    {
+        if (null != reclaimQueue)
         {
             reclaimBeforeRefill(bitmapSink);
         }
@@ -343,31 +353,43 @@ public final class PasidAllocator implements IdAllocator
             // Drive the grace period ourselves: two advances are needed for ids retired in the current epoch.
             // A whole-range allocation with a cache takes them through its FIFO ring (oldest retired first): its own
             // retired ids first (no shared write), then the shared pass, which also takes aged ids from every ring.
-            final boolean viaRing = stripe >= 0 && wholeRange;
+            // The ring is used inside an operation on it (enter); if a thief holds it just now, the bitmap takes them.
+            final boolean viaRing = stripe >= 0 && wholeRange && cache.enter(stripe);
             final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
-            int got = viaRing ? reclaimOwn(stripe) : 0;
-            for (int pass = 0; pass < 3 && got <= 0; pass++)
+            int got = 0;
+            try
             {
-                got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
-                if (EpochReclaimQueue.BUSY == got)
+                got = viaRing ? reclaimOwn(stripe) : 0;
+                for (int pass = 0; pass < 3 && got <= 0; pass++)
                 {
-                    // Another thread is reclaiming: the ids it frees land in its ring or the bitmap, where the next
-                    // scan finds them. Not a reason to report ALL_IN_GRACE.
-                    busyRetries++;
-                    Thread.onSpinWait();
-                    break;
+                    got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
+                    if (EpochReclaimQueue.BUSY == got)
+                    {
+                        // Another thread is reclaiming: the ids it frees land in its ring or the bitmap, where the
+                        // next scan finds them. Not a reason to report ALL_IN_GRACE.
+                        busyRetries++;
+                        Thread.onSpinWait();
+                        break;
+                    }
+                }
+                if (got > 0 && viaRing)
+                {
+                    id = cache.pop(stripe);
                 }
             }
-            if (got > 0)
+            finally
             {
                 if (viaRing)
                 {
-                    id = cache.pop(stripe);
-                    if (id > 0)
-                    {
-                        return id;
-                    }
+                    cache.exit(stripe);
                 }
+            }
+            if (id > 0)
+            {
+                return id;
+            }
+            if (got > 0)
+            {
                 continue;
             }
             if (EpochReclaimQueue.BUSY == got && busyRetries < MAX_BUSY_RETRIES)
@@ -492,9 +514,16 @@ public final class PasidAllocator implements IdAllocator
             final byte state = states.get(id);
             if (IdStateTable.CACHED == state)
             {
-                if (states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
+                // NOTE: a cached id is taken out of its ring by the ring's holder: this thread's own ring as its owner,
+                // another ring as a thief (a heavy barrier). In a depot magazine it is not found: drain the depot (a
+                // move) and retry, the id is then in the bitmap.
+                if (cache.takeCached(id, cache.leasedStripeOf(Thread.currentThread())))
                 {
                     return true;
+                }
+                if (cache.drainDepot(bitmap))
+                {
+                    continue;
                 }
             }
             else if (IdStateTable.FREE != state)
@@ -547,9 +576,16 @@ public final class PasidAllocator implements IdAllocator
             // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
             // allocating threads (as without a grace period). Two loads of its own line otherwise.
             final int retired = reclaimQueue.ringSize(stripe);
-            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31))
+            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31) && cache.enter(stripe))
             {
-                reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
+                try
+                {
+                    reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
+                }
+                finally
+                {
+                    cache.exit(stripe);
+                }
             }
         }
     }
@@ -619,10 +655,17 @@ public final class PasidAllocator implements IdAllocator
             return 0;
         }
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
-        if (stripe >= 0)
+        if (stripe >= 0 && cache.enter(stripe))
         {
-            final int own = reclaimOwn(stripe);
-            return own + Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
+            try
+            {
+                final int own = reclaimOwn(stripe);
+                return own + Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
+            }
+            finally
+            {
+                cache.exit(stripe);
+            }
         }
         return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT * 4, bitmapSink));
     }
@@ -643,7 +686,18 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
-            cache.flushOldest(stripe, cache.capacity(), bitmap);
+            while (!cache.enter(stripe))
+            {
+                Thread.onSpinWait(); // a thief holds the ring: it takes one id and lets go
+            }
+            try
+            {
+                cache.flushOldest(stripe, cache.capacity(), bitmap);
+            }
+            finally
+            {
+                cache.exit(stripe);
+            }
             cache.unlease(stripe);
         }
     }
@@ -770,9 +824,11 @@ public final class PasidAllocator implements IdAllocator
     private boolean returnToCache(final int id, final byte from)
     {
         final int stripe = cache.stripeOf(Thread.currentThread());
-        if (stripe >= 0)
+        if (stripe >= 0 && cache.enter(stripe))
         {
-            return returnToStripe(stripe, id, from);
+            final boolean freed = returnToStripe(stripe, id, from);
+            cache.exit(stripe);
+            return freed;
         }
         cache.beginMove();
         try
@@ -794,20 +850,29 @@ public final class PasidAllocator implements IdAllocator
         }
     }
 
+    /** Inside an operation on {@code stripe}. */
     private boolean returnToStripe(final int stripe, final int id, final byte from)
     {
+        // NOTE: a CAS, not a check and a release store: with a plain store, a racing second free of the id through
+        // another path (a thread without a stripe: IN_USE -> FREE, bit cleared; or another ring flushed to the
+        // bitmap) can be overwritten with CACHED while the bit is clear, and the id is then handed out twice.
+        // Lincheck's model check found exactly that when this path was made CAS-free. Two racing frees are two
+        // frequent sides: no asymmetric fence arbitrates them.
+        // NOTE: slot first, then the state: the id becomes CACHED only once it sits in a slot, so a thread that sees
+        // it CACHED (stateOf) and then scans finds it (jcstress NoFalseExhausted). A failed CAS (a double free) takes
+        // the slot back at once: this thread holds the ring, so nobody took it, and the ring keeps no stale slot
+        // (the invariant of StripedIdCache).
         if (cache.size(stripe) >= cache.capacity())
         {
             cache.flushToDepot(stripe, bitmap);
         }
-        // NOTE: slot first, then the state: the id becomes takeable (CACHED) only once it already sits in a slot, so
-        // no thief's scan can miss a free id. A failed CAS (double free) leaves a dud slot, which pop and steal skip.
-        // NOTE: a CAS, not a check and a release store: with a plain store, a racing second free of the id through
-        // another path (a thread without a stripe: IN_USE -> FREE, bit cleared; or another ring flushed to the
-        // bitmap) can be overwritten with CACHED while the bit is clear, and the id is then handed out twice.
-        // Lincheck's model check found exactly that when this path was made CAS-free.
         cache.push(stripe, id);
-        return states.compareAndSet(id, from, IdStateTable.CACHED);
+        if (states.compareAndSet(id, from, IdStateTable.CACHED))
+        {
+            return true;
+        }
+        cache.unpush(stripe);
+        return false;
     }
 
     // NOTE: reclaimed ids leave RETIRED with release stores, not CASes: once its ticket is queued, a RETIRED id is

@@ -12,8 +12,10 @@ import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripedIdCache;
 
 /*
- * Races on StripedIdCache: the owner pops its ring with plain index updates while a thief scans the ring's slots;
- * the id's state byte (CAS CACHED -> IN_USE) decides who gets each id.
+ * Races on StripedIdCache: the owner pops its ring with plain loads and stores inside enter/exit (an opaque store of
+ * busy, AsymmetricFence.light(), a load of stop) while a thief holds the ring (a CAS of stop, AsymmetricFence.heavy(),
+ * a wait for busy 0) and takes an id out of it. The pair busy/stop must keep them apart: run it in both fence modes
+ * (add -Dpasidkit.fence=fenced to -jvmArgs for the fenced one).
  *
  * Run (after `mvn -B -ntp -pl stress -am package`):
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar -t StripedIdCacheTests \
@@ -27,10 +29,13 @@ public final class StripedIdCacheTests
     }
 
     @JCStressTest
-    @Description("Stripe 0's ring holds ids 1, 2 (oldest first). Its owner pops once while a thief steals once from " +
-        "any ring; both go for id 1 first. r1 = popped id, r2 = stolen id, r3 = ids IN_USE afterwards.")
-    @Outcome(id = "1, 2, 2", expect = Expect.ACCEPTABLE, desc = "owner won id 1, the thief moved on to id 2")
-    @Outcome(id = "2, 1, 2", expect = Expect.ACCEPTABLE, desc = "thief won id 1, the owner's pop skipped to id 2")
+    @Description("Stripe 0's ring holds ids 1, 2 (oldest first). Its owner pops once inside enter/exit (r1 = -1 if " +
+        "enter found a thief holding the ring) while a thief steals once from any ring; both go for id 1 first. " +
+        "r1 = popped id, r2 = stolen id, r3 = ids IN_USE afterwards.")
+    @Outcome(id = "1, 2, 2", expect = Expect.ACCEPTABLE, desc = "owner popped id 1 first, the thief then took id 2")
+    @Outcome(id = "2, 1, 2", expect = Expect.ACCEPTABLE, desc = "the thief took id 1 first, the owner then popped id 2")
+    @Outcome(id = "-1, 1, 1", expect = Expect.ACCEPTABLE_INTERESTING,
+        desc = "the owner found the ring held by the thief and went around the cache; the thief took id 1")
     @Outcome(id = {"1, 1, .*", "2, 2, .*"}, expect = Expect.FORBIDDEN, desc = "one id handed out twice")
     @Outcome(id = {"0, .*", ".*, 0, .*"}, expect = Expect.FORBIDDEN,
         desc = "a pop or steal came back empty although a cached id was left: stranded")
@@ -43,17 +48,27 @@ public final class StripedIdCacheTests
 
         public PopVsSteal()
         {
+            cache.enter(0);
             for (int id = 1; id <= 2; id++)
             {
                 states.putRelease(id, IdStateTable.CACHED);
                 cache.push(0, id);
             }
+            cache.exit(0);
         }
 
         @Actor
         public void owner(final III_Result r)
         {
-            r.r1 = cache.pop(0);
+            if (cache.enter(0))
+            {
+                r.r1 = cache.pop(0);
+                cache.exit(0);
+            }
+            else
+            {
+                r.r1 = -1;
+            }
         }
 
         @Actor

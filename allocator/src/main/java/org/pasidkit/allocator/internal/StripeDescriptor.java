@@ -6,17 +6,21 @@ import org.agrona.BitUtil;
  * Layout of one stripe of the per-CPU id cache. Stripes sit back to back in one buffer, each a multiple of
  * 128 bytes so that two stripes never share a cache line or an adjacent-line prefetch pair.
  * <pre>
- *   0        8        16       24       32         40          48         128                 128 + 4 * capacity
- *   +--------+--------+--------+--------+----------+-----------+----------+-------------------+---- pad to 128
- *   | head   | tail   | hint   | pad    | moves    | moves     | padding  | slots[capacity]   |
- *   | long   | long   | int    |        | started  | finished  |          | int ids           |
- *   +--------+--------+--------+--------+----------+-----------+----------+-------------------+
- *   head, tail, hint: written only by the stripe's owner (plain; head with a release store when a flush moves
- *   ids out of the ring: read by a thief's acquire load; a thief reads only the live window [head, tail)).
+ *   0        8        16     20     24     28    32         40          48         128                 128 + 4 * capacity
+ *   +--------+--------+------+------+------+-----+----------+-----------+----------+-------------------+-- pad to 128
+ *   | head   | tail   | hint | busy | stop | pad | moves    | moves     | padding  | slots[capacity]   |
+ *   | long   | long   | int  | int  | int  |     | started  | finished  |          | int ids           |
+ *   +--------+--------+------+------+------+-----+----------+-----------+----------+-------------------+
+ *   head, tail, hint: written by the stripe's owner inside an operation, or by a thief that holds stop while
+ *   busy is 0 (plain; head with a release store when ids move out of the ring, read by a pre-scan's acquire).
+ *   busy: 1 while the owner is inside an operation on its ring (opaque store, then AsymmetricFence.light(),
+ *   then it reads stop); 0 after it (release store, read by a thief's acquire load after its heavy barrier).
+ *   stop: 1 while a thief holds the ring (CAS 0 -> 1 among thieves; release store of 0 when done, read by the
+ *   owner's acquire load in enter). The Dekker pair busy/stop decides who may touch the ring.
  *   moves started / finished: the owner's moves of free ids (refill, flush, reclaim of its own retired ids),
  *   written only by the owner (release stores), read by exhaustion scans (acquire loads).
- *   slots: written by the owner (plain), read by any thread (opaque) when it steals; a slot may hold a stale
- *   id, which is harmless because the id's state byte, taken by CAS, is the arbiter.
+ *   slots: written by whoever holds the ring (plain or opaque), read by any thread's pre-scan (opaque); every
+ *   slot of the live window [head, tail) holds a CACHED id that no other slot or magazine holds.
  * </pre>
  */
 public final class StripeDescriptor
@@ -24,6 +28,8 @@ public final class StripeDescriptor
     public static final int HEAD_OFFSET = 0;
     public static final int TAIL_OFFSET = 8;
     public static final int HINT_OFFSET = 16;
+    public static final int BUSY_OFFSET = 20;
+    public static final int STOP_OFFSET = 24;
     public static final int MOVES_STARTED_OFFSET = 32;
     public static final int MOVES_FINISHED_OFFSET = 40;
     public static final int SLOTS_OFFSET = 128;

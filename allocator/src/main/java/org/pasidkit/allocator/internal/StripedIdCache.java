@@ -8,27 +8,53 @@ import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MpmcArrayQueue;
+import org.pasidkit.allocator.AsymmetricFence;
 
 /**
  * Per-CPU id caches: one FIFO ring of ids per stripe, each stripe leased by one thread at a time.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
- *   <li>Threading: a stripe's ring indices and slots are written only by the thread that holds the stripe's lease
- *       ({@link #stripeOf}). {@link #steal} may be called by any thread at any time.</li>
- *   <li>Progress: {@link #pop}, {@link #push}: wait-free except for the id CAS ({@code IdStateTable}), which fails
- *       only when another thread took that id, so lock-free. {@link #steal}: lock-free. Leasing: one CAS.</li>
- *   <li>No stranding: every {@code CACHED} id sits in at least one live slot of some ring, and a thief takes it
- *       with the same CAS the owner uses, so ids in an idle thread's ring stay allocatable by everyone.</li>
- *   <li>Linearization: a pop or steal takes effect at its successful {@code CACHED -> IN_USE} CAS; a push at the
- *       {@code -> CACHED} transition done by the caller before it.</li>
+ *   <li>Threading: a stripe's ring (indices and slots) is touched only by whoever holds it: its owner (the thread
+ *       holding the stripe's lease, {@link #stripeOf}) between {@link #enter} and {@link #exit}, or a thief
+ *       ({@link #steal}, {@link #takeCached}; any thread) that holds the stripe's stop flag while the owner is outside
+ *       an operation. The owner-only methods below must be called between a successful {@link #enter} and
+ *       {@link #exit}. A thread must not steal while it is inside an operation on its own ring.</li>
+ *   <li>Exclusion (an asymmetric Dekker pair per stripe): the owner stores busy = 1, calls
+ *       {@code AsymmetricFence.light()} and reads stop; a thief CASes stop 0 -> 1, calls
+ *       {@code AsymmetricFence.heavy()} and reads busy. At least one sees the other: the owner then leaves the ring
+ *       alone for this operation ({@link #enter} returns false; the caller goes around the cache), or the thief waits
+ *       until busy is 0. So the owner's operations are plain loads and stores: an owner's allocation from its ring
+ *       (a cache hit) takes no CAS, and with {@code AsymmetricFence.Mode#MEMBARRIER} no store-load fence either.</li>
+ *   <li>Progress: {@link #enter}, {@link #exit}, {@link #pop}, {@link #push}: wait-free. Refill, flush and depot
+ *       moves: lock-free (a bitmap CAS, a queue op). {@link #steal} and {@link #takeCached}: blocking, by design and
+ *       only there: a thief waits for another thief on the same stripe, and for an owner inside an operation; an
+ *       operation is straight-line code, so the wait is nanoseconds unless the owner was preempted inside it, when
+ *       the thief spins, then yields, until the owner runs again and leaves (it does not skip the ring: an exhaustion
+ *       answer must not be given while that ring may hold a free id). A thief pays one heavy barrier per stripe it
+ *       takes from, none when its read-only pre-scan finds no candidate.</li>
+ *   <li>Invariant: every slot of a ring's live window {@code [head, tail)} holds a {@code CACHED} id, and no id
+ *       sits in two slots or in a slot and a depot magazine. Only the holder of a ring changes a {@code CACHED}
+ *       id of it; free's {@code IN_USE -> CACHED} CAS comes before the push, so a failed double free leaves no
+ *       slot behind.</li>
+ *   <li>No stranding: every {@code CACHED} id sits in a live slot of some ring or in a depot magazine; the exhaustion
+ *       scan returns the depot to the bitmap and steals from the rings, so ids in an idle thread's ring stay
+ *       allocatable by everyone.</li>
+ *   <li>Linearization: a pop at its read of the slot inside an operation that {@link #enter} admitted; a steal at
+ *       its {@code CACHED -> IN_USE} CAS while it holds the ring; a push at the free's {@code -> CACHED} CAS.</li>
  * </ul>
  */
 /*
  * Design notes.
- * - Why the id's state byte and not the ring indices arbitrate: a Chase-Lev deque needs a StoreLoad fence in the
- *   owner's pop to stay safe against thieves; a CAS on the id's byte costs the same and also makes stale slots,
- *   duplicates and foreign ids harmless. Thieves therefore never move head or tail: they scan slots and CAS.
+ * - Why not a CAS per pop any more: the state-byte CAS made stale slots and duplicate ids harmless, but it cost one
+ *   atomic (~7 ns here) on every cache hit, the other half of the pair's cost beside free's CAS. With the busy/stop
+ *   handshake the owner and a thief never touch a ring at the same time, so the ring can be kept exact (no stale
+ *   slots: a thief removes the id it takes, moving the head id into its slot) and the owner's pop is plain. The
+ *   thief is rare (exhaustion scans, sub-range allocations, reserve of an id another thread caches) and pays the
+ *   heavy barrier. Free keeps its CAS: two racing frees are two frequent sides, which no asymmetric fence arbitrates.
+ * - Why a thief waits for a busy owner instead of skipping its ring: "exhausted only when nothing is free" must stay
+ *   true, and the ring may hold free ids. The owner's operations are short; a preempted one is waited for
+ *   (spin, then yield), as the exhaustion scan already waits for a move in flight (scanBegin).
  * - Leases: the stripe is chosen by a per-thread probe (a mix of the thread id, as Striped64 uses its probe);
  *   when the home stripe is leased by another live thread the probe walks on to the next stripe (rehash on
  *   contention). A thread that finds every stripe leased works on the bitmap directly, which is correct, only
@@ -44,14 +70,15 @@ import org.jctools.queues.MpmcArrayQueue;
  *   Each move counts itself started before and finished after. An exhaustion scan starts only when no move is in
  *   flight (it waits a mover out: moves are short straight-line code, and only the exhaustion path ever waits)
  *   and is re-run if a move started during it, so EXHAUSTED is reported only when no id was free at some instant.
- *   Lincheck found the window when `moves` was bumped once, before the move.
+ *   Lincheck found the window when `moves` was bumped once, before the move. A thief's removal of an id from the
+ *   middle of a ring moves the head id into the freed slot: a move too (another scanner's pre-scan could miss it).
  * - Who counts a move where: a stripe's owner counts its own moves (refill, flush, depot take, reclaim of its retired
  *   ids) in its stripe's header with release stores, so the hot slow path (a refill every few dozen allocations) writes
- *   no line another thread writes; moves by any other thread (direct claims, depot drains, a shared reclaim pass) go
- *   through the shared pair of atomic counters. A scan waits for, and sums, both (all counts only grow, so the sum is
- *   unchanged only if every count is).
- * - steal reads only each ring's live window [head, tail), not every slot: an exhaustion scan costs the ids cached,
- *   not the rings' capacity.
+ *   no line another thread writes; moves by any other thread (direct claims, depot drains, a shared reclaim pass, a
+ *   thief's slot move) go through the shared pair of atomic counters. A scan waits for, and sums, both (all counts
+ *   only grow, so the sum is unchanged only if every count is).
+ * - A pre-scan reads only each ring's live window [head, tail), not every slot: an exhaustion scan costs the ids
+ *   cached, not the rings' capacity; it takes nothing, so it needs neither the handshake nor the heavy barrier.
  */
 public final class StripedIdCache
 {
@@ -149,6 +176,8 @@ public final class StripedIdCache
             final Thread owner = (Thread)OWNERS.getAcquire(owners, s);
             if ((null == owner || !owner.isAlive()) && OWNERS.compareAndSet(owners, s, owner, thread))
             {
+                // NOTE: a dead owner leaves busy at 0 unless an Error ended it inside an operation; the ring is ours now.
+                stripes.putIntRelease(s * stripeLength + StripeDescriptor.BUSY_OFFSET, 0);
                 return s;
             }
         }
@@ -179,27 +208,58 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only: takes the oldest cached id of the ring.
+     * Owner only: starts an operation on the ring, the light side of the Dekker pair with a thief: an opaque store of
+     * busy, {@link AsymmetricFence#light()}, an acquire load of stop. Wait-free, 0 B.
      *
-     * @return an id now {@code IN_USE}, or 0 if the ring held none that could be taken.
+     * @return true if the ring is the owner's until {@link #exit}; false if a thief holds it (busy is already back to 0:
+     *     leave the ring alone and go around the cache this time).
+     */
+    public boolean enter(final int stripe)
+    {
+        final int base = stripe * stripeLength;
+        // NOTE: store busy, then light(), then load stop: the order the thief's heavy() relies on (see AsymmetricFence's
+        // design notes for why the JIT keeps it). stop's acquire pairs with the thief's release store of 0, so the
+        // ring as the thief left it is what the owner reads next.
+        stripes.putIntOpaque(base + StripeDescriptor.BUSY_OFFSET, 1);
+        AsymmetricFence.light();
+        if (0 == stripes.getIntAcquire(base + StripeDescriptor.STOP_OFFSET))
+        {
+            return true;
+        }
+        stripes.putIntRelease(base + StripeDescriptor.BUSY_OFFSET, 0);
+        return false;
+    }
+
+    /**
+     * Owner only: ends the operation {@link #enter} started. A release store of busy, read by the thief's acquire load:
+     * the operation's ring writes happen before whatever the thief does with the ring.
+     */
+    public void exit(final int stripe)
+    {
+        stripes.putIntRelease(stripe * stripeLength + StripeDescriptor.BUSY_OFFSET, 0);
+    }
+
+    /**
+     * Owner only, inside an operation: takes the oldest cached id of the ring. Plain loads and stores: no thief touches
+     * the ring meanwhile, and every id of the live window is {@code CACHED} and in no other slot.
+     *
+     * @return an id now {@code IN_USE}, or 0 if the ring is empty.
      */
     public int pop(final int stripe)
     {
         final int base = stripe * stripeLength;
-        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
-        long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
-        int id = 0;
-        while (head < tail)
+        final long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        if (head >= stripes.getLong(base + StripeDescriptor.TAIL_OFFSET))
         {
-            final int candidate = stripes.getInt(slotOffset(base, head));
-            head++;
-            if (states.compareAndSet(candidate, IdStateTable.CACHED, IdStateTable.IN_USE))
-            {
-                id = candidate;
-                break;
-            }
+            return 0;
         }
-        stripes.putLong(base + StripeDescriptor.HEAD_OFFSET, head);
+        final int id = stripes.getInt(slotOffset(base, head));
+        // NOTE: a release store, read by pre-scans (acquire): a pre-scan that sees the new head reads the slot's id as
+        // out of the window; one that sees the old head finds the id IN_USE (or is about to) and skips it.
+        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
+        // NOTE: a release store, not a CAS: only the ring's holder changes a CACHED id of the ring (class invariant).
+        // Read by free's CAS on the thread the caller hands the id to, and by pre-scans (opaque).
+        states.putRelease(id, IdStateTable.IN_USE);
         return id;
     }
 
@@ -212,7 +272,8 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only: appends an id the caller has just made {@code CACHED}.
+     * Owner only, inside an operation: appends an id the caller has just made {@code CACHED} (or makes so before
+     * {@link #exit}).
      *
      * @return false if the ring is full (call {@link #flushOldest} first).
      */
@@ -224,21 +285,29 @@ public final class StripedIdCache
         {
             return false;
         }
-        // NOTE: an opaque store so a concurrent thief reads either the old or the new id, never a torn one;
-        // which one it reads does not matter, the id's state byte decides.
+        // NOTE: an opaque store so a concurrent pre-scan reads either the old or the new id, never a torn one.
         stripes.putIntOpaque(slotOffset(base, tail), id);
-        // NOTE: a plain store, as before steal read windows: a thief that reads this tail with a stale slot, or the old
-        // tail, misses at most the id being pushed now. Pushes of free ids (refill, depot, reclaim) are owner moves,
-        // which a scan waits out and re-runs after; any other push is a concurrent free, which a scan may miss as it
-        // always could (it read the slot before the store).
+        // NOTE: a plain store: a pre-scan that reads this tail with a stale slot, or the old tail, misses at most the
+        // id being pushed now. Pushes of free ids (refill, depot, reclaim) are owner moves, which a scan waits out and
+        // re-runs after; any other push is a concurrent free, which a scan may miss as it always could.
         stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + 1);
         return true;
     }
 
     /**
-     * Owner only: returns up to {@code count} of the oldest ids of the ring to the bitmap.
+     * Owner only, inside the operation that pushed it: takes back the id {@link #push} appended last (a free whose
+     * state CAS then failed: a double free). No thief took it meanwhile: the owner holds the ring.
+     */
+    public void unpush(final int stripe)
+    {
+        final int offset = stripe * stripeLength + StripeDescriptor.TAIL_OFFSET;
+        stripes.putLongRelease(offset, stripes.getLong(offset) - 1); // NOTE: read by pre-scans (acquire)
+    }
+
+    /**
+     * Owner only, inside an operation: returns up to {@code count} of the oldest ids of the ring to the bitmap.
      *
-     * @return how many ids went back to the bitmap (stolen ones are skipped).
+     * @return how many ids went back to the bitmap.
      */
     public int flushOldest(final int stripe, final int count, final IdBitmap bitmap)
     {
@@ -265,7 +334,7 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only: claims up to {@code max} ids from the bitmap with one CAS, starting the search at the stripe's
+     * Owner only, inside an operation: claims up to {@code max} ids from the bitmap with one CAS, starting the search at the stripe's
      * hint, hands the first out ({@code IN_USE}) and caches the rest.
      *
      * @return the id handed out, or 0 if the bitmap had no clear bit.
@@ -312,7 +381,7 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only, ring full: moves the oldest half of the ring into a magazine in the depot, where a thread whose ring
+     * Owner only, inside an operation, ring full: moves the oldest half of the ring into a magazine in the depot, where a thread whose ring
      * ran dry takes it whole (one queue op per {@code capacity / 2} ids, instead of a state CAS and a bit clear per
      * id into the bitmap and a bitmap claim back). The ids stay {@code CACHED} all the way. Falls back to
      * {@link #flushOldest} when no empty magazine is left or the depot is full.
@@ -334,8 +403,8 @@ public final class StripedIdCache
         int n = 0;
         while (n < magazineSize && head < tail)
         {
-            // NOTE: duds (ids stolen since, or a failed double free's slot) are copied too: whoever pops them later
-            // takes them with the CACHED -> IN_USE CAS, which fails for them, as pop and steal already skip them.
+            // NOTE: every id of the live window is CACHED and in no other slot (class invariant): the magazine
+            // takes them over, and whoever pops them later owns them alone.
             magazine[1 + n++] = stripes.getInt(slotOffset(base, head));
             head++;
         }
@@ -351,7 +420,7 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only, ring empty: takes a full magazine from the depot into the ring and pops the oldest id.
+     * Owner only, inside an operation, ring empty: takes a full magazine from the depot into the ring and pops the oldest id.
      *
      * @return an id now {@code IN_USE}, or 0 if the depot was empty or held only ids taken since.
      */
@@ -424,7 +493,10 @@ public final class StripedIdCache
     }
 
     /**
-     * Any thread: takes one cached id inside {@code [lo, hi]} from any ring.
+     * Any thread not inside an operation on its own ring: takes one cached id inside {@code [lo, hi]} from any ring.
+     * A read-only pre-scan finds a ring that holds one (loads only: no candidate, no barrier); the thief then holds that
+     * ring ({@link #stealFrom}: stop, one heavy barrier, a wait for its owner to leave an operation) and takes the id.
+     * Blocking while an owner is inside an operation (see the class notes); 0 B.
      *
      * @return the id, now {@code IN_USE}, or 0 if no ring held one.
      */
@@ -432,26 +504,154 @@ public final class StripedIdCache
     {
         for (int s = 0; s < stripeCount; s++)
         {
-            final int base = s * stripeLength;
-            // NOTE: the live window [head, tail) only, not every slot: a CACHED id always sits in a live slot of some
-            // ring (push writes the slot, then tail, then the caller makes the id CACHED), and ids leave the window
-            // only by a pop (IN_USE, not free) or a flush (an owner move, release store of head). head is read first:
-            // a stale head only widens the window; the window is capped at the capacity ending at tail, which still
-            // holds every live slot (tail - head <= capacity at every instant).
-            final long head = stripes.getLongAcquire(base + StripeDescriptor.HEAD_OFFSET);
-            final long tail = stripes.getLongAcquire(base + StripeDescriptor.TAIL_OFFSET);
-            for (long i = Math.max(head, tail - capacity); i < tail; i++)
+            if (holdsCandidate(s, lo, hi))
             {
-                final int id = stripes.getIntOpaque(slotOffset(base, i));
-                if (id >= lo && id <= hi && id != 0 &&
-                    IdStateTable.CACHED == states.getOpaque(id) &&
-                    states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
+                final int id = stealFrom(s, lo, hi);
+                if (0 != id)
                 {
                     return id;
                 }
             }
         }
         return 0;
+    }
+
+    /**
+     * Any thread not inside an operation on its own ring: takes exactly {@code id} if some ring caches it
+     * ({@code reserve}). The ring of {@code ownStripe} (the caller's, or -1) is tried first as its owner (no barrier).
+     *
+     * @return true if {@code id} was cached and is now {@code IN_USE}.
+     */
+    public boolean takeCached(final int id, final int ownStripe)
+    {
+        if (ownStripe >= 0 && enter(ownStripe))
+        {
+            final boolean taken;
+            try
+            {
+                taken = 0 != takeHeld(ownStripe, id, id);
+            }
+            finally
+            {
+                exit(ownStripe);
+            }
+            if (taken)
+            {
+                return true;
+            }
+        }
+        for (int s = 0; s < stripeCount; s++)
+        {
+            if (s != ownStripe && holdsCandidate(s, id, id) && 0 != stealFrom(s, id, id))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Read-only: whether the live window of stripe {@code s} shows a {@code CACHED} id in {@code [lo, hi]}. Racy by
+     * design (a hint for which ring to hold): a stale head only widens the window (capped at the capacity ending at
+     * tail, which still holds every live slot); an id pushed meanwhile is a concurrent free (which a scan may miss) or
+     * part of an owner move (which makes the scan re-run).
+     */
+    private boolean holdsCandidate(final int s, final int lo, final int hi)
+    {
+        final int base = s * stripeLength;
+        final long head = stripes.getLongAcquire(base + StripeDescriptor.HEAD_OFFSET);
+        final long tail = stripes.getLongAcquire(base + StripeDescriptor.TAIL_OFFSET);
+        for (long i = Math.max(head, tail - capacity); i < tail; i++)
+        {
+            final int id = stripes.getIntOpaque(slotOffset(base, i));
+            if (id >= lo && id <= hi && IdStateTable.CACHED == states.getOpaque(id))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Holds stripe {@code s} as a thief and takes one id in {@code [lo, hi]} from its ring: stop (CAS 0 -> 1; another
+     * thief on it is waited for), {@link AsymmetricFence#heavy()}, a wait for busy 0 (acquire), the take, stop back to
+     * 0 (release store, read by the owner's {@link #enter}).
+     */
+    private int stealFrom(final int s, final int lo, final int hi)
+    {
+        final int base = s * stripeLength;
+        final int stopOffset = base + StripeDescriptor.STOP_OFFSET;
+        int spins = 0;
+        while (!stripes.compareAndSetInt(stopOffset, 0, 1))
+        {
+            spins = backOff(spins); // another thief holds the ring: straight-line work, unless it was preempted
+        }
+        try
+        {
+            // NOTE: stop (the CAS above) then heavy() then load busy: the heavy side of the pair in enter().
+            AsymmetricFence.heavy();
+            spins = 0;
+            while (0 != stripes.getIntAcquire(base + StripeDescriptor.BUSY_OFFSET))
+            {
+                final Thread owner = (Thread)OWNERS.getAcquire(owners, s);
+                if (null != owner && !owner.isAlive())
+                {
+                    break; // an Error ended the owner inside an operation; nobody will touch the ring again
+                }
+                spins = backOff(spins); // the owner is inside an operation, maybe preempted in it
+            }
+            return takeHeld(s, lo, hi);
+        }
+        finally
+        {
+            stripes.putIntRelease(stopOffset, 0);
+        }
+    }
+
+    /**
+     * The holder of stripe {@code s} (its owner inside an operation, or a thief holding stop) takes the oldest id in
+     * {@code [lo, hi]} from the ring; an id from the middle is replaced by the head id (a move: counted, since another
+     * scanner's pre-scan could miss the head id in flight).
+     */
+    private int takeHeld(final int s, final int lo, final int hi)
+    {
+        final int base = s * stripeLength;
+        final long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        for (long i = head; i < tail; i++)
+        {
+            final int slot = slotOffset(base, i);
+            final int id = stripes.getInt(slot);
+            if (id >= lo && id <= hi && states.compareAndSet(id, IdStateTable.CACHED, IdStateTable.IN_USE))
+            {
+                if (i == head)
+                {
+                    stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
+                }
+                else
+                {
+                    movesStarted.getAndIncrement();
+                    stripes.putIntOpaque(slot, stripes.getInt(slotOffset(base, head)));
+                    stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
+                    movesFinished.getAndIncrement();
+                }
+                return id;
+            }
+        }
+        return 0;
+    }
+
+    private static int backOff(final int spins)
+    {
+        if (spins < 1000)
+        {
+            Thread.onSpinWait();
+        }
+        else
+        {
+            Thread.yield(); // NOTE: the holder was preempted; give it the CPU back
+        }
+        return spins + 1;
     }
 
     /**
