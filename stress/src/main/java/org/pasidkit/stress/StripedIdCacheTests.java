@@ -88,4 +88,75 @@ public final class StripedIdCacheTests
             r.r3 = inUse;
         }
     }
+
+    @JCStressTest
+    @Description("Stripe 0's ring holds ids 1..16. Its owner pops until the ring is empty, one enter/exit per pop as " +
+        "back-to-back allocations do (a pop that enter refuses is retried), while a thief steals once: the thief's take " +
+        "overlaps the owner's run of operations. r1 = ids both handed out, r2 = ids handed out in all minus 16, " +
+        "r3 = 1 if enter refused the owner at least once.")
+    @Outcome(id = {"0, 0, 0", "0, 0, 1"}, expect = Expect.ACCEPTABLE,
+        desc = "every id handed out exactly once (the owner may have found the ring held and retried)")
+    @Outcome(id = "1, .*", expect = Expect.FORBIDDEN, desc = "the stolen id was also popped: handed out twice")
+    @Outcome(id = "0, -1, .*", expect = Expect.FORBIDDEN, desc = "an id was lost: neither popped nor stolen")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected counts")
+    @State
+    public static class PopsVsSteal
+    {
+        static final int IDS = 16;
+        final IdStateTable states = new IdStateTable(1, IDS);
+        final StripedIdCache cache = new StripedIdCache(2, IDS, states);
+        final boolean[] popped = new boolean[IDS + 1];
+        int pops;
+        int refused;
+        int stolen;
+
+        public PopsVsSteal()
+        {
+            cache.enter(0);
+            for (int id = 1; id <= IDS; id++)
+            {
+                states.putRelease(id, IdStateTable.CACHED);
+                cache.push(0, id);
+            }
+            cache.exit(0);
+        }
+
+        @Actor
+        public void owner()
+        {
+            while (true)
+            {
+                if (cache.enter(0))
+                {
+                    final int id = cache.pop(0);
+                    cache.exit(0);
+                    if (0 == id)
+                    {
+                        return;
+                    }
+                    popped[id] = true;
+                    pops++;
+                }
+                else
+                {
+                    refused = 1;
+                    Thread.onSpinWait();
+                }
+            }
+        }
+
+        @Actor
+        public void thief()
+        {
+            stolen = cache.steal(1, IDS);
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            r.r1 = stolen > 0 && popped[stolen] ? 1 : 0;
+            r.r2 = pops + (stolen > 0 ? 1 : 0) - IDS;
+            r.r3 = refused;
+        }
+    }
 }
