@@ -22,7 +22,9 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   <li>Threading: every method is safe from any thread.</li>
  *   <li>Progress: {@link #allocate()}, {@link #allocate(int, int)}, {@link #free}, {@link #retire},
  *       {@link #release} and {@link #reclaim} are lock-free, except that a scan that finds no free id in the bitmap
- *       waits for any refill or flush in flight on another thread (see {@code StripedIdCache#scanBegin});
+ *       waits for any refill or flush in flight on another thread (see {@code StripedIdCache#scanBegin}), and a
+ *       steal from another thread's cache waits for that thread to leave an operation on it (nanoseconds, unless it
+ *       was preempted inside one; {@code StripedIdCache#steal});
  *       {@link #reserve} may spin for the two-instruction window in which another thread is returning that very id
  *       to the bitmap. {@link #allocate(long, TimeUnit)} blocks,
  *       with a timeout, by design.</li>
@@ -45,7 +47,9 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  */
 /*
  * Design notes.
- * - Hot path, cache hit: allocate = probe + one CAS of the id's state byte (CACHED -> IN_USE); free without grace =
+ * - Hot path, cache hit: allocate = probe + enter (an opaque store, AsymmetricFence.light(), a load) + a plain pop +
+ *   exit (a release store): no atomic instruction, and with membarrier no fence (issue 13; the thief that may take
+ *   from the ring pays AsymmetricFence.heavy() instead); free without grace =
  *   one CAS (IN_USE -> CACHED) + a plain slot store; free with grace = one CAS (IN_USE -> RETIRED) + plain stores
  *   into the stripe's retire ring (a CAS and an XADD offer per bag of up to 64 ids; see EpochReclaimQueue).
  *   The state CAS on free is what makes a racing double free harmless. A CAS-free free
@@ -53,6 +57,10 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   the state (CACHED with its bit clear, then handed out twice), so one atomic per side stays.
  * - Slow path order: inline reclaim into the thread's own ring (FIFO reuse), refill from the bitmap (one CAS for up
  *   to refillBatch ids), then the exhaustion scan (bitmap, then steal from every ring, re-run while ids moved).
+ * - Scarce ids: a steal costs a heavy barrier (microseconds), so ids must not sit in one thread's ring while another
+ *   starves. An allocation that finds the whole bitmap empty marks ids scarce (a read-mostly flag, written only when
+ *   it changes); frees then go straight to the bitmap and refills take one id, as a bitmap allocator does, until a
+ *   refill finds a word with half its ids free.
  */
 public final class PasidAllocator implements IdAllocator
 {
@@ -212,7 +220,8 @@ public final class PasidAllocator implements IdAllocator
             }
             if (0 == id)
             {
-                id = cache.refill(stripe, refillBatch, bitmap);
+                // NOTE: while ids are scarce a refill claims one id, as a bitmap allocator does, and caches none.
+                id = cache.refill(stripe, cache.scarce() ? 1 : refillBatch, bitmap);
             }
         }
         finally
@@ -327,6 +336,10 @@ public final class PasidAllocator implements IdAllocator
             if (id > 0)
             {
                 return id;
+            }
+            if (lo == minId && hi == maxId)
+            {
+                cache.markScarce(); // NOTE: the whole bitmap is empty: frees bypass the rings until a refill finds plenty
             }
             id = cache.steal(lo, hi);
             if (id > 0)
@@ -824,12 +837,44 @@ public final class PasidAllocator implements IdAllocator
     private boolean returnToCache(final int id, final byte from)
     {
         final int stripe = cache.stripeOf(Thread.currentThread());
-        if (stripe >= 0 && cache.enter(stripe))
+        // NOTE: while ids are scarce (an allocation found the bitmap empty and had to steal), frees bypass the rings and
+        // go to the bitmap, where every thread claims them with a CAS as sbitmap's do: a steal costs a heavy barrier,
+        // so ids must not hide in one thread's ring while another starves. One load of a read-mostly line otherwise.
+        if (stripe >= 0 && !cache.scarce() && cache.enter(stripe))
         {
             final boolean freed = returnToStripe(stripe, id, from);
             cache.exit(stripe);
             return freed;
         }
+        return stripe >= 0 ? freeToBitmapAsOwner(stripe, id, from) : freeToBitmap(id, from);
+    }
+
+    /** A free straight to the bitmap by a stripe's owner: the move is counted on the stripe's own line. */
+    private boolean freeToBitmapAsOwner(final int stripe, final int id, final byte from)
+    {
+        cache.beginOwnerMove(stripe);
+        try
+        {
+            if (!states.compareAndSet(id, from, IdStateTable.FREE))
+            {
+                return false;
+            }
+            bitmap.clear(id);
+            // NOTE: the freed id's word becomes the stripe's refill hint and this thread's direct hint, as Linux
+            // sbitmap_queue_clear sets the CPU's alloc_hint to the freed tag: the next claim finds it without a scan.
+            final int word = bitmap.wordOf(id);
+            cache.hint(stripe, word);
+            directHints[cache.homeOf(Thread.currentThread()) * 16] = word;
+            return true;
+        }
+        finally
+        {
+            cache.endOwnerMove(stripe);
+        }
+    }
+
+    private boolean freeToBitmap(final int id, final byte from)
+    {
         cache.beginMove();
         try
         {

@@ -93,6 +93,9 @@ public final class StripedIdCache
     private final int ringMask;
     private final int stripeLength;
     private final IdStateTable states;
+    /** Read-mostly flags on a line of their own: {@link #SCARCE_OFFSET}. */
+    private final UnsafeBuffer shared = new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 128));
+    private static final int SCARCE_OFFSET = 128;
     private final AtomicLong movesStarted = new AtomicLong();
     private final AtomicLong movesFinished = new AtomicLong();
     /** Full magazines: halves of rings that overflowed, waiting for a thread whose ring ran dry. */
@@ -124,6 +127,32 @@ public final class StripedIdCache
         for (int i = 0; i < magazines; i++)
         {
             emptyMagazines.offer(new int[1 + magazineSize]); // [0] = ids in it
+        }
+    }
+
+    /**
+     * Whether ids are scarce: an allocation found the whole bitmap empty and went stealing, and no refill has found a
+     * word with a full batch free since. A hint (opaque load): frees then bypass the rings, refills take one id.
+     */
+    public boolean scarce()
+    {
+        return 0 != shared.getIntOpaque(SCARCE_OFFSET);
+    }
+
+    /** Marks ids scarce; writes only on a change, so threads that read the flag keep the line shared. */
+    public void markScarce()
+    {
+        if (!scarce())
+        {
+            shared.putIntOpaque(SCARCE_OFFSET, 1);
+        }
+    }
+
+    private void clearScarce()
+    {
+        if (scarce())
+        {
+            shared.putIntOpaque(SCARCE_OFFSET, 0);
         }
     }
 
@@ -353,8 +382,13 @@ public final class StripedIdCache
         final int[] ids = scratch[stripe];
         for (int i = 0; i < words; i++)
         {
-            if (-1L != bitmap.word(w))
+            final long word = bitmap.word(w);
+            if (-1L != word)
             {
+                if (Long.bitCount(~word) >= 32)
+                {
+                    clearScarce(); // NOTE: a word with half its ids free: plenty again, the rings may cache
+                }
                 beginOwnerMove(stripe);
                 final int n = bitmap.claimBatch(w, -1L, batch, ids);
                 if (0 == n)
