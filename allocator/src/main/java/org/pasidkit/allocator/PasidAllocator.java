@@ -777,7 +777,7 @@ public final class PasidAllocator implements IdAllocator
         {
             // NOTE: the ring takes reclaimed ids (FIFO reuse) while it has room for a refill to spare; the rest spill
             // to the bitmap, so one pass can drain everything eligible and the backlog stays bounded.
-            if (stripe >= 0 && cache.size(stripe) < cache.capacity() - refillBatch && !cache.scarce())
+            if (stripe >= 0 && cache.size(stripe) < cache.capacity() - refillBatch)
             {
                 reclaimedToStripe(stripe, id);
             }
@@ -818,15 +818,7 @@ public final class PasidAllocator implements IdAllocator
         {
             // NOTE: the caller bounds the take by the ring's room (allocation) or takes a bag's worth (a thread that
             // only frees): a full ring hands its oldest half to the depot, where allocating threads take it whole.
-            // While ids are scarce they go to the bitmap, where every thread finds them without a steal.
-            if (cache.scarce())
-            {
-                reclaimedToBitmap(id);
-            }
-            else
-            {
-                reclaimedToStripe(stripe, id);
-            }
+            reclaimedToStripe(stripe, id);
         }
 
         @Override
