@@ -589,7 +589,11 @@ public final class PasidAllocator implements IdAllocator
             // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
             // allocating threads (as without a grace period). Two loads of its own line otherwise.
             final int retired = reclaimQueue.ringSize(stripe);
-            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31) && cache.enter(stripe))
+            // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the
+            // allocating threads must steal them (a heavy barrier each); the shared pass takes them from its retire
+            // ring into the allocating thread's ring instead, oldest first.
+            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31) && !cache.scarce() &&
+                cache.enter(stripe))
             {
                 try
                 {

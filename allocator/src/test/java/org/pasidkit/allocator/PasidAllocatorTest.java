@@ -4,6 +4,9 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -207,6 +210,77 @@ class PasidAllocatorTest
         }
         assertEquals(IdAllocator.EXHAUSTED, id);
         assertEquals((1 << 20) - 1, n, "one thread must get all 2^20-1 ids");
+    }
+
+    /**
+     * The owner/thief handshake under churn: two threads on 96 ids, each holding up to 64, allocate and free at random
+     * (most allocations find their own ring empty and the bitmap empty, so they steal from the other thread's ring
+     * while it pops and pushes). Every id handed out is marked in a shared array with a CAS, which fails if the id is
+     * already held: an id handed out twice fails the test. At the end every id is accounted for.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void twoThreadsChurningOnAScarceRangeNeverShareAnId(final boolean grace) throws Exception
+    {
+        final int max = 96;
+        final PasidAllocator allocator = small(max, grace);
+        final AtomicIntegerArray holder = new AtomicIntegerArray(max + 1);
+        final AtomicReference<String> failure = new AtomicReference<>();
+        final Thread[] threads = new Thread[2];
+        for (int t = 0; t < threads.length; t++)
+        {
+            final int me = t + 1;
+            threads[t] = new Thread(() ->
+            {
+                final SplittableRandom random = new SplittableRandom(me);
+                final int[] held = new int[64];
+                int n = 0;
+                for (int op = 0; op < 200_000 && null == failure.get(); op++)
+                {
+                    if (n == held.length || (n > 0 && random.nextInt(4) == 0))
+                    {
+                        final int k = random.nextInt(n);
+                        final int id = held[k];
+                        held[k] = held[--n];
+                        holder.set(id, 0);
+                        allocator.free(id);
+                    }
+                    else
+                    {
+                        final int id = allocator.allocate();
+                        if (id > 0)
+                        {
+                            if (!holder.compareAndSet(id, 0, me))
+                            {
+                                failure.compareAndSet(null, "id " + id + " handed to thread " + me +
+                                    " while thread " + holder.get(id) + " holds it (op " + op + ")");
+                                return;
+                            }
+                            held[n++] = id;
+                        }
+                        else if (grace)
+                        {
+                            allocator.reclaim();
+                        }
+                    }
+                }
+                for (int k = 0; k < n; k++)
+                {
+                    holder.set(held[k], 0);
+                    allocator.free(held[k]);
+                }
+            });
+            threads[t].start();
+        }
+        for (final Thread t : threads)
+        {
+            t.join(TimeUnit.MINUTES.toMillis(2));
+            assertFalse(t.isAlive(), "churn thread still running after 2 minutes");
+        }
+        assertEquals(null, failure.get());
+        final AllocatorCounts counts = allocator.counts(new AllocatorCounts());
+        assertEquals(0, counts.inUse(), counts::toString);
+        assertEquals(max, counts.free() + counts.cached() + counts.retired() + counts.held(), counts::toString);
     }
 
     @Test
