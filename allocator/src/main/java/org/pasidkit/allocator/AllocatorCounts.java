@@ -1,5 +1,7 @@
 package org.pasidkit.allocator;
 
+import org.pasidkit.allocator.internal.IdStateTable;
+
 /**
  * A snapshot of an allocator's counts, filled by {@link PasidAllocator#counts(AllocatorCounts)} without stopping
  * the allocator. Under concurrent use each figure is exact for some instant of the scan; at quiescence
@@ -7,7 +9,7 @@ package org.pasidkit.allocator;
  */
 public final class AllocatorCounts
 {
-    final long[] byState = new long[IdState.values().length];
+    final long[] byState = new long[IdStateTable.STATE_COUNT]; // NOTE: one more than IdState: CACHING counts as in use
     long capacity;
     long free;
     long cached;

@@ -20,7 +20,8 @@ public enum IdState
 
     static IdState of(final byte code)
     {
-        return BY_CODE[code];
+        // NOTE: CACHING (a free into a ring in progress) has not taken effect: the id is still in use.
+        return IdStateTable.CACHING == code ? IN_USE : BY_CODE[code];
     }
 
     static

@@ -732,7 +732,7 @@ public final class PasidAllocator implements IdAllocator
         into.capacity = capacity();
         into.free = byState[IdStateTable.FREE];
         into.cached = byState[IdStateTable.CACHED];
-        into.inUse = byState[IdStateTable.IN_USE];
+        into.inUse = byState[IdStateTable.IN_USE] + byState[IdStateTable.CACHING];
         into.retired = byState[IdStateTable.RETIRED];
         into.held = byState[IdStateTable.HELD];
         if (null != reclaimQueue)
@@ -844,11 +844,24 @@ public final class PasidAllocator implements IdAllocator
         // NOTE: while ids are scarce (an allocation found the bitmap empty and had to steal), frees bypass the rings and
         // go to the bitmap, where every thread claims them with a CAS as sbitmap's do: a steal costs a heavy barrier,
         // so ids must not hide in one thread's ring while another starves. One load of a read-mostly line otherwise.
-        if (stripe >= 0 && !cache.scarce() && cache.enter(stripe))
+        if (stripe >= 0 && !cache.scarce())
         {
-            final boolean freed = returnToStripe(stripe, id, from);
-            cache.exit(stripe);
-            return freed;
+            // NOTE: busy first, then the CAS, then the check of stop: the CAS (a full fence on every HotSpot platform)
+            // is the owner's store-load fence in the fenced mode, so a free pays one atomic in both modes; the id is
+            // CACHING (taken by nobody, counted in use) until it sits in a slot.
+            cache.announce(stripe);
+            if (!states.compareAndSet(id, from, IdStateTable.CACHING))
+            {
+                cache.exit(stripe);
+                return false;
+            }
+            if (cache.admittedAfterAtomic(stripe))
+            {
+                pushFreed(stripe, id);
+                cache.exit(stripe);
+                return true;
+            }
+            return freeToBitmapAsOwner(stripe, id, IdStateTable.CACHING); // a thief holds the ring just now
         }
         return stripe >= 0 ? freeToBitmapAsOwner(stripe, id, from) : freeToBitmap(id, from);
     }
@@ -899,29 +912,20 @@ public final class PasidAllocator implements IdAllocator
         }
     }
 
-    /** Inside an operation on {@code stripe}. */
-    private boolean returnToStripe(final int stripe, final int id, final byte from)
+    /**
+     * Inside an operation on {@code stripe}: appends an id this thread made {@code CACHING}, then makes it
+     * {@code CACHED}. Slot first, then the state: the id becomes CACHED only once it sits in a slot of the live window,
+     * so a thread that sees it CACHED ({@code stateOf}) and then scans finds it (jcstress NoFalseExhausted). A release
+     * store, not a CAS: only this thread moves a CACHING id.
+     */
+    private void pushFreed(final int stripe, final int id)
     {
-        // NOTE: a CAS, not a check and a release store: with a plain store, a racing second free of the id through
-        // another path (a thread without a stripe: IN_USE -> FREE, bit cleared; or another ring flushed to the
-        // bitmap) can be overwritten with CACHED while the bit is clear, and the id is then handed out twice.
-        // Lincheck's model check found exactly that when this path was made CAS-free. Two racing frees are two
-        // frequent sides: no asymmetric fence arbitrates them.
-        // NOTE: slot first, then the state: the id becomes CACHED only once it sits in a slot, so a thread that sees
-        // it CACHED (stateOf) and then scans finds it (jcstress NoFalseExhausted). A failed CAS (a double free) takes
-        // the slot back at once: this thread holds the ring, so nobody took it, and the ring keeps no stale slot
-        // (the invariant of StripedIdCache).
         if (cache.size(stripe) >= cache.capacity())
         {
             cache.flushToDepot(stripe, bitmap);
         }
         cache.push(stripe, id);
-        if (states.compareAndSet(id, from, IdStateTable.CACHED))
-        {
-            return true;
-        }
-        cache.unpush(stripe);
-        return false;
+        states.putRelease(id, IdStateTable.CACHED);
     }
 
     // NOTE: reclaimed ids leave RETIRED with release stores, not CASes: once its ticket is queued, a RETIRED id is
@@ -934,7 +938,7 @@ public final class PasidAllocator implements IdAllocator
         {
             cache.flushToDepot(stripe, bitmap);
         }
-        cache.push(stripe, id); // NOTE: slot first, then CACHED, as in returnToStripe
+        cache.push(stripe, id); // NOTE: slot first, then CACHED, as in pushFreed
         states.putRelease(id, IdStateTable.CACHED);
     }
 

@@ -27,7 +27,7 @@ import org.agrona.UnsafeApi;
  *
  * <pre>
  *   page (id - minId) / 4096, created on the first write of a state in it:
- *   byte at (id - minId) % 4096:   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 0xFF padding (never an id)
+ *   byte at (id - minId) % 4096:   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 5 CACHING | 0xFF padding
  * </pre>
  */
 /*
@@ -50,8 +50,14 @@ public final class IdStateTable
     public static final byte RETIRED = 3;
     /** Retired with holders outstanding: waits for every holder's release before it is queued. */
     public static final byte HELD = 4;
+    /**
+     * Being freed into its freeing thread's ring: {@code IN_USE -> CACHING} (the free's CAS), then the push, then a
+     * release store of {@link #CACHED}. Nobody takes it meanwhile; counted and shown as in use (the free has not taken
+     * effect yet).
+     */
+    public static final byte CACHING = 5;
     /** Number of states, for count arrays. */
-    public static final int STATE_COUNT = 5;
+    public static final int STATE_COUNT = 6;
     /** Ids one page holds (one 4 KiB native page of state bytes; smaller for a range below 4096 ids). */
     public static final int PAGE_IDS = 4096;
 
@@ -90,6 +96,7 @@ public final class IdStateTable
             case IN_USE: return "IN_USE";
             case RETIRED: return "RETIRED";
             case HELD: return "HELD";
+            case CACHING: return "CACHING";
             default: return "UNKNOWN(" + state + ")";
         }
     }

@@ -35,7 +35,7 @@ import org.pasidkit.allocator.AsymmetricFence;
  *       takes from, none when its read-only pre-scan finds no candidate.</li>
  *   <li>Invariant: every slot of a ring's live window {@code [head, tail)} holds a {@code CACHED} id, and no id
  *       sits in two slots or in a slot and a depot magazine. Only the holder of a ring changes a {@code CACHED}
- *       id of it; free's {@code IN_USE -> CACHED} CAS comes before the push, so a failed double free leaves no
+ *       id of it; free's {@code IN_USE -> CACHING} CAS comes before the push, so a failed double free leaves no
  *       slot behind.</li>
  *   <li>No stranding: every {@code CACHED} id sits in a live slot of some ring or in a depot magazine; the exhaustion
  *       scan returns the depot to the bitmap and steals from the rings, so ids in an idle thread's ring stay
@@ -49,7 +49,9 @@ import org.pasidkit.allocator.AsymmetricFence;
  * - Why not a CAS per pop any more: the state-byte CAS made stale slots and duplicate ids harmless, but it cost one
  *   atomic (~7 ns here) on every cache hit, the other half of the pair's cost beside free's CAS. With the busy/stop
  *   handshake the owner and a thief never touch a ring at the same time, so the ring can be kept exact (no stale
- *   slots: a thief removes the id it takes, moving the head id into its slot) and the owner's pop is plain. The
+ *   slots: a thief removes the id it takes, moving the head id into its slot) and the owner's pop is plain. A free
+ *   announces busy, CASes the id IN_USE -> CACHING, then checks stop (admittedAfterAtomic: the CAS is the fenced
+ *   mode's store-load fence, so the handshake adds no fence to a free in either mode), pushes, and stores CACHED. The
  *   thief is rare (exhaustion scans, sub-range allocations, reserve of an id another thread caches) and pays the
  *   heavy barrier. Free keeps its CAS: two racing frees are two frequent sides, which no asymmetric fence arbitrates.
  * - Why a thief waits for a busy owner instead of skipping its ring: "exhausted only when nothing is free" must stay
@@ -245,12 +247,36 @@ public final class StripedIdCache
      */
     public boolean enter(final int stripe)
     {
-        final int base = stripe * stripeLength;
-        // NOTE: store busy, then light(), then load stop: the order the thief's heavy() relies on (see AsymmetricFence's
-        // design notes for why the JIT keeps it). stop's acquire pairs with the thief's release store of 0, so the
-        // ring as the thief left it is what the owner reads next.
-        stripes.putIntOpaque(base + StripeDescriptor.BUSY_OFFSET, 1);
+        announce(stripe);
         AsymmetricFence.light();
+        return admitted(stripe);
+    }
+
+    /** Owner only: the first step of {@link #enter}, an opaque store of busy = 1. */
+    public void announce(final int stripe)
+    {
+        stripes.putIntOpaque(stripe * stripeLength + StripeDescriptor.BUSY_OFFSET, 1);
+    }
+
+    /**
+     * Owner only: the rest of {@link #enter} when an atomic read-modify-write (a CAS) came between {@link #announce}
+     * and this call. That atomic is a full fence on every HotSpot platform (x86: a lock-prefixed instruction; AArch64:
+     * an acquire-release exclusive pair or LSE casal, after which an acquire load cannot move up), so it orders busy
+     * before stop in the fenced mode too, and only a compiler barrier is added here (the light side in the
+     * membarrier mode). The free uses it: one atomic per free in both modes.
+     */
+    public boolean admittedAfterAtomic(final int stripe)
+    {
+        VarHandle.acquireFence();
+        return admitted(stripe);
+    }
+
+    private boolean admitted(final int stripe)
+    {
+        final int base = stripe * stripeLength;
+        // NOTE: store busy, then light() (or an atomic), then load stop: the order the thief's heavy() relies on (see
+        // AsymmetricFence's design notes for why the JIT keeps it). stop's acquire pairs with the thief's release
+        // store of 0, so the ring as the thief left it is what the owner reads next.
         if (0 == stripes.getIntAcquire(base + StripeDescriptor.STOP_OFFSET))
         {
             return true;
@@ -321,16 +347,6 @@ public final class StripedIdCache
         // re-runs after; any other push is a concurrent free, which a scan may miss as it always could.
         stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + 1);
         return true;
-    }
-
-    /**
-     * Owner only, inside the operation that pushed it: takes back the id {@link #push} appended last (a free whose
-     * state CAS then failed: a double free). No thief took it meanwhile: the owner holds the ring.
-     */
-    public void unpush(final int stripe)
-    {
-        final int offset = stripe * stripeLength + StripeDescriptor.TAIL_OFFSET;
-        stripes.putLongRelease(offset, stripes.getLong(offset) - 1); // NOTE: read by pre-scans (acquire)
     }
 
     /**
