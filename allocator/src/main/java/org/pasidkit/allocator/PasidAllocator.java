@@ -195,8 +195,10 @@ public final class PasidAllocator implements IdAllocator
     {
         if (stripe >= 0)
         {
-            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue.
-            if (null != reclaimQueue && (reclaimOwn(stripe) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
+            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
+            // mode (its last refill found the bitmap without a free id) it drives the grace period of its own ids.
+            if (null != reclaimQueue &&
+                (reclaimOwn(stripe, reclaimQueue.leanTurn(stripe)) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
             {
                 final int id = cache.pop(stripe);
                 if (0 != id)
@@ -211,6 +213,10 @@ public final class PasidAllocator implements IdAllocator
             }
             id = cache.refill(stripe, refillBatch, bitmap);
             if (0 != id)
+            {
+                return id;
+            }
+            if (null != reclaimQueue && (id = reclaimOwnLean(stripe)) > 0)
             {
                 return id;
             }
@@ -241,7 +247,7 @@ public final class PasidAllocator implements IdAllocator
         {
             return got;
         }
-        final long bound = (long)BACKLOG_BOUND_PER_STRIPE * cache.stripeCount();
+        final long bound = backlogBound();
         int attempts = 0;
         int backlog;
         while ((backlog = reclaimQueue.backlog()) > bound && attempts < BUSY_WAIT_LIMIT)
@@ -275,12 +281,37 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * The owner's reclaim of its own retired ids into its ring, keeping a refill's worth of room (as {@link MovingSink}).
+     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its retire ring (the
+     * owner's limbo, which the amortised advance lets fill to about 2.5 x {@code advanceEvery}) plus
+     * {@link #BACKLOG_BOUND_PER_STRIPE}. 0 without a grace period.
      */
-    private int reclaimOwn(final int stripe)
+    long backlogBound()
+    {
+        return null == reclaimQueue ? 0 :
+            ((long)BACKLOG_BOUND_PER_STRIPE + reclaimQueue.ringCapacity()) * cache.stripeCount();
+    }
+
+    /**
+     * The owner's reclaim of its own retired ids into its ring, keeping a refill's worth of room (as {@link MovingSink}).
+     *
+     * @param urgent drive the grace period (up to two epoch advances) rather than wait for the amortised advance.
+     */
+    private int reclaimOwn(final int stripe, final boolean urgent)
     {
         final int room = cache.capacity() - refillBatch - cache.size(stripe);
-        return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe]);
+        return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe], urgent);
+    }
+
+    /**
+     * A refill found no free id in the bitmap: the stripe enters lean mode (its next refills reclaim its own retired
+     * ids urgently before they look at the bitmap) and reclaims urgently now, before the exhaustion scan.
+     *
+     * @return an id now in use, or 0.
+     */
+    private int reclaimOwnLean(final int stripe)
+    {
+        reclaimQueue.enterLean(stripe);
+        return reclaimOwn(stripe, true) > 0 ? cache.pop(stripe) : 0;
     }
 
     /**
@@ -345,7 +376,7 @@ public final class PasidAllocator implements IdAllocator
             // retired ids first (no shared write), then the shared pass, which also takes aged ids from every ring.
             final boolean viaRing = stripe >= 0 && wholeRange;
             final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
-            int got = viaRing ? reclaimOwn(stripe) : 0;
+            int got = viaRing ? reclaimOwn(stripe, true) : 0;
             for (int pass = 0; pass < 3 && got <= 0; pass++)
             {
                 got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
@@ -544,10 +575,11 @@ public final class PasidAllocator implements IdAllocator
         if (stripe >= 0)
         {
             // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
-            // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
-            // allocating threads (as without a grace period). Two loads of its own line otherwise.
+            // its retire ring holds ownReclaimAt (the ring less two bags; an allocating owner's limbo stays below):
+            // into its cache ring, whose overflow goes to the depot for the allocating threads (as without a grace
+            // period). Two loads of its own line otherwise.
             final int retired = reclaimQueue.ringSize(stripe);
-            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31))
+            if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31))
             {
                 reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
             }
@@ -621,7 +653,7 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
-            final int own = reclaimOwn(stripe);
+            final int own = reclaimOwn(stripe, true);
             return own + Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
         }
         return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT * 4, bitmapSink));
