@@ -568,21 +568,26 @@ public final class PasidAllocator implements IdAllocator
         // cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe is leased does it
         // queue tickets.
         final int stripe = cache.stripeOf(Thread.currentThread());
-        if (!reclaimQueue.retire(id, 0, stripe))
+        if (stripe < 0)
+        {
+            if (!reclaimQueue.retire(id, 0, -1))
+            {
+                throw notInUse(id);
+            }
+            return;
+        }
+        final int retired = reclaimQueue.retireOwn(id, stripe);
+        if (retired < 0)
         {
             throw notInUse(id);
         }
-        if (stripe >= 0)
+        // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once its
+        // retire ring holds ownReclaimAt (the ring less two bags; an allocating owner's limbo stays below): into its
+        // cache ring, whose overflow goes to the depot for the allocating threads (as without a grace period). A
+        // compare otherwise.
+        if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31))
         {
-            // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
-            // its retire ring holds ownReclaimAt (the ring less two bags; an allocating owner's limbo stays below):
-            // into its cache ring, whose overflow goes to the depot for the allocating threads (as without a grace
-            // period). Two loads of its own line otherwise.
-            final int retired = reclaimQueue.ringSize(stripe);
-            if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31))
-            {
-                reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
-            }
+            reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
         }
     }
 

@@ -369,6 +369,47 @@ public final class EpochReclaimQueue
     }
 
     /**
+     * Owner of the stripe only, the free path with a grace period: retires an {@code IN_USE} id with no holders into
+     * the stripe's ring. The state CAS ({@code IN_USE -> RETIRED}, the double-free check), a load of the epoch, plain
+     * stores of the id and its epoch and a release store of the ring's count: small enough to inline into the caller,
+     * with the seal (ring nearly full) and the quarantine out of line. Same effect as {@link #retire(int, int, int)}.
+     *
+     * @return ids in the stripe's ring after the append ({@code > 0}), or -1 if the id was not {@code IN_USE}
+     *     (nothing changed).
+     */
+    public int retireOwn(final int id, final int stripe)
+    {
+        if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
+        {
+            return -1;
+        }
+        // NOTE: the epoch is read after the state CAS (a full fence), as in queueRetired.
+        final long epoch = domain.epoch();
+        final StripeRetireBag bag = stripeBags[stripe];
+        final long count = bag.countPlain();
+        final long size = count + 1 - bag.takenAcquire();
+        if (size >= sealAt || 0 != quarantineNs)
+        {
+            return retireOwnSlow(bag, id, epoch);
+        }
+        final int slot = (int)count & bag.mask;
+        // NOTE: plain stores published by the release store of count, as in appendToBag.
+        bag.ids[slot] = id;
+        bag.epochs[slot] = epoch;
+        bag.countRelease(count + 1);
+        return (int)size;
+    }
+
+    private int retireOwnSlow(final StripeRetireBag bag, final int id, final long epoch)
+    {
+        if (!appendToBag(bag, id, epoch))
+        {
+            enqueue(ticket(id), epoch);
+        }
+        return (int)Math.max(1, bag.countPlain() - bag.takenAcquire());
+    }
+
+    /**
      * Owner of the stripe only: appends a retired id to the stripe's ring (plain stores and one release store, no
      * atomic), and takes the ring's ids out as one bag once it holds {@link #BAG_CAPACITY}.
      *
@@ -546,13 +587,19 @@ public final class EpochReclaimQueue
         // NOTE: the owner reads its own slots: it wrote them, and no taker writes a slot.
         final long oldest = epochs[(int)taken & mask];
         long epoch = domain.epoch();
+        // NOTE: the amortised advance is tried whether or not the oldest is past its grace: the epoch then moves about
+        // once per advanceEvery retires, and the limbo holds two to three of those, whatever the refill pattern.
+        if (!urgent && advanceDue(bag, count, epoch) && domain.tryAdvance())
+        {
+            epoch = domain.epoch();
+        }
         if (epoch - oldest < 2)
         {
-            if (!urgent && !advanceDue(bag, count, epoch))
+            if (!urgent)
             {
-                return 0; // amortised: no advance due; loads of the owner's own line and the epoch
+                return 0; // amortised: no advance due, or it did not age the oldest; loads of the owner's own line
             }
-            if (urgent && epoch == oldest)
+            if (epoch == oldest)
             {
                 domain.tryAdvance(); // NOTE: retired in the current epoch: the first of the two advances it needs
             }
