@@ -76,7 +76,13 @@ public final class BenchCommand implements Callable<Integer>
         // NOTE: 3 warm-ups where one left the score still falling (pairT1) or rising (end to end) over the measured
         // iterations in a quick run.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT1$", 1).warmups(3),
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 3),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT2$", 3),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.cross$", 3).with("impl", "pasidkit",
+            "pasidkit-grace", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "sbitmap", "tl-magazine"),
+        // #12: the grace build at 4 threads on 2 cores (two threads without a stripe), beside the immediate build and
+        // the best baselines of the 1- and 2-thread pairs.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT4$", 1).with("impl", "pasidkit",
+            "pasidkit-grace", "atomic-bitmap", "sbitmap"),
         Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.casPairT1$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|crossRingOnly)$", 3),
         // NOTE: 0% held is the pairT1 workload, measured above with every implementation: the quick suite leaves it
@@ -84,10 +90,10 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 1)
             .with("heldPercent", "50", "99.99"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 0).with("heldPercent", "0", "99"),
-        // NOTE: pairT4 (4 threads on 2 cores) runs in the full suite only; the quick suite measures what #12's goals
-        // compare at 1 and 2 threads.
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT4|windowT1|windowT2|windowT4)$",
-            0),
+        // NOTE: pairT4 of the other impls and the window workload run in the full suite only.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(windowT1|windowT2|windowT4)$", 0),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT4$", 0).with("impl",
+            "pasidkit-grace-reader", "locked-bitset", "mpmc-queue", "clq", "tl-magazine"),
         // #12: 2 threads churning on 512 ids, most allocations answering "no id"; 2 forks (2-thread figures swing).
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 2)
             .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
