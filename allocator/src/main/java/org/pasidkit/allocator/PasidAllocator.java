@@ -209,8 +209,10 @@ public final class PasidAllocator implements IdAllocator
         int id = 0;
         try
         {
-            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue.
-            if (null != reclaimQueue && (reclaimOwn(stripe) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
+            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
+            // mode (its last refill found the bitmap without a free id) it drives the grace period of its own ids.
+            if (null != reclaimQueue &&
+                (reclaimOwn(stripe, reclaimQueue.leanTurn(stripe)) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
             {
                 id = cache.pop(stripe);
             }
@@ -222,6 +224,10 @@ public final class PasidAllocator implements IdAllocator
             {
                 // NOTE: while ids are scarce a refill claims one id, as a bitmap allocator does, and caches none.
                 id = cache.refill(stripe, cache.scarce() ? 1 : refillBatch, bitmap);
+            }
+            if (0 == id && null != reclaimQueue)
+            {
+                id = reclaimOwnLean(stripe); // NOTE: the bitmap had nothing: drive the grace of the stripe's own ids
             }
         }
         finally
@@ -260,7 +266,7 @@ public final class PasidAllocator implements IdAllocator
         {
             return got;
         }
-        final long bound = (long)BACKLOG_BOUND_PER_STRIPE * cache.stripeCount();
+        final long bound = backlogBound();
         int attempts = 0;
         int backlog;
         while ((backlog = reclaimQueue.backlog()) > bound && attempts < BUSY_WAIT_LIMIT)
@@ -294,12 +300,37 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * The owner's reclaim of its own retired ids into its ring, keeping a refill's worth of room (as {@link MovingSink}).
+     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its retire ring (the
+     * owner's limbo, which the amortised advance lets fill to about 2.5 x {@code advanceEvery}) plus
+     * {@link #BACKLOG_BOUND_PER_STRIPE}. 0 without a grace period.
      */
-    private int reclaimOwn(final int stripe)
+    long backlogBound()
+    {
+        return null == reclaimQueue ? 0 :
+            ((long)BACKLOG_BOUND_PER_STRIPE + reclaimQueue.ringCapacity()) * cache.stripeCount();
+    }
+
+    /**
+     * The owner's reclaim of its own retired ids into its ring, keeping a refill's worth of room (as {@link MovingSink}).
+     *
+     * @param urgent drive the grace period (up to two epoch advances) rather than wait for the amortised advance.
+     */
+    private int reclaimOwn(final int stripe, final boolean urgent)
     {
         final int room = cache.capacity() - refillBatch - cache.size(stripe);
-        return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe]);
+        return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe], urgent);
+    }
+
+    /**
+     * A refill found no free id in the bitmap: the stripe enters lean mode (its next refills reclaim its own retired
+     * ids urgently before they look at the bitmap) and reclaims urgently now, before the exhaustion scan.
+     *
+     * @return an id now in use, or 0.
+     */
+    private int reclaimOwnLean(final int stripe)
+    {
+        reclaimQueue.enterLean(stripe);
+        return reclaimOwn(stripe, true) > 0 ? cache.pop(stripe) : 0;
     }
 
     /**
@@ -372,7 +403,7 @@ public final class PasidAllocator implements IdAllocator
             int got = 0;
             try
             {
-                got = viaRing ? reclaimOwn(stripe) : 0;
+                got = viaRing ? reclaimOwn(stripe, true) : 0;
                 for (int pass = 0; pass < 3 && got <= 0; pass++)
                 {
                     got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
@@ -579,30 +610,35 @@ public final class PasidAllocator implements IdAllocator
         // cores id by id (cross-thread pairs: 219 ns with tickets here). Only when every stripe is leased does it
         // queue tickets.
         final int stripe = cache.stripeOf(Thread.currentThread());
-        if (!reclaimQueue.retire(id, 0, stripe))
+        if (stripe < 0)
+        {
+            if (!reclaimQueue.retire(id, 0, -1))
+            {
+                throw notInUse(id);
+            }
+            return;
+        }
+        final int retired = reclaimQueue.retireOwn(id, stripe);
+        if (retired < 0)
         {
             throw notInUse(id);
         }
-        if (stripe >= 0)
+        // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once its
+        // retire ring holds ownReclaimAt (the ring less two bags; an allocating owner's limbo stays below): into its
+        // cache ring, whose overflow goes to the depot for the allocating threads (as without a grace period). A
+        // compare otherwise.
+        // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the allocating
+        // threads must steal them (a heavy barrier each); the shared pass takes them from its retire ring into the
+        // allocating thread's ring instead, oldest first. Into the cache ring inside an operation on it (enter).
+        if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
         {
-            // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once
-            // its ring holds OWN_RECLAIM_AT: into its cache ring, whose overflow goes to the depot for the
-            // allocating threads (as without a grace period). Two loads of its own line otherwise.
-            final int retired = reclaimQueue.ringSize(stripe);
-            // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the
-            // allocating threads must steal them (a heavy barrier each); the shared pass takes them from its retire
-            // ring into the allocating thread's ring instead, oldest first.
-            if (retired >= EpochReclaimQueue.OWN_RECLAIM_AT && 0 == (retired & 31) && !cache.scarce() &&
-                cache.enter(stripe))
+            try
             {
-                try
-                {
-                    reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
-                }
-                finally
-                {
-                    cache.exit(stripe);
-                }
+                reclaimQueue.reclaimOwn(stripe, EpochReclaimQueue.BAG_CAPACITY, ownSinks[stripe]);
+            }
+            finally
+            {
+                cache.exit(stripe);
             }
         }
     }
@@ -676,7 +712,7 @@ public final class PasidAllocator implements IdAllocator
         {
             try
             {
-                final int own = reclaimOwn(stripe);
+                final int own = reclaimOwn(stripe, true);
                 return own + Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT, stripeSinks[stripe]));
             }
             finally

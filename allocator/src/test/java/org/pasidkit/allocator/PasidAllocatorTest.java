@@ -447,7 +447,7 @@ class PasidAllocatorTest
     void graceBacklogStaysBoundedWithTwoAllocatingThreads(final int stripes) throws Exception
     {
         final PasidAllocator allocator = PasidAllocator.builder().stripes(stripes).build();
-        // NOTE: the design bound is BACKLOG_BOUND_PER_STRIPE x stripes while a reclaimer runs; the median sample stays
+        // NOTE: the design bound is backlogBound() (each stripe's retire ring + BACKLOG_BOUND_PER_STRIPE) while a reclaimer runs; the median sample stays
         // near or below it (7-1026 ids here). A reclaimer descheduled mid-pass holds the single-consumer try-lock, and the
         // other thread, after a bounded wait, takes fresh ids, so the backlog bursts until the reclaimer runs again:
         // bursts of 4K-24K ids here (37K once under load 8). Before the fix the other thread never waited and the
@@ -455,8 +455,7 @@ class PasidAllocatorTest
         final long burstLimit = 48 * 1024;
         // The allocation path insists only above the bound, so a busy backlog hovers around it (median 1026 seen
         // with 1 stripe under load): the median may pass it by one insisting pass (at most 4 x RECLAIM_PASS_LIMIT).
-        final long bound = (long)PasidAllocator.BACKLOG_BOUND_PER_STRIPE * allocator.stripes() +
-            4L * PasidAllocator.RECLAIM_PASS_LIMIT;
+        final long bound = allocator.backlogBound() + 4L * PasidAllocator.RECLAIM_PASS_LIMIT;
         final long deadlineNs = System.nanoTime() + 2_000_000_000L;
         final java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final Thread[] workers = new Thread[2];

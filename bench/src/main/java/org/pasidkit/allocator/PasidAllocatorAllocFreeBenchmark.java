@@ -55,6 +55,8 @@ import org.pasidkit.bench.baseline.Baselines;
  *
  * <p>Impls: {@code pasidkit} (no grace period, {@link PasidAllocator.Builder#immediateReuse()}), {@code
  * pasidkit-grace} (the default: epoch grace, no reader registered, reclaimed inline on the allocation slow path),
+ * {@code pasidkit-grace-reader} (the same with one reader registered that never enters a critical section: its epoch
+ * advances pay what a registered reader costs them, amortised over a stripe's retires),
  * and the baselines of {@link Baselines}. Default tuning for all: pasidkit's stripes = CPUs rounded up to a power of
  * two, so with more threads than stripes the extra threads bypass the caches.</p>
  *
@@ -78,11 +80,13 @@ public class PasidAllocatorAllocFreeBenchmark
     /** Failed ring attempts a side spins before it starts yielding. */
     static final int SPINS_BEFORE_YIELD = 256;
 
-    @Param({"pasidkit", "pasidkit-grace", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "sbitmap",
-        "tl-magazine"})
+    @Param({"pasidkit", "pasidkit-grace", "pasidkit-grace-reader", "locked-bitset", "mpmc-queue", "clq",
+        "atomic-bitmap", "sbitmap", "tl-magazine"})
     public String impl;
 
     private IdAllocator allocator;
+    /** Readers registered by {@code pasidkit-grace-reader} (kept reachable for the fork's life; they never enter). */
+    static final java.util.List<EpochDomain.Reader> IDLE_READERS = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Setup(Level.Trial)
     public void createAllocator()
@@ -98,6 +102,15 @@ public class PasidAllocatorAllocFreeBenchmark
                 return PasidAllocator.builder().immediateReuse().build();
             case "pasidkit-grace":
                 return PasidAllocator.builder().build();
+            case "pasidkit-grace-reader":
+            {
+                // NOTE: one reader registered and never entering: it holds nothing back, but an epoch advance must
+                // then order itself against it (the heavy side of the asymmetric fence, where that is in use), so
+                // this shows what the amortised advance leaves of that cost per pair.
+                final PasidAllocator allocator = PasidAllocator.builder().build();
+                IDLE_READERS.add(allocator.epochDomain().register());
+                return allocator;
+            }
             default:
                 return Baselines.create(impl, PasidAllocator.DEFAULT_MIN_ID, PasidAllocator.DEFAULT_MAX_ID);
         }

@@ -93,15 +93,28 @@ public final class EpochReclaimQueue
      * the epoch back, or the owner never allocates), or, with a quarantine, every bag's worth.
      */
     public static final int BAG_CAPACITY = 64;
-    /** Slots of a stripe's ring (and of a bag). */
-    public static final int RING_CAPACITY = 4 * BAG_CAPACITY;
     /**
-     * Ids in a stripe's ring from which its owner's frees also try to reclaim its own aged ids (every 32nd free), so a
-     * thread that only frees reclaims too.
+     * Slots of a bag, most ids one take copies out of a ring, and the smallest ring (small ranges, and every ring with
+     * a quarantine).
+     */
+    public static final int RING_CAPACITY = 4 * BAG_CAPACITY;
+    /** The largest stripe ring: 8192 slots, 96 KiB of heap (an id and an epoch a slot). */
+    public static final int MAX_RING_CAPACITY = 8192;
+    /**
+     * Ids in the smallest ring from which its owner's frees also try to reclaim its own aged ids (every 32nd free), so
+     * a thread that only frees reclaims too ({@link #ownReclaimAt()}: a ring's capacity less two bags).
      */
     public static final int OWN_RECLAIM_AT = 2 * BAG_CAPACITY;
-    /** Ids in a stripe's ring at which the owner seals its oldest {@link #BAG_CAPACITY} into the shared queue. */
+    /**
+     * Ids in the smallest ring at which the owner seals its oldest {@link #BAG_CAPACITY} into the shared queue
+     * ({@link #sealAt}: a ring's capacity less one bag).
+     */
     public static final int SEAL_AT = 3 * BAG_CAPACITY;
+    /**
+     * Refills a stripe makes in lean mode (the bitmap was found without a free id) before it looks at the bitmap again:
+     * in lean mode its owner reclaims its own retired ids on demand, with up to two epoch advances.
+     */
+    public static final int LEAN_REFILLS = 64;
     /** Sentinel of {@link #headEpoch}: the queue was empty at the end of the last pass. */
     private static final long NO_HEAD = Long.MIN_VALUE;
     /** Drained bags kept for reuse (a power of two); beyond it a drained bag is left to the GC. */
@@ -123,6 +136,17 @@ public final class EpochReclaimQueue
     private final CachedNanoClock coarseClock = new CachedNanoClock();
     private final long quarantineNs;
     private final int minId;
+    /** Slots of each stripe's ring (a power of two in [RING_CAPACITY, MAX_RING_CAPACITY], scaled to the range). */
+    private final int ringCapacity;
+    /** Ids in a ring at which its owner seals the oldest bag into the shared queue: ringCapacity - BAG_CAPACITY. */
+    private final int sealAt;
+    /** Ids in a ring from which its owner's frees reclaim its aged ids: ringCapacity - 2 * BAG_CAPACITY. */
+    private final int ownReclaimAt;
+    /**
+     * The amortised advance: an owner whose oldest retired id is not past its grace tries an epoch advance only once
+     * this many of its own retires passed since it last looked, and only if nobody advanced the epoch meanwhile.
+     */
+    private final int advanceEvery;
     private volatile long headRetiredNs;
     private volatile boolean headPresent;
     /**
@@ -156,10 +180,15 @@ public final class EpochReclaimQueue
         final long quarantineNs,
         final int stripes)
     {
+        final long range = (long)maxId - minId + 1;
+        this.ringCapacity = 0 == quarantineNs ? ringCapacityFor(range, stripes) : RING_CAPACITY;
+        this.sealAt = ringCapacity - BAG_CAPACITY;
+        this.ownReclaimAt = ringCapacity - 2 * BAG_CAPACITY;
+        this.advanceEvery = advanceEveryFor(range, stripes, ringCapacity);
         this.stripeBags = new StripeRetireBag[stripes];
         for (int s = 0; s < stripes; s++)
         {
-            stripeBags[s] = new StripeRetireBag(RING_CAPACITY);
+            stripeBags[s] = new StripeRetireBag(ringCapacity);
         }
         this.minId = minId;
         this.domain = domain;
@@ -167,13 +196,55 @@ public final class EpochReclaimQueue
         this.clock = clock;
         this.quarantineNs = quarantineNs;
         coarseClock.update(clock.nanoTime());
-        final long range = (long)maxId - minId + 1;
         this.chunks = new RetireTicket[(int)((range + CHUNK_MASK) >>> CHUNK_SHIFT)][];
+    }
+
+    /**
+     * A stripe ring's capacity for a range: about 1/64 of a stripe's share of the range, a power of two in
+     * [{@link #RING_CAPACITY}, {@link #MAX_RING_CAPACITY}] (2^20 ids over 2 stripes: 8192; 512 ids: 256).
+     */
+    static int ringCapacityFor(final long range, final int stripes)
+    {
+        final long share = range / Math.max(1, stripes) / 64;
+        if (share <= RING_CAPACITY)
+        {
+            return RING_CAPACITY;
+        }
+        return (int)Math.min(MAX_RING_CAPACITY, Long.highestOneBit(share - 1) << 1);
+    }
+
+    /**
+     * Own retires between two amortised advance attempts of a stripe: a quarter of its ring (its limbo then holds two
+     * to three of these: ids wait two advances), at most an eighth of a stripe's share of the range, at least 8
+     * (2^20 ids over 2 stripes: 2048; 512 ids over 2 stripes: 32).
+     */
+    static int advanceEveryFor(final long range, final int stripes, final int ringCapacity)
+    {
+        final long share = range / Math.max(1, stripes) / 8;
+        return (int)Math.max(8, Math.min(ringCapacity / 4, share));
     }
 
     public EpochDomain domain()
     {
         return domain;
+    }
+
+    /** Slots of each stripe's retire ring. */
+    public int ringCapacity()
+    {
+        return ringCapacity;
+    }
+
+    /** Ids in a stripe's ring from which the owner's frees reclaim its own aged ids (a thread that only frees). */
+    public int ownReclaimAt()
+    {
+        return ownReclaimAt;
+    }
+
+    /** Own retires between two amortised epoch advance attempts of a stripe. */
+    public int advanceEvery()
+    {
+        return advanceEvery;
     }
 
     public long quarantineNs()
@@ -298,6 +369,47 @@ public final class EpochReclaimQueue
     }
 
     /**
+     * Owner of the stripe only, the free path with a grace period: retires an {@code IN_USE} id with no holders into
+     * the stripe's ring. The state CAS ({@code IN_USE -> RETIRED}, the double-free check), a load of the epoch, plain
+     * stores of the id and its epoch and a release store of the ring's count: small enough to inline into the caller,
+     * with the seal (ring nearly full) and the quarantine out of line. Same effect as {@link #retire(int, int, int)}.
+     *
+     * @return ids in the stripe's ring after the append ({@code > 0}), or -1 if the id was not {@code IN_USE}
+     *     (nothing changed).
+     */
+    public int retireOwn(final int id, final int stripe)
+    {
+        if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
+        {
+            return -1;
+        }
+        // NOTE: the epoch is read after the state CAS (a full fence), as in queueRetired.
+        final long epoch = domain.epoch();
+        final StripeRetireBag bag = stripeBags[stripe];
+        final long count = bag.countPlain();
+        final long size = count + 1 - bag.takenAcquire();
+        if (size >= sealAt || 0 != quarantineNs)
+        {
+            return retireOwnSlow(bag, id, epoch);
+        }
+        final int slot = (int)count & bag.mask;
+        // NOTE: plain stores published by the release store of count, as in appendToBag.
+        bag.ids[slot] = id;
+        bag.epochs[slot] = epoch;
+        bag.countRelease(count + 1);
+        return (int)size;
+    }
+
+    private int retireOwnSlow(final StripeRetireBag bag, final int id, final long epoch)
+    {
+        if (!appendToBag(bag, id, epoch))
+        {
+            enqueue(ticket(id), epoch);
+        }
+        return (int)Math.max(1, bag.countPlain() - bag.takenAcquire());
+    }
+
+    /**
      * Owner of the stripe only: appends a retired id to the stripe's ring (plain stores and one release store, no
      * atomic), and takes the ring's ids out as one bag once it holds {@link #BAG_CAPACITY}.
      *
@@ -307,7 +419,7 @@ public final class EpochReclaimQueue
     {
         final long count = bag.countPlain();
         final long taken = bag.takenAcquire();
-        if (count - taken >= RING_CAPACITY)
+        if (count - taken >= ringCapacity)
         {
             return false;
         }
@@ -320,7 +432,7 @@ public final class EpochReclaimQueue
         // NOTE: without a quarantine the ring is the owner's limbo bag, reclaimed by the owner itself (reclaimOwn);
         // only a ring that fills up (a reader holds the epoch back, or the owner never allocates) spills its oldest
         // ids into the shared queue. With a quarantine every bag's worth goes to the queue, whose bags carry a time.
-        if (0 == quarantineNs ? count + 1 - taken >= SEAL_AT : count + 1 - taken >= BAG_CAPACITY)
+        if (0 == quarantineNs ? count + 1 - taken >= sealAt : count + 1 - taken >= BAG_CAPACITY)
         {
             // fails only if a reclaimer took a prefix meanwhile: fewer are left then
             take(bag, taken, 0 == quarantineNs ? taken + BAG_CAPACITY : count + 1);
@@ -431,18 +543,33 @@ public final class EpochReclaimQueue
         return (int)(bag.countPlain() - bag.takenAcquire());
     }
 
+    /** {@link #reclaimOwn(int, int, ReclaimSink, boolean)} with the amortised advance (not urgent). */
+    public int reclaimOwn(final int stripe, final int limit, final ReclaimSink sink)
+    {
+        return reclaimOwn(stripe, limit, sink, false);
+    }
+
     /**
      * Owner of the stripe only: reclaims the oldest ids of its own ring that are past their grace (global epoch at
-     * least two past each id's), oldest first, up to {@code limit}, into {@code sink}. If the oldest is not past it,
-     * tries one epoch advance first (the amortised advance: one scan of the reader slots, one CAS if every reader
-     * allows). The ids leave the ring with one CAS of its {@code taken} cursor, on the stripe's own line; no write
-     * another thread shares, no try-lock. A reader holding the epoch back costs the loads of that scan.
-     * {@code sink.beginPass()} is called before the CAS (the ids are in flight from there) and {@code endPass()} after
-     * the last id. Not used with a quarantine (the ring's ids carry no time; they go through the queue's bags).
+     * least two past each id's), oldest first, up to {@code limit}, into {@code sink}. If the oldest is not past it:
+     * <ul>
+     *   <li>not {@code urgent} (a refill that can still take fresh ids): the amortised advance. It tries one epoch
+     *       advance only once {@link #advanceEvery()} of its own retires passed since it last looked and nobody
+     *       advanced the epoch since then (so the epoch moves about once per {@code advanceEvery} retires of the
+     *       busiest stripe, not once per stripe); otherwise it returns 0 with loads of its own line and the epoch;</li>
+     *   <li>{@code urgent} (the bitmap had no free id, an exhaustion scan, an explicit reclaim): up to two advance
+     *       attempts, as many as the oldest id needs.</li>
+     * </ul>
+     * An advance attempt is one scan of the reader slots and one CAS if every reader allows ({@link
+     * EpochDomain#tryAdvance}, which may also pay a heavy barrier). The ids leave the ring with one CAS of its
+     * {@code taken} cursor, on the stripe's own line; no write another thread shares, no try-lock. A reader holding the
+     * epoch back costs the loads of that scan. {@code sink.beginPass()} is called before the CAS (the ids are in flight
+     * from there) and {@code endPass()} after the last id. Not used with a quarantine (the ring's ids carry no time;
+     * they go through the queue's bags).
      *
      * @return ids reclaimed (0 if none was past its grace, or another taker claimed the prefix first).
      */
-    public int reclaimOwn(final int stripe, final int limit, final ReclaimSink sink)
+    public int reclaimOwn(final int stripe, final int limit, final ReclaimSink sink, final boolean urgent)
     {
         if (0 != quarantineNs || limit <= 0)
         {
@@ -460,8 +587,22 @@ public final class EpochReclaimQueue
         // NOTE: the owner reads its own slots: it wrote them, and no taker writes a slot.
         final long oldest = epochs[(int)taken & mask];
         long epoch = domain.epoch();
+        // NOTE: the amortised advance is tried whether or not the oldest is past its grace: the epoch then moves about
+        // once per advanceEvery retires, and the limbo holds two to three of those, whatever the refill pattern.
+        if (!urgent && advanceDue(bag, count, epoch) && domain.tryAdvance())
+        {
+            epoch = domain.epoch();
+        }
         if (epoch - oldest < 2)
         {
+            if (!urgent)
+            {
+                return 0; // amortised: no advance due, or it did not age the oldest; loads of the owner's own line
+            }
+            if (epoch == oldest)
+            {
+                domain.tryAdvance(); // NOTE: retired in the current epoch: the first of the two advances it needs
+            }
             if (!domain.tryAdvance())
             {
                 return 0; // a reader holds the epoch back: a scan of the reader slots, nothing written
@@ -499,6 +640,52 @@ public final class EpochReclaimQueue
         {
             sink.endPass();
         }
+    }
+
+    /**
+     * Owner only: whether its amortised advance is due. The count restarts whenever the owner sees that the epoch moved
+     * since it last looked (another stripe's advance, a reclaim pass): the epoch then moves at least once per
+     * {@link #advanceEvery} of this stripe's retires (plus one refill), which bounds its limbo at about two and a half
+     * times that, while two stripes retiring at the same rate do not both advance. Plain reads and writes of the
+     * owner's own fields.
+     */
+    private boolean advanceDue(final StripeRetireBag bag, final long count, final long epoch)
+    {
+        if (epoch != bag.markEpoch)
+        {
+            bag.markEpoch = epoch;
+            bag.markCount = count;
+            return false;
+        }
+        if (count - bag.markCount < advanceEvery)
+        {
+            return false;
+        }
+        bag.markCount = count;
+        return true;
+    }
+
+    /**
+     * Owner only: whether the stripe is in lean mode (its last look at the bitmap found no free id), counting one of
+     * its {@link #LEAN_REFILLS} lean refills. In lean mode the owner reclaims its own retired ids urgently (up to two
+     * advances) before it looks at the bitmap, instead of scanning an empty bitmap every refill.
+     */
+    public boolean leanTurn(final int stripe)
+    {
+        final StripeRetireBag bag = stripeBags[stripe];
+        final int left = bag.leanRefills;
+        if (left <= 0)
+        {
+            return false;
+        }
+        bag.leanRefills = left - 1;
+        return true;
+    }
+
+    /** Owner only: the stripe's refill found no free id in the bitmap: lean mode for {@link #LEAN_REFILLS} refills. */
+    public void enterLean(final int stripe)
+    {
+        stripeBags[stripe].leanRefills = LEAN_REFILLS;
     }
 
     /**
@@ -542,7 +729,9 @@ public final class EpochReclaimQueue
      * attempt): a reclaim that finds the epoch held back by a reader costs those loads, not a pass.
      *
      * @param fromRings also take the aged ids of every stripe's ring (the owners' limbo bags): needed so that an idle
-     *     owner strands nothing; the allocation fast path leaves it to each owner ({@link #reclaimOwn}).
+     *     owner strands nothing; the allocation fast path leaves it to each owner ({@link #reclaimOwn}). Without it
+     *     (a refill's look at the shared queue) nothing advances the epoch unless there is a quarantine: an advance may
+     *     cost a heavy barrier, and the owners' amortised advances move the epoch for the queue's ids too.
      * @return how many ids were reclaimed, or {@link #BUSY} if another thread is reclaiming right now.
      */
     public int reclaim(final int limit, final ReclaimSink sink, final boolean fromRings)
@@ -554,9 +743,9 @@ public final class EpochReclaimQueue
         boolean advanced = false;
         if (0 == quarantineNs && !mayReclaim(domain.epoch(), fromRings))
         {
-            if (!domain.tryAdvance())
+            if (!fromRings || !domain.tryAdvance())
             {
-                return 0; // a reader holds the epoch back: loads only
+                return 0; // a refill does not advance, or a reader holds the epoch back: loads only
             }
             advanced = true;
             if (!mayReclaim(domain.epoch(), fromRings))
@@ -575,7 +764,7 @@ public final class EpochReclaimQueue
             PASSES.setOpaque(this, passes + 1);
             final long nowNs = clock.nanoTime();
             coarseClock.update(nowNs);
-            if (!advanced)
+            if (!advanced && (fromRings || 0 != quarantineNs))
             {
                 domain.tryAdvance();
             }

@@ -17,6 +17,12 @@ abstract class StripeRetireBagHotFields extends StripeRetireBagPadding1
     /** Ids ever taken out (sealed into a RetireBag); CAS by any taker; through {@link StripeRetireBag#TAKEN}. */
     @SuppressWarnings("unused") // accessed through TAKEN
     volatile long taken;
+    /** Owner only (plain): its count when it last saw the epoch move or tried an advance (the amortised advance). */
+    long markCount;
+    /** Owner only (plain): the epoch it saw then. */
+    long markEpoch;
+    /** Owner only (plain): refills left in lean mode (see EpochReclaimQueue#leanTurn). */
+    int leanRefills;
 }
 
 abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields

@@ -76,28 +76,60 @@ public final class BenchCommand implements Callable<Integer>
         // NOTE: 3 warm-ups where one left the score still falling (pairT1) or rising (end to end) over the measured
         // iterations in a quick run.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT1$", 1).warmups(3),
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT2|cross)$", 3),
+        // NOTE (time): 2-thread figures swing between forks, so 3 forks for pasidkit and the baselines that were best
+        // in earlier runs; 1 for the baselines far behind (their rows show the order of magnitude). Together the two
+        // entries of each pair are every impl once, also in the full suite.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT2$", 3).with("impl", "pasidkit",
+            "pasidkit-grace", "atomic-bitmap", "sbitmap"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT2$", 1).with("impl",
+            "pasidkit-grace-reader", "locked-bitset", "mpmc-queue", "clq", "tl-magazine"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.cross$", 3).with("impl", "pasidkit",
+            "pasidkit-grace", "atomic-bitmap"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.cross$", 1).with("impl",
+            "locked-bitset", "mpmc-queue", "clq", "sbitmap", "tl-magazine"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.cross$", 0).with("impl",
+            "pasidkit-grace-reader"),
+        // #12: the grace build at 4 threads on 2 cores (two threads without a stripe), beside the immediate build and
+        // the best baselines of the 1- and 2-thread pairs.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT4$", 1).with("impl", "pasidkit",
+            "pasidkit-grace", "atomic-bitmap", "sbitmap"),
         Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.casPairT1$", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|crossRingOnly)$", 3),
+        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|crossRingOnly)$", 2),
         // NOTE: 0% held is the pairT1 workload, measured above with every implementation: the quick suite leaves it
         // and 99% out, as it leaves out 4 threads and the window workload, to stay within 15 minutes.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 1)
             .with("heldPercent", "50", "99.99"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 0).with("heldPercent", "0", "99"),
-        // NOTE: pairT4 (4 threads on 2 cores) runs in the full suite only; the quick suite measures what #12's goals
-        // compare at 1 and 2 threads.
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(pairT4|windowT1|windowT2|windowT4)$",
-            0),
+        // NOTE: pairT4 of the other impls and the window workload run in the full suite only.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.(windowT1|windowT2|windowT4)$", 0),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT4$", 0).with("impl",
+            "pasidkit-grace-reader", "locked-bitset", "mpmc-queue", "clq", "tl-magazine"),
         // #12: 2 threads churning on 512 ids, most allocations answering "no id"; 2 forks (2-thread figures swing).
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 2)
+            .with("impl", "pasidkit", "pasidkit-grace", "sbitmap")
             .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
-        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 1)
+            .with("impl", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "tl-magazine")
+            .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
+        // NOTE (time): #7's goal reads pasidkit's tail; sbitmap beside it, the other baselines in the full suite.
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1).with("impl", "pasidkit", "sbitmap"),
+        Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 0).with("impl", "atomic-bitmap",
+            "locked-bitset"),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 3),
-        Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 2),
+        // NOTE (time): the quick suite measures what #3's goals read; the 2-thread and held variants in the full suite.
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.(allocateFree|retireReclaimBatch|" +
+            "retireReclaimBatchBagged)$", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.(allocateFree2Threads|" +
+            "retireHeldReleaseBatch)$", 0),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorGraceLatencyBenchmark\\.", 1)
             .profiler("org.pasidkit.allocator.PasidAllocatorGraceLatencyBenchmark$Percentiles"),
-        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 1),
+        // NOTE (time): #4's goal compares pasidkit with the three maps; the by-handle lookup and the Object[] floor run
+        // in the full suite (and in the dedicated lookup runs of bench/RESULTS.md).
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 1).with("impl", "pasidkit",
+            "ConcurrentHashMap", "ConcurrentHashMapPreboxed", "NonBlockingHashMapLong"),
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 0).with("impl", "pasidkitByHandle",
+            "ObjectArray"),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceBindBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceFaultBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.emit$", 1)

@@ -125,6 +125,20 @@ final class Goals
                 "%.2fx (%s ns per pair per thread at 2 threads, %s at 1)", scaling, fmt(value(graceT2)),
                 fmt(value(graceT1))), scaling >= 1.8);
         }
+        for (final String method : new String[]{"pairT1", "pairT2", "pairT4"})
+        {
+            for (final String impl : new String[]{"pasidkit-grace", "pasidkit-grace-reader"})
+            {
+                final BenchRow row = find(rows, ALLOC_FREE + method, impl);
+                final BenchRow base = best(rows, ALLOC_FREE + method);
+                md.append("| #12 | context: ").append(impl).append(" allocate+free, ").append(method)
+                    .append(" (grace-reader: one registered reader that never enters) | ")
+                    .append(null == row ? "not measured" : String.format(Locale.ROOT, "%s ns per pair per thread%s",
+                        fmt(value(row)), null == base ? "" : String.format(Locale.ROOT, " (%.2fx %s, %s ns)",
+                        value(base) / value(row), base.params.get("impl"), fmt(value(base)))))
+                    .append(" | context |\n");
+            }
+        }
         againstBest(md, "#12", "immediate allocate+free, 1 thread: stays >= 1.2x the best non-stranding baseline",
             find(rows, ALLOC_FREE + "pairT1", "pasidkit"), best(rows, ALLOC_FREE + "pairT1"), 1.2);
         againstBest(md, "#12", "immediate allocate+free, 2 threads: stays >= 1.2x the best non-stranding baseline",
