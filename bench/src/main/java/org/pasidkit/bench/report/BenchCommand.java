@@ -22,6 +22,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.util.Statistics;
+import org.pasidkit.allocator.AsymmetricFence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -207,12 +208,20 @@ public final class BenchCommand implements Callable<Integer>
                 final ChainedOptionsBuilder options = new OptionsBuilder()
                     .include(entry.regex())
                     .addProfiler("gc")
+                    .addProfiler(org.pasidkit.bench.HeavyBarrierProfiler.class)
                     .shouldFailOnError(true)
                     .result(part.toString())
                     .resultFormat(ResultFormatType.JSON);
                 for (final Map.Entry<String, String[]> p : entry.params().entrySet())
                 {
                     options.param(p.getKey(), p.getValue());
+                }
+                // NOTE: the forks choose their fence mode themselves; -Dpasidkit.fence given to the launcher is passed
+                // on (prepended: the benchmarks' own jvmArgsAppend stay).
+                final String fence = System.getProperty(AsymmetricFence.PROPERTY);
+                if (null != fence)
+                {
+                    options.jvmArgsPrepend("-D" + AsymmetricFence.PROPERTY + "=" + fence);
                 }
                 for (final String profiler : entry.profilers())
                 {
