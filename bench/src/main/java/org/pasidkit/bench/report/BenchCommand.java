@@ -93,12 +93,17 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 2)
             .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
+        // #13: the asymmetric pin (<= 2 ns), its floors, and the latency of one epoch advance with and without the heavy
+        // barrier.
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor|pinStoreLightFloor|" +
+            "advanceWithIdleReader|advanceNoReader)$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 3),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorGraceLatencyBenchmark\\.", 1)
             .profiler("org.pasidkit.allocator.PasidAllocatorGraceLatencyBenchmark$Percentiles"),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 1),
+        // #13: the driver-data lookup inside an epoch critical section (<= 5 ns), against the bare lookup.
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceEpochLookupBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceBindBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceFaultBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.emit$", 1)
