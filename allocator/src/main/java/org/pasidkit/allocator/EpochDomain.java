@@ -250,8 +250,10 @@ public final class EpochDomain
      */
     public final class Reader implements AutoCloseable
     {
-        // NOTE: the nesting depth, the one field written on every enter/exit, lives in the reader's own 128-byte
-        // slot (DEPTH_OFFSET), not in this object: Reader objects of different threads may sit on one heap cache line.
+        // NOTE: the reader's own pin word says whether it is inside (non-zero while pinned: pinWord sets bit 0); the
+        // depth word (DEPTH_OFFSET) counts only the nested entries beyond the outermost one, so an outermost
+        // enter/exit pair stores nothing but the pin word (two stores, the floor). Both live in the reader's own
+        // 128-byte slot, not in this object: Reader objects of different threads may sit on one heap cache line.
         private final int pinOffset;
         private final int depthOffset;
         private final int slot;
@@ -272,15 +274,20 @@ public final class EpochDomain
             {
                 throw new IllegalStateException("reader slot " + slot + " is closed; register a new reader");
             }
-            final int depth = buffer.getInt(depthOffset);
-            buffer.putInt(depthOffset, depth + 1);
-            if (0 == depth)
+            // NOTE: a plain load of a word only this thread writes. It feeds only this (predicted) branch: a loop of
+            // enter/exit is no chain of store-to-load forwards (with a depth counter stored on every enter and exit
+            // the pair measured 5.7 ns here, 2.6 with constants stored, against a 1.0 ns floor).
+            if (0 == buffer.getLong(pinOffset))
             {
                 // NOTE: opaque store + light fence = the reader's side of the asymmetric Dekker pattern (see the
                 // design notes and AsymmetricFence's); the pin is read by tryAdvance via getLongVolatile after its
                 // heavy barrier. The light fence keeps the store before every later load of the section.
                 buffer.putLongOpaque(pinOffset, EpochDescriptor.pinWord(epoch()));
                 AsymmetricFence.light();
+            }
+            else
+            {
+                buffer.putInt(depthOffset, buffer.getInt(depthOffset) + 1);
             }
         }
 
@@ -291,24 +298,27 @@ public final class EpochDomain
          */
         public void exit()
         {
-            final int depth = buffer.getInt(depthOffset);
-            if (depth <= 0)
+            final int nested = buffer.getInt(depthOffset);
+            if (0 != nested)
             {
-                throw new IllegalStateException("exit of reader slot " + slot +
-                    " without a matching enter (critical-section depth 0)");
+                buffer.putInt(depthOffset, nested - 1);
             }
-            buffer.putInt(depthOffset, depth - 1);
-            if (1 == depth)
+            else if (0 != buffer.getLong(pinOffset))
             {
                 // NOTE: release store, read by tryAdvance via getLongVolatile: the section's loads happen before.
                 buffer.putLongRelease(pinOffset, 0L);
+            }
+            else
+            {
+                throw new IllegalStateException("exit of reader slot " + slot +
+                    " without a matching enter (critical-section depth 0)");
             }
         }
 
         /** Whether this reader is inside a critical section. */
         public boolean isInside()
         {
-            return buffer.getInt(depthOffset) > 0;
+            return 0 != buffer.getLong(pinOffset);
         }
 
         /** The slot index (for diagnostics). */
@@ -329,11 +339,10 @@ public final class EpochDomain
             {
                 return;
             }
-            final int depth = buffer.getInt(depthOffset);
-            if (depth > 0)
+            if (isInside())
             {
                 throw new IllegalStateException("reader slot " + slot + " closed inside a critical section (depth " +
-                    depth + ")");
+                    (1 + buffer.getInt(depthOffset)) + ")");
             }
             closed = true;
             buffer.putIntRelease(EpochDescriptor.slotOffset(slot) + EpochDescriptor.REGISTERED_OFFSET, 0);

@@ -95,4 +95,30 @@ class EpochDomainTest
         assertTrue(domain.tryAdvance());
         reader.close();
     }
+
+    @Test
+    void nestedSectionsUnpinOnTheOutermostExitAndCloseInsideIsRejected()
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        final EpochDomain.Reader reader = domain.register();
+        reader.enter();
+        reader.enter();
+        reader.enter();
+        assertTrue(reader.isInside());
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, reader::close);
+        assertTrue(ex.getMessage().contains("depth 3"), ex.getMessage());
+        reader.exit();
+        reader.exit();
+        assertTrue(reader.isInside(), "still inside the outermost section");
+        assertTrue(domain.tryAdvance());
+        assertFalse(domain.tryAdvance(), "still pinned at the first epoch");
+        reader.exit();
+        assertFalse(reader.isInside());
+        assertTrue(domain.tryAdvance());
+        assertThrows(IllegalStateException.class, reader::exit);
+        reader.close();
+        assertEquals(0, domain.registeredReaders());
+        final IllegalStateException closed = assertThrows(IllegalStateException.class, reader::enter);
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+    }
 }
