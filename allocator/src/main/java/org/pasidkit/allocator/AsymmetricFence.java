@@ -22,8 +22,10 @@ import org.pasidkit.allocator.internal.Membarrier;
  *       {@link Mode#FENCED}. {@link #description()} says which and why.</li>
  *   <li>MEMBARRIER: {@link #light()} emits no instruction on x86-64 (a {@code dmb ishld} on AArch64) and is a
  *       compiler barrier; {@link #heavy()} is one {@code membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)}: every CPU
- *       running a thread of this process executes a full barrier before it returns (an IPI each; about 0.4 us
- *       with the other CPU idle, tens of us when it runs a thread of this process, on this 2-vCPU VM).</li>
+ *       running a thread of this process executes a full barrier before it returns (an IPI each; on this 2-vCPU VM
+ *       an epoch advance that pays one measured 1.6 us with the other vCPU idle (JMH
+ *       {@code EpochDomainEnterExitBenchmark.advanceWithIdleReader}), about 20 us with it running a thread of this
+ *       process).</li>
  *   <li>FENCED: {@link #light()} and {@link #heavy()} are each a full fence ({@code VarHandle.fullFence()}, a
  *       locked instruction on x86-64): the symmetric Dekker pattern.</li>
  *   <li>Threading and progress: any thread; {@link #light()} is wait-free and allocates nothing; {@link #heavy()}

@@ -3,6 +3,7 @@ package org.pasidkit.allocator;
 import java.lang.invoke.VarHandle;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.pasidkit.allocator.internal.EpochDescriptor;
 
@@ -17,28 +18,61 @@ import org.pasidkit.allocator.internal.EpochDescriptor;
  *       thread-safe with each other); {@link #register}, {@link #tryAdvance}, {@link #epoch} are safe from any
  *       thread.</li>
  *   <li>Progress: {@link Reader#enter} and {@link Reader#exit} are wait-free and allocate nothing.
- *       {@link #tryAdvance} is lock-free (one CAS), O(registered slots). A reader stalled inside its critical section
- *       stops the epoch at most one step past the epoch that was current when its pin became visible. The pinned
- *       value itself may be older, by up to two steps (the reader read the epoch, then advances ran before its store
- *       landed; jcstress saw epoch = pin + 2): that is safe, since the reader's loads all follow its pin store (the
- *       fence below), so nothing unlinked before those advances is reachable for it. It delays reclaim but never
- *       makes it unsafe.</li>
- *   <li>Linearization: {@code enter} at its volatile store of the pin word; {@code exit} at its release store;
- *       an advance at its successful CAS of the global epoch.</li>
+ *       {@link #tryAdvance} is lock-free (one CAS), O(registered slots), and 0 B; a call that finds a visible pin
+ *       holding the epoch back returns after loads only; a call that may advance pays one
+ *       {@link AsymmetricFence#heavy()} (a {@code membarrier} in {@link AsymmetricFence.Mode#MEMBARRIER}: microseconds,
+ *       blocking in the kernel), or only a {@code VarHandle.fullFence()} when no reader slot is registered. A reader
+ *       stalled inside its critical section stops the epoch at most one step past the epoch that was current when its
+ *       pin became visible. The pinned value itself may be older, by up to two steps (the reader read the epoch, then
+ *       advances ran before its store landed; jcstress saw epoch = pin + 2): that is safe, since the reader's loads all
+ *       follow its pin store (the light fence below), so nothing unlinked before those advances is reachable for it.
+ *       It delays reclaim but never makes it unsafe.</li>
+ *   <li>Fence mode: the one {@link AsymmetricFence#mode()} of the process. {@link AsymmetricFence.Mode#MEMBARRIER}:
+ *       {@code enter} pins with an opaque store and a compiler barrier (no fence instruction on x86-64);
+ *       {@code tryAdvance} pays the heavy barrier. {@link AsymmetricFence.Mode#FENCED}: {@code enter} pays a full
+ *       fence and the "heavy" barrier is a full fence too (the symmetric protocol). Both modes give the same
+ *       guarantee.</li>
+ *   <li>Linearization: {@code enter} at its pin store (in MEMBARRIER mode it becomes visible to an advance no later
+ *       than that advance's heavy barrier); {@code exit} at its release store; an advance at its successful CAS of the
+ *       global epoch.</li>
  * </ul>
  */
 /*
  * Design notes.
- * - enter: read the global epoch (acquire), store the pin word with a release store, then a full fence. NOTE: the
- *   fence is the StoreLoad fence of the protocol: the reader's later loads of shared state, plain or acquire, cannot
- *   move before its pin becomes visible, so either tryAdvance sees the pin, or the reader sees everything retired
- *   before that advance already unlinked (the crossbeam `pin` fence). A volatile store alone orders only later
- *   volatile loads on weak memory models (AArch64 `stlr` lets a later plain `ldr` pass it); on x86 the fence is
- *   the same one locked instruction the volatile store used to emit.
+ * - The protocol is a Dekker pattern (store, then load, on both sides). Reader: store the pin word, then load shared
+ *   state (the epoch, the structure it protects). Advancer: its earlier stores (the CAS that made the current epoch;
+ *   before it, the unlinks of what was retired, each followed by a full fence: EpochReclaimQueue reads the epoch
+ *   after the caller's state CAS), then the loads of the pins. Either the advancer sees the pin, or the reader sees
+ *   everything the advancer's stores published.
+ * - enter: read the global epoch (acquire), store the pin word (opaque: emitted, never merged or sunk out of a loop;
+ *   the value depends on the epoch load, so it cannot move above it), then AsymmetricFence.light(). NOTE: in
+ *   MEMBARRIER mode light() is VarHandle.acquireFence(), a compiler barrier over all memory: the JIT cannot move the
+ *   pin store below it nor a later load above it (why, for the interpreter, C1 and C2: AsymmetricFence's design
+ *   notes). Only the store buffer can still delay the pin past the reader's later loads; the advancer's heavy
+ *   barrier closes that window (AsymmetricFence's notes: the IPI lands before the pin store, and the reader's later
+ *   loads see what the advancer published, or after it, and the pin is visible to the advancer's second scan). In
+ *   FENCED mode light() is a full fence: the crossbeam `pin` fence, today's protocol.
+ * - tryAdvance, two scans. The first reads the pins with loads only: a visible pin on an older epoch holds the
+ *   epoch back whatever the barrier would show, so a reclaim that finds the epoch held back costs loads and returns
+ *   false (no membarrier, no store). Otherwise it pays the heavy side, then a second scan decides (a pin that was
+ *   sitting in a store buffer during the first scan is visible now), then the CAS. Both scans use getLongVolatile
+ *   (acquire at least: it pairs with exit's release store of 0, ordering the reader's section loads before the
+ *   advance that lets a retired id be reused).
+ * - No reader registered: the heavy barrier is skipped, a VarHandle.fullFence() is paid instead, then the
+ *   registration flags (and the high-water mark) are read again; the CAS goes ahead only if still none is set.
+ *   Argument: a reader registers (a CAS of its slot's flag, then a CAS of the high-water mark) before its first
+ *   enter, and each CAS is a full fence on the reader's side. Advancer: stores; fullFence; load flag = 0. Reader:
+ *   CAS flag := 1 (full fence); ...; enter; loads. Both sides are fenced: a symmetric Dekker pattern. The advancer
+ *   read 0 (or a high-water mark below the slot), so the reader's CAS is ordered after the advancer's fence, and
+ *   every load the reader makes after it, the epoch for its pin included, sees what the advancer published before
+ *   its fence; the reader cannot hold any reference that the advance would make reclaimable. A reader that
+ *   deregistered (close: a release store of 0 after its last exit) is one whose pin is 0: nothing to wait for. So
+ *   an allocator whose domain has no registered reader pays no membarrier. The flags are read after the fence: a
+ *   flag read before it proves nothing.
  * - A reader may pin an epoch that is already one behind (it read e, the domain advanced to e + 1 before its store
  *   landed). tryAdvance then sees a pinned reader at e != e + 1 and refuses to move to e + 2, which is the rule.
  * - exit: release store of 0, read by tryAdvance's getLongVolatile: orders the reader's critical-section loads
- *   before the advance that lets a retired id be reused.
+ *   before the advance that lets a retired id be reused. No fence needed: it is a release, not a Dekker side.
  */
 public final class EpochDomain
 {
@@ -129,12 +163,32 @@ public final class EpochDomain
         final long current = EpochDescriptor.pinWord(epoch);
         final int highWater = buffer.getIntAcquire(EpochDescriptor.HIGH_WATER_OFFSET);
         int holdingBack = 0;
+        int registered = 0;
         for (int i = 0; i < highWater; i++)
         {
-            final long pin = buffer.getLongVolatile(EpochDescriptor.slotOffset(i) + EpochDescriptor.PIN_OFFSET);
+            final int slotOffset = EpochDescriptor.slotOffset(i);
+            final long pin = buffer.getLongVolatile(slotOffset + EpochDescriptor.PIN_OFFSET);
             if (0 != (pin & EpochDescriptor.PINNED) && pin != current)
             {
                 holdingBack++;
+            }
+            registered |= buffer.getIntAcquire(slotOffset + EpochDescriptor.REGISTERED_OFFSET);
+        }
+        if (0 == holdingBack)
+        {
+            if (0 == registered)
+            {
+                // NOTE: no registered reader: a full fence, then the flags again (design notes); a reader that
+                // registered meanwhile sends us to the heavy path.
+                VarHandle.fullFence();
+                if (anyRegistered())
+                {
+                    holdingBack = scanAfterHeavy(current, highWater);
+                }
+            }
+            else
+            {
+                holdingBack = scanAfterHeavy(current, highWater);
             }
         }
         // NOTE: the diagnostic is written only when it changes: a reclaim that finds the epoch held back costs loads,
@@ -156,13 +210,57 @@ public final class EpochDomain
     }
 
     /**
+     * The heavy side of the pin protocol, then the scan that decides: pins stored before the barrier are visible now.
+     *
+     * @return the readers pinned to an epoch other than {@code current}.
+     */
+    private int scanAfterHeavy(final long current, final int highWaterBefore)
+    {
+        AsymmetricFence.heavy();
+        // NOTE: the high-water mark is read again after the barrier: a reader that registered in a slot above the
+        // first scan's mark and pinned is found here (its pin store is before the barrier or its loads after it).
+        final int highWater = Math.max(highWaterBefore, buffer.getIntAcquire(EpochDescriptor.HIGH_WATER_OFFSET));
+        int holdingBack = 0;
+        for (int i = 0; i < highWater; i++)
+        {
+            final long pin = buffer.getLongVolatile(EpochDescriptor.slotOffset(i) + EpochDescriptor.PIN_OFFSET);
+            if (0 != (pin & EpochDescriptor.PINNED) && pin != current)
+            {
+                holdingBack++;
+            }
+        }
+        return holdingBack;
+    }
+
+    /** Whether any reader slot is registered (read after the caller's full fence: the high-water mark, the flags). */
+    private boolean anyRegistered()
+    {
+        final int highWater = buffer.getIntAcquire(EpochDescriptor.HIGH_WATER_OFFSET);
+        for (int i = 0; i < highWater; i++)
+        {
+            if (0 != buffer.getIntAcquire(EpochDescriptor.slotOffset(i) + EpochDescriptor.REGISTERED_OFFSET))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
      * One reader's slot. Not thread-safe: one thread at a time uses it. Critical sections nest.
      */
     public final class Reader implements AutoCloseable
     {
-        // NOTE: the nesting depth, the one field written on every enter/exit, lives in the reader's own 128-byte
-        // slot (DEPTH_OFFSET), not in this object: Reader objects of different threads may sit on one heap cache line.
-        private final int pinOffset;
+        // NOTE: the reader's own pin word says whether it is inside (non-zero while pinned: pinWord sets bit 0); the
+        // depth word (DEPTH_OFFSET) counts only the nested entries beyond the outermost one, so an outermost
+        // enter/exit pair stores nothing but the pin word (two stores, the floor). Both live in the reader's own
+        // 128-byte slot, not in this object: Reader objects of different threads may sit on one heap cache line.
+        // NOTE: the hot path addresses its words directly (native addresses inside the domain's buffer, which this
+        // inner object keeps reachable): no loads of the domain, the buffer and its fields after the light fence,
+        // which is a compiler barrier over all memory and would make them reload.
+        private final long pinAddress;
+        private final long depthAddress;
+        private final long epochAddress;
         private final int depthOffset;
         private final int slot;
         private boolean closed;
@@ -170,8 +268,10 @@ public final class EpochDomain
         Reader(final int slot)
         {
             this.slot = slot;
-            this.pinOffset = EpochDescriptor.slotOffset(slot) + EpochDescriptor.PIN_OFFSET;
+            this.pinAddress = buffer.addressOffset() + EpochDescriptor.slotOffset(slot) + EpochDescriptor.PIN_OFFSET;
             this.depthOffset = EpochDescriptor.slotOffset(slot) + EpochDescriptor.DEPTH_OFFSET;
+            this.depthAddress = buffer.addressOffset() + depthOffset;
+            this.epochAddress = buffer.addressOffset() + EpochDescriptor.GLOBAL_EPOCH_OFFSET;
             buffer.putInt(depthOffset, 0);
         }
 
@@ -182,14 +282,23 @@ public final class EpochDomain
             {
                 throw new IllegalStateException("reader slot " + slot + " is closed; register a new reader");
             }
-            final int depth = buffer.getInt(depthOffset);
-            buffer.putInt(depthOffset, depth + 1);
-            if (0 == depth)
+            // NOTE: a plain load of a word only this thread writes. It feeds only this (predicted) branch: a loop of
+            // enter/exit is no chain of store-to-load forwards (with a depth counter stored on every enter and exit
+            // the pair measured 5.7 ns here, 2.6 with constants stored, 2.4 with only the pin word stored, 1.55 with
+            // direct addresses, against a 1.0 ns floor).
+            if (0 == UnsafeApi.getLong(null, pinAddress))
             {
-                // NOTE: release store + full fence = the StoreLoad fence of the protocol (see the design notes); the
-                // pin is read by tryAdvance via getLongVolatile.
-                buffer.putLongRelease(pinOffset, EpochDescriptor.pinWord(epoch()));
-                VarHandle.fullFence();
+                // NOTE: opaque store + light fence = the reader's side of the asymmetric Dekker pattern (see the
+                // design notes and AsymmetricFence's); the pin is read by tryAdvance via getLongVolatile after its
+                // heavy barrier. The light fence keeps the store before every later load of the section. The epoch
+                // load is acquire (it pairs with tryAdvance's CAS).
+                UnsafeApi.putLongOpaque(null, pinAddress, EpochDescriptor.pinWord(UnsafeApi.getLongAcquire(null,
+                    epochAddress)));
+                AsymmetricFence.light();
+            }
+            else
+            {
+                UnsafeApi.putInt(null, depthAddress, UnsafeApi.getInt(null, depthAddress) + 1);
             }
         }
 
@@ -200,24 +309,27 @@ public final class EpochDomain
          */
         public void exit()
         {
-            final int depth = buffer.getInt(depthOffset);
-            if (depth <= 0)
+            final int nested = UnsafeApi.getInt(null, depthAddress);
+            if (0 != nested)
+            {
+                UnsafeApi.putInt(null, depthAddress, nested - 1);
+            }
+            else if (0 != UnsafeApi.getLong(null, pinAddress))
+            {
+                // NOTE: release store, read by tryAdvance via getLongVolatile: the section's loads happen before.
+                UnsafeApi.putLongRelease(null, pinAddress, 0L);
+            }
+            else
             {
                 throw new IllegalStateException("exit of reader slot " + slot +
                     " without a matching enter (critical-section depth 0)");
-            }
-            buffer.putInt(depthOffset, depth - 1);
-            if (1 == depth)
-            {
-                // NOTE: release store, read by tryAdvance via getLongVolatile: the section's loads happen before.
-                buffer.putLongRelease(pinOffset, 0L);
             }
         }
 
         /** Whether this reader is inside a critical section. */
         public boolean isInside()
         {
-            return buffer.getInt(depthOffset) > 0;
+            return 0 != UnsafeApi.getLong(null, pinAddress);
         }
 
         /** The slot index (for diagnostics). */
@@ -238,11 +350,10 @@ public final class EpochDomain
             {
                 return;
             }
-            final int depth = buffer.getInt(depthOffset);
-            if (depth > 0)
+            if (isInside())
             {
                 throw new IllegalStateException("reader slot " + slot + " closed inside a critical section (depth " +
-                    depth + ")");
+                    (1 + buffer.getInt(depthOffset)) + ")");
             }
             closed = true;
             buffer.putIntRelease(EpochDescriptor.slotOffset(slot) + EpochDescriptor.REGISTERED_OFFSET, 0);

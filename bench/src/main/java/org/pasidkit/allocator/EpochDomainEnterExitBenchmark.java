@@ -1,15 +1,20 @@
 /*
  * Run (full):
- *   cd /work/wt-reclaimbench && mvn -B -ntp -pl bench -am package -DskipTests
+ *   ./mvnw -B -ntp -q -pl bench -am package -DskipTests -Djcstress.skip=true
  *   java -cp bench/target/pasidkit-bench.jar org.openjdk.jmh.Main EpochDomainEnterExitBenchmark \
- *       -prof gc -foe true -rf json -rff bench/results/epoch-enter-exit.json
+ *       -prof gc -prof org.pasidkit.bench.HeavyBarrierProfiler -foe true -rf json -rff bench/results/epoch-enter-exit.json
+ * The fenced path (AsymmetricFence forced to full fences) in the same session: add
+ *   -jvmArgsPrepend -Dpasidkit.fence=fenced
  * Smoke (shared 2-core machine): add -f 1 -wi 1 -i 2 -w 1s -r 1s
  *
- * Target (project issue): enter + exit of a critical section <= 10 ns/op and 0 B/op (gc.alloc.rate.norm),
- * with 1 and 2 reader threads.
+ * Targets: enter + exit of a critical section <= 2 ns/op on the membarrier path (issue 13; <= 10 ns with a full fence,
+ * the earlier issue) and 0 B/op (gc.alloc.rate.norm), with 1 and 2 reader threads. advanceWithIdleReader is the
+ * latency of one epoch advance that must pay the heavy barrier (a registered reader, not inside), the other vCPU idle;
+ * advanceNoReader the same advance with no reader registered (a full fence, no heavy barrier).
  */
 package org.pasidkit.allocator;
 
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 
 import org.agrona.BufferUtil;
@@ -41,9 +46,17 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the readers' only shared line is the global epoch word, which they only read.</li>
  *   <li>{@code pinStoreFloor}: the same two stores on a private padded slot, without the domain (a volatile store
  *       of the pin word and a release store of 0): the floor any design with a StoreLoad fence on entry pays.</li>
+ *   <li>{@code pinStoreLightFloor}: the same with the asymmetric light side (an opaque store, a compiler barrier, a
+ *       release store of 0): the floor of the membarrier path.</li>
+ *   <li>{@code advanceWithIdleReader}: one {@link EpochDomain#tryAdvance} on a domain with one registered reader that
+ *       is never inside: every call advances and pays one {@link AsymmetricFence#heavy()}. {@code advanceNoReader}:
+ *       the same on a domain with no registered reader (a full fence instead). Each is the latency of one epoch
+ *       advance; the heavy barriers per op show in {@code fence.heavy.per.Mop} with
+ *       {@code -prof org.pasidkit.bench.HeavyBarrierProfiler}.</li>
  *   <li>group {@code underReclaimScan}: one reader while another thread calls {@link EpochDomain#tryAdvance} in a
  *       loop (a spinning reclaimer): the reader's pin line moves to the scanner and back, and the global epoch line
- *       changes under the reader. Informative, not the target's case.</li>
+ *       changes under the reader; on the membarrier path every advance interrupts the reader's CPU (an IPI), so this
+ *       is also the heavy barrier's cost with the other vCPU busy. Informative, not the target's case.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.AverageTime)
@@ -65,6 +78,29 @@ public class EpochDomainEnterExitBenchmark
         public void setup()
         {
             domain = new EpochDomain(16);
+        }
+    }
+
+    /** A domain of its own with one registered reader that never enters: every tryAdvance advances. */
+    @State(Scope.Thread)
+    public static class AdvanceState
+    {
+        EpochDomain withReader;
+        EpochDomain.Reader idle;
+        EpochDomain noReader;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            withReader = new EpochDomain(4);
+            idle = withReader.register();
+            noReader = new EpochDomain(4);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            idle.close();
         }
     }
 
@@ -149,6 +185,33 @@ public class EpochDomainEnterExitBenchmark
         final UnsafeBuffer slot = state.privateSlot;
         slot.putLongVolatile(128, 3L);
         slot.putLongRelease(128, 0L);
+    }
+
+    /** Floor of the membarrier path: opaque store, compiler barrier, release store of 0. */
+    @Benchmark
+    @Threads(1)
+    public void pinStoreLightFloor(final ReaderState state)
+    {
+        final UnsafeBuffer slot = state.privateSlot;
+        slot.putLongOpaque(128, 3L);
+        VarHandle.acquireFence();
+        slot.putLongRelease(128, 0L);
+    }
+
+    /** One epoch advance that pays the heavy barrier (a reader is registered); the other vCPU idle. */
+    @Benchmark
+    @Threads(1)
+    public boolean advanceWithIdleReader(final AdvanceState state)
+    {
+        return state.withReader.tryAdvance();
+    }
+
+    /** One epoch advance with no reader registered: a full fence, no heavy barrier. */
+    @Benchmark
+    @Threads(1)
+    public boolean advanceNoReader(final AdvanceState state)
+    {
+        return state.noReader.tryAdvance();
     }
 
     @Benchmark

@@ -4,6 +4,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 import org.pasidkit.allocator.AllocatorCounts;
+import org.pasidkit.allocator.AsymmetricFence;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.IdAllocator;
 import org.pasidkit.allocator.PasidAllocator;
@@ -37,6 +38,7 @@ public final class AllocatorDemoCommand implements Callable<Integer>
         {
             throw new IllegalArgumentException("--threads " + threads + " must be in [1, 64]");
         }
+        System.out.println("fence: " + AsymmetricFence.description());
         final PasidAllocator allocator = PasidAllocator.builder().range(1, max).build();
         System.out.printf("PasidAllocator [1, %d], %d stripes, grace period on, %d KiB native memory%n",
             max, allocator.stripes(), allocator.nativeBytes() / 1024);
@@ -45,6 +47,8 @@ public final class AllocatorDemoCommand implements Callable<Integer>
         graceAndHolders();
         badInput(allocator);
 
+        System.out.println("\nheavy barriers (AsymmetricFence.heavy) paid by this run: " +
+            AsymmetricFence.heavyBarriers());
         System.out.println(failures == 0 ? "\nall promises held" : "\n" + failures + " promise(s) broken");
         return failures == 0 ? 0 : 1;
     }

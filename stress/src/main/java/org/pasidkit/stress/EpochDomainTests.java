@@ -11,10 +11,12 @@ import org.openjdk.jcstress.infra.results.III_Result;
 import org.pasidkit.allocator.EpochDomain;
 
 /*
- * Races on EpochDomain: a reader entering its critical section vs tryAdvance. Reader: enter = read the epoch, then a
- * volatile store of the pin; then it reads the epoch again (r2). Advancer: W(epoch) by CAS, then R(pins) in its next
- * tryAdvance. This is store buffering (Dekker): without the StoreLoad of the volatile pin store the reader can read
- * the old epoch while its pin is still invisible to two advances in a row.
+ * Races on EpochDomain: a reader entering its critical section vs tryAdvance. Reader: enter = read the epoch, then an
+ * opaque store of the pin and AsymmetricFence.light(); then it reads the epoch again (r2). Advancer: W(epoch) by CAS,
+ * then, in its next tryAdvance, AsymmetricFence.heavy() and R(pins). This is store buffering (asymmetric Dekker):
+ * without the heavy barrier (the light side is only a compiler barrier on the membarrier path) the reader can read
+ * the old epoch while its pin is still invisible to two advances in a row (mutant EpochDomain.AdvanceWithoutHeavy).
+ * The test runs on the path the machine allows and again with -Dpasidkit.fence=fenced (BrokenVariantsTest).
  *
  * Property checked: once a reader is inside and has read epoch e, the global epoch never exceeds e + 1 while it stays
  * inside. NOTE: "never exceeds pinned + 1" (pinned = the value stored in the pin word) is NOT a property of this
@@ -47,8 +49,8 @@ public final class EpochDomainTests
         desc = "late pin: the reader read 0 but its pin store landed after the second advance's scan; safe, its " +
             "section's loads come after both advances")
     @Outcome(id = "0, 0, 2", expect = Expect.FORBIDDEN,
-        desc = "epoch 2 ahead of an inside reader that read 0 after pinning: the pin store was not a StoreLoad " +
-            "fence, or tryAdvance ignored the pin")
+        desc = "epoch 2 ahead of an inside reader that read 0 after pinning: the pin and the advance's scan were " +
+            "not ordered (no heavy barrier / no StoreLoad fence), or tryAdvance ignored the pin")
     @Outcome(expect = Expect.FORBIDDEN, desc = "epoch did not advance although nothing held it, or bad values")
     @State
     public static class EnterVsAdvance

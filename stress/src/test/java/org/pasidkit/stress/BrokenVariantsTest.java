@@ -47,6 +47,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *       show the specific FORBIDDEN outcome the mutant names (an {@code @Outcome} id declared FORBIDDEN by that test,
  *       never its catch-all row), and the agent's log must show the substitution happened.</li>
  * </ol>
+ * Fence modes ({@code AsymmetricFence}): the production run and the mutants use the forks' default (membarrier where
+ * the kernel allows it); a second production run forces the fenced path ({@code -Dpasidkit.fence=fenced} in
+ * {@code -jvmArgs}) and must pass too. Before each, a probe JVM with the forks' class path and flags prints the mode
+ * it chooses ({@link FenceModeProbe}), so the log says which path each run tested. On a machine that falls back to
+ * fences the default run tests the fenced path as well: one line says the asymmetric path was not tested, and the
+ * mutants marked {@code needs: membarrier} are skipped with a line each.
  * Mutants with the same run options share one jcstress invocation in rounds (a test appears once a round). Counts per
  * mutant are written to {@code target/mutants-report.txt}; {@code stress/BROKEN-VARIANTS.md} records them.
  */
@@ -68,6 +74,10 @@ class BrokenVariantsTest
     static final Map<String, String> runners = new TreeMap<>();
     static final TreeSet<String> annotatedTests = new TreeSet<>();
     static Run production;
+    static Run productionFenced;
+    /** The fence mode probed with the default forks' flags: MEMBARRIER or FENCED. */
+    static String defaultMode;
+    static final String FENCED_JVM_ARGS = "-Dpasidkit.fence=fenced";
     static final Map<String, Run> mutantRuns = new LinkedHashMap<>();
     static final Map<String, List<String>> applied = new TreeMap<>();
 
@@ -102,10 +112,39 @@ class BrokenVariantsTest
         findAnnotatedTests();
         validateSpecs();
 
+        final String[] probed = probeFenceMode("").split("\t", 2);
+        defaultMode = probed[0];
+        System.out.println("[pasidkit.fence] jcstress production run and mutants, forks' fence mode: " + probed[1]);
+        if (!"MEMBARRIER".equals(defaultMode))
+        {
+            System.out.println("[pasidkit.fence] the asymmetric (membarrier) path was NOT tested by jcstress on this " +
+                "machine: " + probed[1]);
+            for (final MutantSpec m : mutants)
+            {
+                if (m.needsMembarrier)
+                {
+                    System.out.println("[pasidkit.fence] mutant " + m.name + " skipped: it needs the membarrier path");
+                }
+            }
+            mutants = mutants.stream().filter((m) -> !m.needsMembarrier).collect(Collectors.toList());
+        }
         production = only.isEmpty() ? jcstress("production",
-            List.of("-m", System.getProperty("jcstress.mode", "quick")), runners.keySet(), null) : new Run();
+            List.of("-m", System.getProperty("jcstress.mode", "quick")), runners.keySet(), null, "") : new Run();
         System.out.println("production jcstress run: exit " + production.exitCode + ", " + production.samples.size() +
             " tests");
+        if (only.isEmpty())
+        {
+            System.out.println("[pasidkit.fence] jcstress production run (fenced forced), forks' fence mode: " +
+                probeFenceMode(FENCED_JVM_ARGS).split("\t", 2)[1]);
+            productionFenced = jcstress("production-fenced", List.of("-m", System.getProperty("jcstress.mode",
+                "quick")), runners.keySet(), null, FENCED_JVM_ARGS);
+            System.out.println("production jcstress run (fenced forced): exit " + productionFenced.exitCode + ", " +
+                productionFenced.samples.size() + " tests");
+        }
+        else
+        {
+            productionFenced = new Run();
+        }
 
         final Map<String, List<MutantSpec>> byOptions = new LinkedHashMap<>();
         for (final MutantSpec m : mutants)
@@ -142,7 +181,7 @@ class BrokenVariantsTest
                 }
                 Files.writeString(map, lines.toString(), StandardCharsets.UTF_8);
                 Files.deleteIfExists(Path.of(map + ".log"));
-                final Run run = jcstress("mutants-" + round, List.of(group.getKey().split("\\s+")), tests, map);
+                final Run run = jcstress("mutants-" + round, List.of(group.getKey().split("\\s+")), tests, map, "");
                 System.out.println("mutant run " + round + " (" + group.getKey() + "): exit " + run.exitCode + ", " +
                     these.size() + " mutants");
                 if (Files.exists(Path.of(map + ".log")))
@@ -170,18 +209,39 @@ class BrokenVariantsTest
     @Test
     void productionPassesAndEveryTestRan()
     {
-        assertTrue(production.output.contains("RUN RESULTS"), () -> "jcstress did not run:\n" + tail(production.output));
-        final TreeSet<String> ran = new TreeSet<>(production.samples.keySet());
-        assertEquals(annotatedTests, ran, "the production tests that ran differ from the @JCStressTest classes");
-        assertTrue(ran.size() >= 20, "only " + ran.size() + " production tests ran");
+        checkProduction(production, "");
+    }
+
+    @Test
+    void productionPassesOnTheFencedPath()
+    {
+        checkProduction(productionFenced, " (-Dpasidkit.fence=fenced)");
+    }
+
+    /** The probe with the fenced flag reports FENCED: the forced run really tested the fenced path. */
+    @Test
+    void fencedFlagForcesTheFencedPath() throws Exception
+    {
+        final String probed = probeFenceMode(FENCED_JVM_ARGS);
+        assertTrue(probed.startsWith("FENCED\t"), () -> "-Dpasidkit.fence=fenced did not force the fenced path: " +
+            probed);
+    }
+
+    static void checkProduction(final Run run, final String label)
+    {
+        assertTrue(run.output.contains("RUN RESULTS"), () -> "jcstress" + label + " did not run:\n" + tail(run.output));
+        final TreeSet<String> ran = new TreeSet<>(run.samples.keySet());
+        assertEquals(annotatedTests, ran, "the production tests that ran" + label +
+            " differ from the @JCStressTest classes");
+        assertTrue(ran.size() >= 20, "only " + ran.size() + " production tests ran" + label);
         final List<String> bad = new ArrayList<>();
         for (final String test : ran)
         {
-            if (Status.NORMAL != production.status.get(test))
+            if (Status.NORMAL != run.status.get(test))
             {
-                bad.add(test + ": " + production.status.get(test));
+                bad.add(test + ": " + run.status.get(test));
             }
-            for (final Map.Entry<String, Long> s : production.samples.get(test).entrySet())
+            for (final Map.Entry<String, Long> s : run.samples.get(test).entrySet())
             {
                 if (Expect.FORBIDDEN == grade(test, s.getKey()) && s.getValue() > 0)
                 {
@@ -189,8 +249,32 @@ class BrokenVariantsTest
                 }
             }
         }
-        assertEquals(List.of(), bad, () -> "the production code failed its jcstress tests:\n" + tail(production.output));
-        assertEquals(0, production.exitCode, () -> "jcstress exited non-zero:\n" + tail(production.output));
+        assertEquals(List.of(), bad, () -> "the production code failed its jcstress tests" + label + ":\n" +
+            tail(run.output));
+        assertEquals(0, run.exitCode, () -> "jcstress" + label + " exited non-zero:\n" + tail(run.output));
+    }
+
+    /**
+     * The fence mode a JVM with the jcstress forks' class path and flags (plus {@code extraJvmArgs}) chooses:
+     * {@code MODE<TAB>description}, from {@link FenceModeProbe}.
+     */
+    static String probeFenceMode(final String extraJvmArgs) throws IOException, InterruptedException
+    {
+        final List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of(AGRONA_EXPORTS.split(" ")));
+        if (!extraJvmArgs.isEmpty())
+        {
+            command.addAll(List.of(extraJvmArgs.split(" ")));
+        }
+        command.addAll(List.of("-cp", jar.toString(), FenceModeProbe.class.getName()));
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        assertTrue(process.waitFor(1, TimeUnit.MINUTES), "fence mode probe hung: " + command);
+        assertEquals(0, process.exitValue(), () -> "fence mode probe failed: " + command + "\n" + out);
+        final String last = out.lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.matches("(MEMBARRIER|FENCED)\t.*"), () -> "fence mode probe printed: " + out);
+        return last;
     }
 
     static Stream<MutantSpec> mutants()
@@ -379,7 +463,7 @@ class BrokenVariantsTest
     }
 
     static Run jcstress(final String label, final List<String> options, final java.util.Collection<String> tests,
-        final Path agentMap) throws IOException, InterruptedException, ClassNotFoundException
+        final Path agentMap, final String extraJvmArgs) throws IOException, InterruptedException, ClassNotFoundException
     {
         final Path dir = target.resolve("jcstress-" + label);
         deleteRecursively(dir);
@@ -398,8 +482,8 @@ class BrokenVariantsTest
                 command.addAll(BUILD_OPTIONS.subList(i, i + 2));
             }
         }
-        command.addAll(List.of("-jvmArgs", AGRONA_EXPORTS + (null == agentMap ? "" : " -javaagent:" + jar + "=" +
-            agentMap), "-r", dir.resolve("report").toString()));
+        command.addAll(List.of("-jvmArgs", AGRONA_EXPORTS + (extraJvmArgs.isEmpty() ? "" : " " + extraJvmArgs) +
+            (null == agentMap ? "" : " -javaagent:" + jar + "=" + agentMap), "-r", dir.resolve("report").toString()));
         final Path log = dir.resolve("output.txt");
         final Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
             .redirectOutput(log.toFile()).start();

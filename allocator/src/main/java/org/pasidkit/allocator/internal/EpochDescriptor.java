@@ -13,8 +13,9 @@ package org.pasidkit.allocator.internal;
  *   0                             8                   12                 16                       128
  *   +-----------------------------+-------------------+------------------+------------------------+
  *   | pin word (long)             | registered (int)  | depth (int)      | padding to 128         |
- *   | (epoch &lt;&lt; 1) | 1 inside    | 1 = taken         | nesting, plain:  |                        |
- *   | 0 outside                   | 0 = free          | owner thread only|                        |
+ *   | (epoch &lt;&lt; 1) | 1 inside    | 1 = taken         | nested entries   |                        |
+ *   | 0 outside                   | 0 = free          | beyond the first;|                        |
+ *   |                             |                   | plain, owner only|                        |
  *   +-----------------------------+-------------------+------------------+------------------------+
  * </pre>
  */
@@ -26,7 +27,10 @@ public final class EpochDescriptor
     public static final int SLOT_LENGTH = 128;
     public static final int PIN_OFFSET = 0;
     public static final int REGISTERED_OFFSET = 8;
-    /** The reader's critical-section nesting depth: written and read by the reader's thread only (plain). */
+    /**
+     * The reader's nested critical-section entries beyond the outermost one (0 when inside once or outside; the pin
+     * word says which): written and read by the reader's thread only (plain).
+     */
     public static final int DEPTH_OFFSET = 12;
     public static final long PINNED = 1L;
     public static final int MAX_READERS = 1 << 16;

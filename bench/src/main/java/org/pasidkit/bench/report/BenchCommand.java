@@ -22,6 +22,7 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 import org.openjdk.jmh.util.Statistics;
+import org.pasidkit.allocator.AsymmetricFence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -115,7 +116,10 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 1).with("impl", "pasidkit", "sbitmap"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorFullRangeBenchmark\\.", 0).with("impl", "atomic-bitmap",
             "locked-bitset"),
-        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor)$", 1),
+        // #13: the asymmetric pin (<= 2 ns), its floors, and the latency of one epoch advance with and without the heavy
+        // barrier.
+        Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit|pinStoreFloor|pinStoreLightFloor|" +
+            "advanceWithIdleReader|advanceNoReader)$", 1),
         Entry.of("org\\.pasidkit\\.allocator\\.EpochDomainEnterExitBenchmark\\.(enterExit2Threads|underReclaimScan)$", 2),
         // NOTE (time): the quick suite measures what #3's goals read; the 2-thread and held variants in the full suite.
         Entry.of("org\\.pasidkit\\.allocator\\.EpochReclaimQueueRetireBenchmark\\.(allocateFree|retireReclaimBatch|" +
@@ -130,6 +134,8 @@ public final class BenchCommand implements Callable<Integer>
             "ConcurrentHashMap", "ConcurrentHashMapPreboxed", "NonBlockingHashMapLong"),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceLookupBenchmark\\.lookup$", 0).with("impl", "pasidkitByHandle",
             "ObjectArray"),
+        // #13: the driver-data lookup inside an epoch critical section (<= 5 ns), against the bare lookup.
+        Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceEpochLookupBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceBindBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.PasidSpaceFaultBenchmark\\.", 1),
         Entry.of("org\\.pasidkit\\.tables\\.AtcInvalidatorFanoutBenchmark\\.emit$", 1)
@@ -239,12 +245,20 @@ public final class BenchCommand implements Callable<Integer>
                 final ChainedOptionsBuilder options = new OptionsBuilder()
                     .include(entry.regex())
                     .addProfiler("gc")
+                    .addProfiler(org.pasidkit.bench.HeavyBarrierProfiler.class)
                     .shouldFailOnError(true)
                     .result(part.toString())
                     .resultFormat(ResultFormatType.JSON);
                 for (final Map.Entry<String, String[]> p : entry.params().entrySet())
                 {
                     options.param(p.getKey(), p.getValue());
+                }
+                // NOTE: the forks choose their fence mode themselves; -Dpasidkit.fence given to the launcher is passed
+                // on (prepended: the benchmarks' own jvmArgsAppend stay).
+                final String fence = System.getProperty(AsymmetricFence.PROPERTY);
+                if (null != fence)
+                {
+                    options.jvmArgsPrepend("-D" + AsymmetricFence.PROPERTY + "=" + fence);
                 }
                 for (final String profiler : entry.profilers())
                 {

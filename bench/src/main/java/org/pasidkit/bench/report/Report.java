@@ -14,6 +14,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 import org.jfree.chart.ChartFactory;
+import org.pasidkit.allocator.AsymmetricFence;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -56,6 +57,7 @@ final class Report
         md.append("Produced by `./pasidkit bench").append("quick".equals(runKind) ? " --quick" : "")
             .append("` on ").append(LocalDateTime.now().withNano(0)).append(" from `").append(source).append("`.\n\n");
         md.append("Machine: ").append(machine()).append("\n\n");
+        md.append(fence());
         md.append("Every benchmark ran with `-prof gc` (B/op is `gc.alloc.rate.norm`) and `-foe true`, forked with ")
             .append("`-Xms512m -Xmx512m -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
             .append("99.9% error, then the median of the measurement iterations; this 2-core machine is noisy, so ")
@@ -162,10 +164,17 @@ final class Report
                 row.percentiles.forEach((k, v) -> md.append(k).append(' ').append(fmt(v)).append(' ')
                     .append(row.unit).append("; "));
             }
-            if (!row.secondary.isEmpty())
+            // NOTE: the fence.* metrics of HeavyBarrierProfiler are in the report's Fence section, not repeated here.
+            if (row.secondary.keySet().stream().anyMatch((k) -> !k.startsWith("fence.")))
             {
                 md.append("\n").append(row.implementation).append(" @ ").append(row.threads).append(" threads, counters: ");
-                row.secondary.forEach((k, v) -> md.append(k).append(' ').append(fmt(v)).append("; "));
+                row.secondary.forEach((k, v) ->
+                {
+                    if (!k.startsWith("fence."))
+                    {
+                        md.append(k).append(' ').append(fmt(v)).append("; ");
+                    }
+                });
             }
         }
         md.append("\n\n");
@@ -243,6 +252,67 @@ final class Report
             return String.format(Locale.ROOT, "%.2f", v);
         }
         return String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    /**
+     * The fence mode (the report's JVM, and the forks' as the {@code fence.membarrier} metric shows it) and the heavy
+     * barriers the measured iterations paid ({@code HeavyBarrierProfiler}), per second and per million operations.
+     */
+    private String fence()
+    {
+        final StringBuilder md = new StringBuilder();
+        md.append("Fence: ").append(AsymmetricFence.description()).append(" (this JVM)");
+        int membarrier = 0;
+        int fenced = 0;
+        double total = 0;
+        final List<BenchRow> paying = new ArrayList<>();
+        for (final BenchRow row : rows)
+        {
+            final Double mode = row.secondary.get("fence.membarrier");
+            if (null != mode)
+            {
+                if (mode >= 0.5)
+                {
+                    membarrier++;
+                }
+                else
+                {
+                    fenced++;
+                }
+            }
+            final Double heavy = row.secondary.get("fence.heavy");
+            if (null != heavy)
+            {
+                total += heavy;
+                if (heavy > 0)
+                {
+                    paying.add(row);
+                }
+            }
+        }
+        if (0 == membarrier + fenced)
+        {
+            md.append("; the results carry no fence metrics (run without HeavyBarrierProfiler).\n\n");
+            return md.toString();
+        }
+        md.append("; benchmark forks: membarrier in ").append(membarrier).append(", fenced in ").append(fenced)
+            .append(" of ").append(membarrier + fenced).append(" results. Heavy barriers paid in the measured iterations ")
+            .append("of the whole run: ").append(String.format(Locale.ROOT, "%.0f", total)).append(".\n\n");
+        if (!paying.isEmpty())
+        {
+            md.append("| benchmark | threads | params | heavy barriers | per second | per million ops |\n")
+                .append("|---|---:|---|---:|---:|---:|\n");
+            for (final BenchRow row : paying)
+            {
+                md.append("| ").append(row.benchmark).append(" | ").append(row.threads).append(" | ")
+                    .append(row.params.isEmpty() ? "" : row.params.toString()).append(" | ")
+                    .append(String.format(Locale.ROOT, "%.0f", row.secondary.get("fence.heavy"))).append(" | ")
+                    .append(fmt(row.secondary.getOrDefault("fence.heavy.per.s", Double.NaN))).append(" | ")
+                    .append(fmt(row.secondary.getOrDefault("fence.heavy.per.Mop", Double.NaN))).append(" |\n");
+            }
+            md.append('\n');
+        }
+        return md.toString();
     }
 
     private static String machine()

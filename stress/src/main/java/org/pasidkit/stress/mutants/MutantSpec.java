@@ -63,16 +63,23 @@ public final class MutantSpec
     public final String bug;
     /** jcstress options of this mutant's run (mutants with equal options share one jcstress invocation). */
     public final String run;
+    /**
+     * True when the mutant's bug shows only on the asymmetric fence path ({@code needs: membarrier}): on a machine
+     * where {@code AsymmetricFence} falls back to fences the mutated branch never runs, so the harness skips it and
+     * says so.
+     */
+    public final boolean needsMembarrier;
     public final List<Expectation> expectations;
     public final List<Edit> edits;
 
     private MutantSpec(final String name, final String file, final String bug, final String run,
-        final List<Expectation> expectations, final List<Edit> edits)
+        final boolean needsMembarrier, final List<Expectation> expectations, final List<Edit> edits)
     {
         this.name = name;
         this.file = file;
         this.bug = bug;
         this.run = run;
+        this.needsMembarrier = needsMembarrier;
         this.expectations = List.copyOf(expectations);
         this.edits = List.copyOf(edits);
     }
@@ -118,6 +125,7 @@ public final class MutantSpec
             String file = null;
             String bug = null;
             String run = "-m quick";
+            boolean needsMembarrier = false;
             final List<Expectation> expectations = new ArrayList<>();
             final List<Edit> edits = new ArrayList<>();
             String find = null;
@@ -141,6 +149,15 @@ public final class MutantSpec
                 else if (l.startsWith("run:"))
                 {
                     run = l.substring(4).trim();
+                    i++;
+                }
+                else if (l.startsWith("needs:"))
+                {
+                    if (!"membarrier".equals(l.substring(6).trim()))
+                    {
+                        throw malformed(specFile, i, "expected 'needs: membarrier'");
+                    }
+                    needsMembarrier = true;
                     i++;
                 }
                 else if (l.startsWith("test:"))
@@ -201,7 +218,7 @@ public final class MutantSpec
                 throw new IllegalArgumentException(specFile + ": mutant " + name +
                     " needs file:, bug:, at least one test: and find:/replace: pairs");
             }
-            mutants.add(new MutantSpec(name, file, bug, run, expectations, edits));
+            mutants.add(new MutantSpec(name, file, bug, run, needsMembarrier, expectations, edits));
         }
         return mutants;
     }
