@@ -897,15 +897,25 @@ public final class PasidAllocator implements IdAllocator
                 cache.exit(stripe);
                 return true;
             }
-            return freeToBitmapAsOwner(stripe, id, IdStateTable.CACHING); // a thief holds the ring just now
+            return freeToBitmap(stripe, id, IdStateTable.CACHING); // a thief holds the ring just now
         }
-        return stripe >= 0 ? freeToBitmapAsOwner(stripe, id, from) : freeToBitmap(id, from);
+        return freeToBitmap(stripe, id, from);
     }
 
-    /** A free straight to the bitmap by a stripe's owner: the move is counted on the stripe's own line. */
-    private boolean freeToBitmapAsOwner(final int stripe, final int id, final byte from)
+    /**
+     * A free straight to the bitmap. A move: by a stripe's owner ({@code stripe >= 0}) counted on the stripe's own line,
+     * else on the shared counters.
+     */
+    private boolean freeToBitmap(final int stripe, final int id, final byte from)
     {
-        cache.beginOwnerMove(stripe);
+        if (stripe >= 0)
+        {
+            cache.beginOwnerMove(stripe);
+        }
+        else
+        {
+            cache.beginMove();
+        }
         try
         {
             if (!states.compareAndSet(id, from, IdStateTable.FREE))
@@ -913,38 +923,27 @@ public final class PasidAllocator implements IdAllocator
                 return false;
             }
             bitmap.clear(id);
-            // NOTE: the freed id's word becomes the stripe's refill hint and this thread's direct hint, as Linux
-            // sbitmap_queue_clear sets the CPU's alloc_hint to the freed tag: the next claim finds it without a scan.
+            // NOTE: the freed id's word becomes this thread's search hint (and its stripe's refill hint), as Linux
+            // sbitmap_queue_clear sets the CPU's alloc_hint to the freed tag: in a nearly full range the next claim
+            // finds it without a scan. A plain store to a slot other threads may share: a hint, any value is safe.
             final int word = bitmap.wordOf(id);
-            cache.hint(stripe, word);
+            if (stripe >= 0)
+            {
+                cache.hint(stripe, word);
+            }
             directHints[cache.homeOf(Thread.currentThread()) * 16] = word;
             return true;
         }
         finally
         {
-            cache.endOwnerMove(stripe);
-        }
-    }
-
-    private boolean freeToBitmap(final int id, final byte from)
-    {
-        cache.beginMove();
-        try
-        {
-            if (!states.compareAndSet(id, from, IdStateTable.FREE))
+            if (stripe >= 0)
             {
-                return false;
+                cache.endOwnerMove(stripe);
             }
-            bitmap.clear(id);
-            // NOTE: the freed id's word becomes this thread's search hint, as Linux sbitmap_queue_clear sets the CPU's
-            // alloc_hint to the freed tag: in a nearly full range the next direct claim finds it without a scan.
-            // A plain store to a slot other threads may share: a hint, any value is safe.
-            directHints[cache.homeOf(Thread.currentThread()) * 16] = bitmap.wordOf(id);
-            return true;
-        }
-        finally
-        {
-            cache.endMove();
+            else
+            {
+                cache.endMove();
+            }
         }
     }
 

@@ -762,14 +762,7 @@ public final class StripedIdCache
             {
                 return started;
             }
-            if (++spins < 1000)
-            {
-                Thread.onSpinWait();
-            }
-            else
-            {
-                Thread.yield(); // NOTE: the mover was preempted mid-move; give it the CPU back
-            }
+            spins = backOff(spins); // NOTE: a mover preempted mid-move gets the CPU back after the spins
         }
     }
 
