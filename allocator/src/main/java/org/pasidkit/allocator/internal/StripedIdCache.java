@@ -309,12 +309,13 @@ public final class StripedIdCache
             return 0;
         }
         final int id = stripes.getInt(slotOffset(base, head));
-        // NOTE: a release store, read by pre-scans (acquire): a pre-scan that sees the new head reads the slot's id as
-        // out of the window; one that sees the old head finds the id IN_USE (or is about to) and skips it.
-        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
-        // NOTE: a release store, not a CAS: only the ring's holder changes a CACHED id of the ring (class invariant).
-        // Read by free's CAS on the thread the caller hands the id to, and by pre-scans (opaque).
+        // NOTE: the state first, then the head. A release store, not a CAS: only the ring's holder changes a CACHED id
+        // of the ring (class invariant). Read by free's CAS and by pre-scans (opaque).
         states.putRelease(id, IdStateTable.IN_USE);
+        // NOTE: a release store, read by pre-scans (acquire): a pre-scan that sees the new head (the id out of the
+        // window) also sees it IN_USE, so a scan that found nothing and answered EXHAUSTED cannot then see the id
+        // still CACHED (Lincheck stress found that: EXHAUSTED for [2, 3], then free(2) refused as not in use).
+        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
         return id;
     }
 
