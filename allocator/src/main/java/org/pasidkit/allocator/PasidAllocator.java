@@ -190,15 +190,17 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.stripeOf(Thread.currentThread());
         // NOTE: a cache hit is enter (an opaque store, AsymmetricFence.light(), a load), a plain pop, exit (a release
         // store): no atomic instruction, and no fence in MEMBARRIER mode.
-        if (stripe >= 0 && cache.enter(stripe))
+        if (stripe >= 0)
         {
-            final int id = cache.pop(stripe);
-            if (0 != id)
+            final int id = cache.enterPop(stripe);
+            if (id > 0)
             {
-                cache.exit(stripe);
                 return id;
             }
-            return allocateSlow(stripe);
+            if (0 == id)
+            {
+                return allocateSlow(stripe);
+            }
         }
         return allocateAroundCache(stripe);
     }
@@ -885,15 +887,18 @@ public final class PasidAllocator implements IdAllocator
             // NOTE: busy first, then the CAS, then the check of stop: the CAS (a full fence on every HotSpot platform)
             // is the owner's store-load fence in the fenced mode, so a free pays one atomic in both modes; the id is
             // CACHING (taken by nobody, counted in use) until it sits in a slot.
-            cache.announce(stripe);
-            if (!states.compareAndSet(id, from, IdStateTable.CACHING))
+            final int pushed = cache.enterPush(stripe, id, from);
+            if (StripedIdCache.PUSHED == pushed)
             {
-                cache.exit(stripe);
+                return true;
+            }
+            if (StripedIdCache.NOT_IN_STATE == pushed)
+            {
                 return false;
             }
-            if (cache.admittedAfterAtomic(stripe))
+            if (StripedIdCache.PUSH_FULL == pushed)
             {
-                pushFreed(stripe, id);
+                pushFreed(stripe, id); // NOTE: inside the operation: makes room, pushes, CACHED
                 cache.exit(stripe);
                 return true;
             }

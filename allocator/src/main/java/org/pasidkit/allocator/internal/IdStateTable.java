@@ -127,6 +127,41 @@ public final class IdStateTable
         UnsafeApi.putByteRelease(null, pageForWrite(offset >>> PAGE_SHIFT) + (offset & PAGE_MASK), state);
     }
 
+    /**
+     * The address of the state byte of an id the calling thread holds (its allocation or the ring it holds
+     * happens-before this call), or 0 if the id's page was never created (its state is {@link #FREE}). A plain load
+     * of the page address: the address was stored before the id's state left FREE, which happens-before this call,
+     * so the plain load sees it (JLS 17.4.5); an acquire load backs up a 0. For the fast paths: a plain load is no
+     * compiler barrier, so the fields read before it stay in registers.
+     */
+    public long addressOfHeld(final int id)
+    {
+        final int offset = id - minId;
+        final int index = offset >>> PAGE_SHIFT;
+        long page = addresses[index];
+        if (0 == page && 0 == (page = page(index)))
+        {
+            return 0;
+        }
+        return page + (offset & PAGE_MASK);
+    }
+
+    /**
+     * A plain store of the state of an id the calling thread holds and whose page exists (see {@link #addressOfHeld});
+     * the caller publishes it with a later release store.
+     */
+    public void putPlainHeld(final int id, final byte state)
+    {
+        final int offset = id - minId;
+        final int index = offset >>> PAGE_SHIFT;
+        long page = addresses[index];
+        if (0 == page)
+        {
+            page = pageForWrite(index);
+        }
+        UnsafeApi.putByte(null, page + (offset & PAGE_MASK), state);
+    }
+
     /** The only way to take an id another thread might also reach. Creates the page only to leave {@link #FREE}. */
     public boolean compareAndSet(final int id, final byte expected, final byte update)
     {

@@ -6,6 +6,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.jctools.queues.MpmcArrayQueue;
 import org.pasidkit.allocator.AsymmetricFence;
@@ -86,7 +87,20 @@ public final class StripedIdCache
 {
     private static final VarHandle OWNERS = MethodHandles.arrayElementVarHandle(Thread[].class);
 
+    /** {@link #enterPop}: a thief holds the ring; no operation was started. */
+    public static final int NOT_ADMITTED = -1;
+    /** {@link #enterPush}: the id is {@code CACHED} in the ring; the operation has ended. */
+    public static final int PUSHED = 1;
+    /** {@link #enterPush}: the id was not in the state expected; nothing changed; no operation is going on. */
+    public static final int NOT_IN_STATE = 0;
+    /** {@link #enterPush}: the id is {@code CACHING}; a thief holds the ring: no operation is going on. */
+    public static final int PUSH_REFUSED = -1;
+    /** {@link #enterPush}: the id is {@code CACHING}; the ring is full; the operation goes on (flush, push, exit). */
+    public static final int PUSH_FULL = -2;
+
     private final UnsafeBuffer stripes;
+    /** The stripes' native address: the fast paths address the buffer directly (locals survive the barriers). */
+    private final long stripesAddress;
     private final Thread[] owners;
     private final int[][] scratch;
     private final int stripeCount;
@@ -119,6 +133,7 @@ public final class StripedIdCache
         this.ringMask = capacity - 1;
         this.stripeLength = StripeDescriptor.stripeLength(capacity);
         this.stripes = new UnsafeBuffer(BufferUtil.allocateDirectAligned(stripeLength * stripeCount, 128));
+        this.stripesAddress = stripes.addressOffset();
         this.owners = new Thread[stripeCount];
         this.scratch = new int[stripeCount][64];
         this.states = states;
@@ -247,15 +262,13 @@ public final class StripedIdCache
      */
     public boolean enter(final int stripe)
     {
-        announce(stripe);
-        AsymmetricFence.light();
-        return admitted(stripe);
+        return enterAt(baseOf(stripe));
     }
 
     /** Owner only: the first step of {@link #enter}, an opaque store of busy = 1. */
     public void announce(final int stripe)
     {
-        stripes.putIntOpaque(stripe * stripeLength + StripeDescriptor.BUSY_OFFSET, 1);
+        UnsafeApi.putIntOpaque(null, baseOf(stripe) + StripeDescriptor.BUSY_OFFSET, 1);
     }
 
     /**
@@ -268,21 +281,7 @@ public final class StripedIdCache
     public boolean admittedAfterAtomic(final int stripe)
     {
         VarHandle.acquireFence();
-        return admitted(stripe);
-    }
-
-    private boolean admitted(final int stripe)
-    {
-        final int base = stripe * stripeLength;
-        // NOTE: store busy, then light() (or an atomic), then load stop: the order the thief's heavy() relies on (see
-        // AsymmetricFence's design notes for why the JIT keeps it). stop's acquire pairs with the thief's release
-        // store of 0, so the ring as the thief left it is what the owner reads next.
-        if (0 == stripes.getIntAcquire(base + StripeDescriptor.STOP_OFFSET))
-        {
-            return true;
-        }
-        stripes.putIntRelease(base + StripeDescriptor.BUSY_OFFSET, 0);
-        return false;
+        return admittedAt(baseOf(stripe));
     }
 
     /**
@@ -291,7 +290,7 @@ public final class StripedIdCache
      */
     public void exit(final int stripe)
     {
-        stripes.putIntRelease(stripe * stripeLength + StripeDescriptor.BUSY_OFFSET, 0);
+        exitAt(baseOf(stripe));
     }
 
     /**
@@ -302,29 +301,148 @@ public final class StripedIdCache
      */
     public int pop(final int stripe)
     {
-        final int base = stripe * stripeLength;
-        final long head = stripes.getLong(base + StripeDescriptor.HEAD_OFFSET);
-        if (head >= stripes.getLong(base + StripeDescriptor.TAIL_OFFSET))
+        return popAt(baseOf(stripe), ringMask, states);
+    }
+
+    /**
+     * Owner only: a cache-hit allocation whole, {@link #enter} then {@link #pop} then {@link #exit}, with the stripe's
+     * address and the fields it needs read once, before its first barrier (a non-plain access is a compiler barrier
+     * after which C2 reloads every field it needs again; a local survives it). Wait-free, 0 B.
+     *
+     * @return an id now {@code IN_USE} (the operation has ended); 0 if the ring is empty (the operation goes on: the
+     *     caller refills and calls {@link #exit}); {@link #NOT_ADMITTED} if a thief holds the ring (no operation).
+     */
+    public int enterPop(final int stripe)
+    {
+        final long base = baseOf(stripe);
+        final int ringMask = this.ringMask;
+        final IdStateTable states = this.states;
+        if (!enterAt(base))
+        {
+            return NOT_ADMITTED;
+        }
+        final int id = popAt(base, ringMask, states);
+        if (0 != id)
+        {
+            exitAt(base);
+        }
+        return id;
+    }
+
+    /**
+     * Owner only: a free into the ring whole: {@link #announce}, the state CAS {@code from -> CACHING},
+     * {@link #admittedAfterAtomic}, {@link #push}, a release store of {@code CACHED}, {@link #exit}, with the fields
+     * read once as in {@link #enterPop}. One atomic, the CAS: also the store-load fence of the fenced mode. 0 B.
+     *
+     * @return {@link #PUSHED}; {@link #NOT_IN_STATE} (the CAS failed: nothing changed); {@link #PUSH_REFUSED} (the id
+     *     is {@code CACHING} and a thief holds the ring: the caller frees it elsewhere); {@link #PUSH_FULL} (the id is
+     *     {@code CACHING}, the ring is full and the operation goes on: the caller makes room, pushes, exits).
+     */
+    public int enterPush(final int stripe, final int id, final byte from)
+    {
+        final long base = baseOf(stripe);
+        final int ringMask = this.ringMask;
+        final int capacity = this.capacity;
+        final long state = states.addressOfHeld(id);
+        UnsafeApi.putIntOpaque(null, base + StripeDescriptor.BUSY_OFFSET, 1);
+        // NOTE: busy first, then the CAS, then the check of stop (admittedAfterAtomic): one atomic per free in both
+        // modes. The id is CACHING (taken by nobody, counted in use) until it sits in a slot.
+        if (0 == state || !UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
+        {
+            exitAt(base);
+            return NOT_IN_STATE;
+        }
+        VarHandle.acquireFence();
+        if (!admittedAt(base))
+        {
+            return PUSH_REFUSED;
+        }
+        if (!pushAt(base, id, ringMask, capacity))
+        {
+            return PUSH_FULL;
+        }
+        // NOTE: slot first, then CACHED (release): the id becomes CACHED only once it sits in the live window, so a
+        // thread that sees it CACHED and then scans finds it (jcstress NoFalseExhausted).
+        UnsafeApi.putByteRelease(null, state, IdStateTable.CACHED);
+        exitAt(base);
+        return PUSHED;
+    }
+
+    private long baseOf(final int stripe)
+    {
+        return stripesAddress + (long)stripe * stripeLength;
+    }
+
+    private static boolean enterAt(final long base)
+    {
+        UnsafeApi.putIntOpaque(null, base + StripeDescriptor.BUSY_OFFSET, 1);
+        AsymmetricFence.light();
+        return admittedAt(base);
+    }
+
+    private static boolean admittedAt(final long base)
+    {
+        // NOTE: store busy, then light() (or an atomic), then load stop: the order the thief's heavy() relies on (see
+        // AsymmetricFence's design notes for why the JIT keeps it). stop's acquire pairs with the thief's release
+        // store of 0, so the ring as the thief left it is what the owner reads next.
+        if (0 == UnsafeApi.getIntAcquire(null, base + StripeDescriptor.STOP_OFFSET))
+        {
+            return true;
+        }
+        UnsafeApi.putIntRelease(null, base + StripeDescriptor.BUSY_OFFSET, 0);
+        return false;
+    }
+
+    private static void exitAt(final long base)
+    {
+        UnsafeApi.putIntRelease(null, base + StripeDescriptor.BUSY_OFFSET, 0);
+    }
+
+    private static int popAt(final long base, final int ringMask, final IdStateTable states)
+    {
+        final long head = UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET);
+        if (head >= UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET))
         {
             return 0;
         }
-        final int id = stripes.getInt(slotOffset(base, head));
-        // NOTE: the state first, then the head. A release store, not a CAS: only the ring's holder changes a CACHED id
-        // of the ring (class invariant). Read by free's CAS and by pre-scans (opaque).
-        states.putRelease(id, IdStateTable.IN_USE);
-        // NOTE: a release store, read by pre-scans (acquire): a pre-scan that sees the new head (the id out of the
-        // window) also sees it IN_USE, so a scan that found nothing and answered EXHAUSTED cannot then see the id
-        // still CACHED (Lincheck stress found that: EXHAUSTED for [2, 3], then free(2) refused as not in use).
-        stripes.putLongRelease(base + StripeDescriptor.HEAD_OFFSET, head + 1);
+        final int id = UnsafeApi.getInt(null, slotAddress(base, head, ringMask));
+        // NOTE: the state first, then the head. A plain store, not a CAS: only the ring's holder changes a CACHED id
+        // of the ring (class invariant); the release stores of head and busy that follow publish it: a pre-scan that
+        // sees the new head (acquire; the id out of the window) also sees it IN_USE, so a scan that found nothing and
+        // answered EXHAUSTED cannot then see the id still CACHED (Lincheck stress found that: EXHAUSTED for [2, 3],
+        // then free(2) refused as not in use, when the head was stored first).
+        states.putPlainHeld(id, IdStateTable.IN_USE);
+        UnsafeApi.putLongRelease(null, base + StripeDescriptor.HEAD_OFFSET, head + 1);
         return id;
+    }
+
+    private static boolean pushAt(final long base, final int id, final int ringMask, final int capacity)
+    {
+        final long tail = UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET);
+        if (tail - UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET) >= capacity)
+        {
+            return false;
+        }
+        // NOTE: an opaque store so a concurrent pre-scan reads either the old or the new id, never a torn one.
+        UnsafeApi.putIntOpaque(null, slotAddress(base, tail, ringMask), id);
+        // NOTE: a plain store: a pre-scan that reads this tail with a stale slot, or the old tail, misses at most the
+        // id being pushed now. Pushes of free ids (refill, depot, reclaim) are owner moves, which a scan waits out and
+        // re-runs after; any other push is a concurrent free, which a scan may miss as it always could.
+        UnsafeApi.putLong(null, base + StripeDescriptor.TAIL_OFFSET, tail + 1);
+        return true;
+    }
+
+    private static long slotAddress(final long base, final long index, final int ringMask)
+    {
+        return base + StripeDescriptor.SLOTS_OFFSET + (long)((int)index & ringMask) * StripeDescriptor.SLOT_LENGTH;
     }
 
     /** Owner only: ids in the ring (an upper bound: some may have been stolen). */
     public int size(final int stripe)
     {
-        final int base = stripe * stripeLength;
-        return (int)(stripes.getLong(base + StripeDescriptor.TAIL_OFFSET) -
-            stripes.getLong(base + StripeDescriptor.HEAD_OFFSET));
+        final long base = baseOf(stripe);
+        return (int)(UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET) -
+            UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET));
     }
 
     /**
@@ -335,19 +453,7 @@ public final class StripedIdCache
      */
     public boolean push(final int stripe, final int id)
     {
-        final int base = stripe * stripeLength;
-        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
-        if (tail - stripes.getLong(base + StripeDescriptor.HEAD_OFFSET) >= capacity)
-        {
-            return false;
-        }
-        // NOTE: an opaque store so a concurrent pre-scan reads either the old or the new id, never a torn one.
-        stripes.putIntOpaque(slotOffset(base, tail), id);
-        // NOTE: a plain store: a pre-scan that reads this tail with a stale slot, or the old tail, misses at most the
-        // id being pushed now. Pushes of free ids (refill, depot, reclaim) are owner moves, which a scan waits out and
-        // re-runs after; any other push is a concurrent free, which a scan may miss as it always could.
-        stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + 1);
-        return true;
+        return pushAt(baseOf(stripe), id, ringMask, capacity);
     }
 
     /**
