@@ -24,6 +24,7 @@ final class Goals
         final StringBuilder md = new StringBuilder("## Goals\n\n| issue | goal | measured | verdict |\n|---|---|---|---|\n");
         allocator(md, rows);
         allocatorAsUsed(md, rows);
+        fences(md, rows);
         reclaim(md, rows);
         tables(md, rows);
         fanout(md, rows);
@@ -170,6 +171,40 @@ final class Goals
             line(md, "#12", goal, String.format(Locale.ROOT, "%.2fx (%s ns vs %s ns)", ratio, fmt(p999),
                 fmt(sbitmapP999)), ratio <= 2);
         }
+    }
+
+    /**
+     * Issue #13: the asymmetric fences' light sides against their goals. The run's fence mode is in the report's Fence
+     * section (the goals hold for the membarrier path; a fenced run shows what the fallback gives).
+     */
+    private static void fences(final StringBuilder md, final List<BenchRow> rows)
+    {
+        atMost(md, "#13", "epoch enter+exit, 1 thread: <= 2 ns",
+            find(rows, "EpochDomainEnterExitBenchmark.enterExit", null), 2, "ns");
+        againstBest(md, "#13", "immediate allocate+free, 1 thread: >= 1.5x the best non-stranding baseline",
+            find(rows, ALLOC_FREE + "pairT1", "pasidkit"), best(rows, ALLOC_FREE + "pairT1"), 1.5);
+        againstBest(md, "#13", "immediate allocate+free, 2 threads: >= 1.5x the best non-stranding baseline",
+            find(rows, ALLOC_FREE + "pairT2", "pasidkit"), best(rows, ALLOC_FREE + "pairT2"), 1.5);
+        againstBest(md, "#13", "grace allocate+free (heavy barriers in the loop), 1 thread: >= 1.3x the best " +
+            "non-stranding baseline", find(rows, ALLOC_FREE + "pairT1", "pasidkit-grace"),
+            best(rows, ALLOC_FREE + "pairT1"), 1.3);
+        againstBest(md, "#13", "grace allocate+free (heavy barriers in the loop), 2 threads: >= 1.3x the best " +
+            "non-stranding baseline", find(rows, ALLOC_FREE + "pairT2", "pasidkit-grace"),
+            best(rows, ALLOC_FREE + "pairT2"), 1.3);
+        atMost(md, "#13", "driver-data lookup inside an epoch critical section (enter, lookup, exit): <= 5 ns",
+            find(rows, "PasidSpaceEpochLookupBenchmark.enterLookupExit", null), 5, "ns");
+        final BenchRow latency = find(rows, "PasidAllocatorGraceLatencyBenchmark.freeToReusable", null,
+            "readers", "2");
+        final Double p50 = null == latency ? null : latency.secondary.get("grace.p50");
+        line(md, "#13", "grace latency median with 2 reader threads (an epoch advance pays the heavy barrier): " +
+            "<= 100 us", null == p50 ? "not measured" : String.format(Locale.ROOT, "p50 %s ns", fmt(p50)),
+            null != p50 && p50 <= 100_000);
+        final BenchRow full = find(rows, "PasidAllocatorFullRangeBenchmark.freeRandomThenAllocate", "pasidkit",
+            "freeIds", "105");
+        final Double p999 = null == full ? null : full.percentiles.get("p999");
+        line(md, "#13", "allocate at 99.99% full (steals pay at most one heavy barrier per stripe): p99.9 <= 100 us",
+            null == p999 ? "not measured" : String.format(Locale.ROOT, "p99.9 %s ns", fmt(p999)),
+            null != p999 && p999 <= 100_000);
     }
 
     private static void reclaim(final StringBuilder md, final List<BenchRow> rows)
