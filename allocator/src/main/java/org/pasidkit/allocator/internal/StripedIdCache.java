@@ -224,9 +224,9 @@ public final class StripedIdCache
 
     private int slotOf(final Thread thread)
     {
-        final long id = thread.getId();
-        final int h = (int)(id ^ (id >>> 32)) * 0x9E3779B9;
-        return (h ^ (h >>> 16)) & homeMask;
+        // NOTE: thread ids come from a counter, so their low bits already spread live threads over the table; a
+        // collision only costs the slow path (every stripe read from the table is checked against owners[]).
+        return (int)thread.getId() & homeMask;
     }
 
     private int stripeOfSlow(final Thread thread, final int slot, final int hint)
