@@ -222,8 +222,11 @@ public final class PasidAllocator implements IdAllocator
             }
             if (0 == id)
             {
-                // NOTE: while ids are scarce a refill claims one id, as a bitmap allocator does, and caches none.
-                id = cache.refill(stripe, cache.scarce() ? 1 : refillBatch, bitmap);
+                // NOTE: while ids are scarce the ring caches none: one id straight from the bitmap, as a bitmap
+                // allocator claims it (a failed search then goes on to the exhaustion scan without a second refill).
+                id = cache.scarce() ?
+                    claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16, stripe) :
+                    cache.refill(stripe, refillBatch, bitmap);
             }
             if (0 == id && null != reclaimQueue)
             {
@@ -363,7 +366,7 @@ public final class PasidAllocator implements IdAllocator
             // move; a magazine offered after this point makes the scan's validation fail and the scan re-run).
             cache.drainDepot(bitmap);
             final long moves = cache.scanBegin();
-            int id = claimDirect(lo, hi, hintIndex);
+            int id = claimDirect(lo, hi, hintIndex, stripe);
             if (id > 0)
             {
                 return id;
@@ -448,18 +451,30 @@ public final class PasidAllocator implements IdAllocator
 
     /**
      * Claims an id straight from the bitmap. A move: between the bit claim and the state store the id is neither
-     * free nor visibly in use, so exhaustion scans wait it out.
+     * free nor visibly in use, so exhaustion scans wait it out. Counted on the stripe's own line when the caller owns
+     * {@code stripe} ({@code >= 0}), else on the shared counters. A word found with half its ids free ends scarcity.
      */
-    private int claimDirect(final int lo, final int hi, final int hintIndex)
+    private int claimDirect(final int lo, final int hi, final int hintIndex, final int stripe)
     {
         // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads, without
-        // the shared move counters; the claim below starts at the word found.
+        // the move counters; the claim below starts at the word found.
         final int word = bitmap.findClearWord(lo, hi, directHints[hintIndex]);
         if (word < 0)
         {
             return 0;
         }
-        cache.beginMove();
+        if (cache.scarce() && Long.bitCount(~bitmap.word(word)) >= StripedIdCache.PLENTY_FREE_BITS)
+        {
+            cache.clearScarce(); // NOTE: as refill does: plenty again, the rings may cache
+        }
+        if (stripe >= 0)
+        {
+            cache.beginOwnerMove(stripe);
+        }
+        else
+        {
+            cache.beginMove();
+        }
         try
         {
             final int id = bitmap.claimInRange(lo, hi, word);
@@ -472,7 +487,14 @@ public final class PasidAllocator implements IdAllocator
         }
         finally
         {
-            cache.endMove();
+            if (stripe >= 0)
+            {
+                cache.endOwnerMove(stripe);
+            }
+            else
+            {
+                cache.endMove();
+            }
         }
     }
 
