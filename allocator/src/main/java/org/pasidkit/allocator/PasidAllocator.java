@@ -59,8 +59,15 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   to refillBatch ids), then the exhaustion scan (bitmap, then steal from every ring, re-run while ids moved).
  * - Scarce ids: a steal costs a heavy barrier (microseconds), so ids must not sit in one thread's ring while another
  *   starves. An allocation that finds the whole bitmap empty marks ids scarce (a read-mostly flag, written only when
- *   it changes); frees then go straight to the bitmap and refills take one id, as a bitmap allocator does, until a
- *   refill finds a word with half its ids free.
+ *   it changes); then, as a bitmap allocator does, frees go straight to the bitmap and an allocation whose ring ran
+ *   dry claims one id straight from the bitmap (claimDirect: a read-only search, one CAS, the move counted on the
+ *   caller's own stripe line), so a failed search goes on to the exhaustion scan without a second bitmap pass; until a
+ *   search finds a word with half its ids free (StripedIdCache.PLENTY_FREE_BITS). Measured on the exhaustion churn
+ *   (2 threads, 512 ids): the flag is set once and stays set (it does not flip); what cost was the batch-1 refill (a
+ *   second bitmap pass before every exhaustion scan) and claimDirect's shared atomic move counters, which both
+ *   threads wrote. Reclaimed ids still go to the reclaiming thread's ring (FIFO reuse, pinned by
+ *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder): sending all but one to the bitmap while scarce cut
+ *   steals about 10x in a probe but broke that order, and did not move the grace churn's ops/us.
  */
 public final class PasidAllocator implements IdAllocator
 {
