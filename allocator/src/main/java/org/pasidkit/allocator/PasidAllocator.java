@@ -59,8 +59,15 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   to refillBatch ids), then the exhaustion scan (bitmap, then steal from every ring, re-run while ids moved).
  * - Scarce ids: a steal costs a heavy barrier (microseconds), so ids must not sit in one thread's ring while another
  *   starves. An allocation that finds the whole bitmap empty marks ids scarce (a read-mostly flag, written only when
- *   it changes); frees then go straight to the bitmap and refills take one id, as a bitmap allocator does, until a
- *   refill finds a word with half its ids free.
+ *   it changes); then, as a bitmap allocator does, frees go straight to the bitmap and an allocation whose ring ran
+ *   dry claims one id straight from the bitmap (claimDirect: a read-only search, one CAS, the move counted on the
+ *   caller's own stripe line), so a failed search goes on to the exhaustion scan without a second bitmap pass; until a
+ *   search finds a word with half its ids free (StripedIdCache.PLENTY_FREE_BITS). Measured on the exhaustion churn
+ *   (2 threads, 512 ids): the flag is set once and stays set (it does not flip); what cost was the batch-1 refill (a
+ *   second bitmap pass before every exhaustion scan) and claimDirect's shared atomic move counters, which both
+ *   threads wrote. Reclaimed ids still go to the reclaiming thread's ring (FIFO reuse, pinned by
+ *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder): sending all but one to the bitmap while scarce cut
+ *   steals about 10x in a probe but broke that order, and did not move the grace churn's ops/us.
  */
 public final class PasidAllocator implements IdAllocator
 {
@@ -224,8 +231,11 @@ public final class PasidAllocator implements IdAllocator
             }
             if (0 == id)
             {
-                // NOTE: while ids are scarce a refill claims one id, as a bitmap allocator does, and caches none.
-                id = cache.refill(stripe, cache.scarce() ? 1 : refillBatch, bitmap);
+                // NOTE: while ids are scarce the ring caches none: one id straight from the bitmap, as a bitmap
+                // allocator claims it (a failed search then goes on to the exhaustion scan without a second refill).
+                id = cache.scarce() ?
+                    claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16, stripe) :
+                    cache.refill(stripe, refillBatch, bitmap);
             }
             if (0 == id && null != reclaimQueue)
             {
@@ -365,7 +375,7 @@ public final class PasidAllocator implements IdAllocator
             // move; a magazine offered after this point makes the scan's validation fail and the scan re-run).
             cache.drainDepot(bitmap);
             final long moves = cache.scanBegin();
-            int id = claimDirect(lo, hi, hintIndex);
+            int id = claimDirect(lo, hi, hintIndex, stripe);
             if (id > 0)
             {
                 return id;
@@ -450,18 +460,30 @@ public final class PasidAllocator implements IdAllocator
 
     /**
      * Claims an id straight from the bitmap. A move: between the bit claim and the state store the id is neither
-     * free nor visibly in use, so exhaustion scans wait it out.
+     * free nor visibly in use, so exhaustion scans wait it out. Counted on the stripe's own line when the caller owns
+     * {@code stripe} ({@code >= 0}), else on the shared counters. A word found with half its ids free ends scarcity.
      */
-    private int claimDirect(final int lo, final int hi, final int hintIndex)
+    private int claimDirect(final int lo, final int hi, final int hintIndex, final int stripe)
     {
         // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads, without
-        // the shared move counters; the claim below starts at the word found.
+        // the move counters; the claim below starts at the word found.
         final int word = bitmap.findClearWord(lo, hi, directHints[hintIndex]);
         if (word < 0)
         {
             return 0;
         }
-        cache.beginMove();
+        if (cache.scarce() && Long.bitCount(~bitmap.word(word)) >= StripedIdCache.PLENTY_FREE_BITS)
+        {
+            cache.clearScarce(); // NOTE: as refill does: plenty again, the rings may cache
+        }
+        if (stripe >= 0)
+        {
+            cache.beginOwnerMove(stripe);
+        }
+        else
+        {
+            cache.beginMove();
+        }
         try
         {
             final int id = bitmap.claimInRange(lo, hi, word);
@@ -474,7 +496,14 @@ public final class PasidAllocator implements IdAllocator
         }
         finally
         {
-            cache.endMove();
+            if (stripe >= 0)
+            {
+                cache.endOwnerMove(stripe);
+            }
+            else
+            {
+                cache.endMove();
+            }
         }
     }
 

@@ -179,7 +179,11 @@ public final class StripedIdCache
         }
     }
 
-    private void clearScarce()
+    /** Free ids in one bitmap word from which ids count as plentiful again (ends scarcity): half a word. */
+    public static final int PLENTY_FREE_BITS = 32;
+
+    /** Ends scarcity (a search found a word with {@link #PLENTY_FREE_BITS} free); writes only on a change. */
+    public void clearScarce()
     {
         if (scarce())
         {
@@ -543,7 +547,7 @@ public final class StripedIdCache
             final long word = bitmap.word(w);
             if (-1L != word)
             {
-                if (Long.bitCount(~word) >= 32)
+                if (Long.bitCount(~word) >= PLENTY_FREE_BITS)
                 {
                     clearScarce(); // NOTE: a word with half its ids free: plenty again, the rings may cache
                 }
