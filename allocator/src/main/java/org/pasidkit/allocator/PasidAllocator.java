@@ -630,7 +630,7 @@ public final class PasidAllocator implements IdAllocator
         // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the allocating
         // threads must steal them (a heavy barrier each); the shared pass takes them from its retire ring into the
         // allocating thread's ring instead, oldest first. Into the cache ring inside an operation on it (enter).
-        if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
+        if (retired >= reclaimQueue.ownReclaimAt(stripe) && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
         {
             try
             {
@@ -859,6 +859,27 @@ public final class PasidAllocator implements IdAllocator
             // NOTE: the caller bounds the take by the ring's room (allocation) or takes a bag's worth (a thread that
             // only frees): a full ring hands its oldest half to the depot, where allocating threads take it whole.
             reclaimedToStripe(stripe, id);
+        }
+
+        @Override
+        public void reclaimedAll(final int[] ids, final long from, final long to, final int mask)
+        {
+            // NOTE: the batch (a refill's worth from an allocation's own reclaim): slots and one tail store, then the
+            // states, as reclaimedToStripe does id by id; an id becomes CACHED only once it sits in the window. A
+            // batch that does not fit (a thread that only frees, its ring full) goes id by id, via the depot.
+            if (cache.pushAll(stripe, ids, from, to, mask))
+            {
+                final IdStateTable states = PasidAllocator.this.states;
+                for (long i = from; i < to; i++)
+                {
+                    states.putRelease(ids[(int)i & mask], IdStateTable.CACHED);
+                }
+                return;
+            }
+            for (long i = from; i < to; i++)
+            {
+                reclaimedToStripe(stripe, ids[(int)i & mask]);
+            }
         }
 
         @Override
