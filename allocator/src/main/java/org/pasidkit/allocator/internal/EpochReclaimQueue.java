@@ -32,6 +32,15 @@ import org.pasidkit.allocator.EpochDomain;
  *       an id's reclaim at the reclaimer's poll (ticket) or its read of the id from a peeked bag.</li>
  *   <li>Nothing stranded: an id in a stripe's ring is counted in {@link #backlog}, and every reclaim pass takes the
  *       ids of every ring that are past their grace, so an idle owner's ids are reclaimed too.</li>
+ *   <li>Grace exact, never early: an id in a ring is judged by its segment's epoch stamp, which is at least its own
+ *       retire epoch (at most one advance late for an id retired just before the epoch moved).</li>
+ *   <li>Shared writes on the retire/reclaim fast path (a free with a stripe, an owner's reclaim of its own ids):
+ *       none. The retire writes the id's state (its CAS) and the owner's ring and line; the owner's reclaim CASes its
+ *       ring's {@code taken} (its own line) and writes its cache ring; only the amortised advance, once per
+ *       {@link #advanceEvery()} retires (or {@link #heavyAdvanceEvery()} while advances pay a heavy barrier), writes
+ *       the shared epoch.</li>
+ *   <li>Bounded limbo: an owner's ring holds at most its seal threshold (light limbo, or the ring while advances are
+ *       heavy) less one bag; beyond it the oldest bag goes to the shared queue.</li>
  * </ul>
  */
 /*
@@ -40,14 +49,24 @@ import org.pasidkit.allocator.EpochDomain;
  *   queue order is nearly epoch order; a ticket stamped e + 1 ahead of one stamped e only delays the latter.
  * - The reclaim flag is a try-lock: the loser does not spin or park, it returns. The MPSC queue needs one consumer.
  * - Batching (crossbeam-epoch's bag, DEBRA's limbo bag; per cache stripe, as the id caches are): a retire with a stripe
- *   does the state CAS (the one atomic), reads the epoch and appends the id and its epoch to the stripe's ring with
- *   plain stores and a release store of the ring's count. One take (a CAS) and one queue offer per bag: the owner
+ *   does the state CAS (the one atomic), reads the epoch and appends the id and its segment's epoch stamp to the
+ *   stripe's ring with plain stores and a release store of the ring's count. The owner's reclaim hands its eligible
+ *   prefix to the sink at once (ReclaimSink.reclaimedAll), which moves it into the cache ring as one batch. One take (a CAS) and one queue offer per bag: the owner
  *   takes the ring when it holds BAG_CAPACITY ids, and every reclaim pass takes, from every ring, the prefix of ids
  *   whose epoch is two behind (they are eligible now). A bag is stamped with the largest epoch of its ids, so no id is
  *   early; ids reclaimed through an aged take wait exactly the two advances a ticket waits.
  * - FIFO at batch granularity: per stripe, ids leave in retire order; across stripes, in the order their bags were
  *   queued (a reclaimer's aged take queues behind younger bags, which can delay it by the head-of-line rule by one
  *   more advance, never make it early).
+ * - Pacing (the heavy barrier): an advance with a reader registered pays AsymmetricFence.heavy(), a membarrier
+ *   that IPIs every CPU running this process: measured here (pvm guest) at ~13 ns per pair per thread at 2 threads
+ *   with the light cadence (one advance per 2048 retires: ~27 us of both CPUs an advance). So each stripe paces its
+ *   own advances: at each due advance it checks (EpochDomain.advanceIsHeavy, loads) whether the next one is heavy
+ *   and then uses heavyAdvanceEvery (a quarter of its ring) and the ring's full size for its limbo, else the light
+ *   cadence and limbo, which keep the retire ring's working set as it was (the light figures are unchanged). The
+ *   ring is allocated at its heavy size (share / 8, at most 65536 slots: 256 KiB a stripe, range / 2 bytes in all).
+ * - Epoch stamps per 64-slot segment (StripeRetireBag): 4 bytes a slot instead of 12, so the heavy limbo costs no
+ *   more heap than the light ring did per id; judged a segment at a time (reclaimOwn steps by segments).
  * - Backlog = ids in rings (count - taken) + queued records + (ids - 1) of every queued bag (bagSurplus), exact at
  *   quiescence. A take adds its ids to bagSurplus before its CAS and drops the extra one after its offer; an
  *   exhaustion scan reads the rings (taken, then count) before the queue, so an id being taken is seen at least once.
@@ -620,7 +639,8 @@ public final class EpochReclaimQueue
      * least two past each id's), oldest first, up to {@code limit}, into {@code sink}. If the oldest is not past it:
      * <ul>
      *   <li>not {@code urgent} (a refill that can still take fresh ids): the amortised advance. It tries one epoch
-     *       advance only once {@link #advanceEvery()} of its own retires passed since it last looked and nobody
+     *       advance only once its cadence of own retires ({@link #advanceEvery(int)}: light, or heavy while an advance pays a
+     *       membarrier) passed since it last looked and nobody
      *       advanced the epoch since then (so the epoch moves about once per {@code advanceEvery} retires of the
      *       busiest stripe, not once per stripe); otherwise it returns 0 with loads of its own line and the epoch;</li>
      *   <li>{@code urgent} (the bitmap had no free id, an exhaustion scan, an explicit reclaim): up to two advance

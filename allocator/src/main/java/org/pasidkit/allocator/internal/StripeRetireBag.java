@@ -5,6 +5,9 @@ import java.lang.invoke.VarHandle;
 
 abstract class StripeRetireBagPadding1
 {
+    // NOTE: the int fills the 4-byte gap after a compressed object header, which the field layout (JDK 15+) would
+    // otherwise fill with one of the hot ints, next to the previous stripe's epoch stamps (written by its owner).
+    int p099;
     long p100, p101, p102, p103, p104, p105, p106, p107;
     long p108, p109, p110, p111, p112, p113, p114, p115;
 }
