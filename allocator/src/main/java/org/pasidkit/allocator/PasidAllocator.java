@@ -300,14 +300,16 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its retire ring (the
-     * owner's limbo, which the amortised advance lets fill to about 2.5 x {@code advanceEvery}) plus
+     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its limbo (the
+     * owner's retire ring up to its seal threshold, which the amortised advance lets fill to about 2.5 x its cadence:
+     * the light limbo, 8192 ids at 2^20 over 2 stripes, or the whole ring while its advances pay a heavy barrier, so
+     * that the allocation does not then force the advances the pacing spreads out) plus
      * {@link #BACKLOG_BOUND_PER_STRIPE}. 0 without a grace period.
      */
     long backlogBound()
     {
         return null == reclaimQueue ? 0 :
-            ((long)BACKLOG_BOUND_PER_STRIPE + reclaimQueue.ringCapacity()) * cache.stripeCount();
+            reclaimQueue.limboCapacity() + (long)BACKLOG_BOUND_PER_STRIPE * cache.stripeCount();
     }
 
     /**

@@ -319,6 +319,21 @@ public final class EpochReclaimQueue
         return stripeBags[stripe].paceOwnReclaimAt;
     }
 
+    /**
+     * Ids the stripes' limbos may hold now: the sum over stripes of their seal threshold plus one bag (each stripe's
+     * light limbo, or its ring while its advances are heavy). Racy reads of the owners' pacing fields, on the lines a
+     * {@link #backlog} scan reads anyway; written only at due advances.
+     */
+    public long limboCapacity()
+    {
+        long ids = 0;
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            ids += bag.paceSealAt + BAG_CAPACITY;
+        }
+        return ids;
+    }
+
     /** Own retires between two light amortised epoch advance attempts of a stripe. */
     public int advanceEvery()
     {
