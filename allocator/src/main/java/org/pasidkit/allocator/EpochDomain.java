@@ -232,6 +232,16 @@ public final class EpochDomain
         return holdingBack;
     }
 
+    /**
+     * Whether an advance now pays the heavy barrier ({@code membarrier}): the fence mode is
+     * {@link AsymmetricFence.Mode#MEMBARRIER} and some reader is registered. A hint for pacing advances (loads of
+     * the registration flags, O(slots)); {@link #tryAdvance} decides for itself.
+     */
+    public boolean advanceIsHeavy()
+    {
+        return AsymmetricFence.isAsymmetric() && anyRegistered();
+    }
+
     /** Whether any reader slot is registered (read after the caller's full fence: the high-water mark, the flags). */
     private boolean anyRegistered()
     {

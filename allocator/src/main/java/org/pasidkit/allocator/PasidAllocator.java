@@ -312,14 +312,16 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its retire ring (the
-     * owner's limbo, which the amortised advance lets fill to about 2.5 x {@code advanceEvery}) plus
+     * Retired ids above which an allocation whose ring ran dry insists on reclaiming: per stripe, its limbo (the
+     * owner's retire ring up to its seal threshold, which the amortised advance lets fill to about 2.5 x its cadence:
+     * the light limbo, 8192 ids at 2^20 over 2 stripes, or the whole ring while its advances pay a heavy barrier, so
+     * that the allocation does not then force the advances the pacing spreads out) plus
      * {@link #BACKLOG_BOUND_PER_STRIPE}. 0 without a grace period.
      */
     long backlogBound()
     {
         return null == reclaimQueue ? 0 :
-            ((long)BACKLOG_BOUND_PER_STRIPE + reclaimQueue.ringCapacity()) * cache.stripeCount();
+            reclaimQueue.limboCapacity() + (long)BACKLOG_BOUND_PER_STRIPE * cache.stripeCount();
     }
 
     /**
@@ -661,7 +663,7 @@ public final class PasidAllocator implements IdAllocator
         // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the allocating
         // threads must steal them (a heavy barrier each); the shared pass takes them from its retire ring into the
         // allocating thread's ring instead, oldest first. Into the cache ring inside an operation on it (enter).
-        if (retired >= reclaimQueue.ownReclaimAt() && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
+        if (retired >= reclaimQueue.ownReclaimAt(stripe) && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
         {
             try
             {
@@ -890,6 +892,27 @@ public final class PasidAllocator implements IdAllocator
             // NOTE: the caller bounds the take by the ring's room (allocation) or takes a bag's worth (a thread that
             // only frees): a full ring hands its oldest half to the depot, where allocating threads take it whole.
             reclaimedToStripe(stripe, id);
+        }
+
+        @Override
+        public void reclaimedAll(final int[] ids, final long from, final long to, final int mask)
+        {
+            // NOTE: the batch (a refill's worth from an allocation's own reclaim): slots and one tail store, then the
+            // states, as reclaimedToStripe does id by id; an id becomes CACHED only once it sits in the window. A
+            // batch that does not fit (a thread that only frees, its ring full) goes id by id, via the depot.
+            if (cache.pushAll(stripe, ids, from, to, mask))
+            {
+                final IdStateTable states = PasidAllocator.this.states;
+                for (long i = from; i < to; i++)
+                {
+                    states.putRelease(ids[(int)i & mask], IdStateTable.CACHED);
+                }
+                return;
+            }
+            for (long i = from; i < to; i++)
+            {
+                reclaimedToStripe(stripe, ids[(int)i & mask]);
+            }
         }
 
         @Override

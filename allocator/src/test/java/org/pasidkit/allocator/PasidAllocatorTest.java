@@ -447,7 +447,7 @@ class PasidAllocatorTest
     void graceBacklogStaysBoundedWithTwoAllocatingThreads(final int stripes) throws Exception
     {
         final PasidAllocator allocator = PasidAllocator.builder().stripes(stripes).build();
-        // NOTE: the design bound is backlogBound() (each stripe's retire ring + BACKLOG_BOUND_PER_STRIPE) while a reclaimer runs; the median sample stays
+        // NOTE: the design bound is backlogBound() (each stripe's limbo (EpochReclaimQueue.limboCapacity) + BACKLOG_BOUND_PER_STRIPE) while a reclaimer runs; the median sample stays
         // near or below it (7-1026 ids here). A reclaimer descheduled mid-pass holds the single-consumer try-lock, and the
         // other thread, after a bounded wait, takes fresh ids, so the backlog bursts until the reclaimer runs again:
         // bursts of 4K-24K ids here (37K once under load 8). Before the fix the other thread never waited and the

@@ -88,7 +88,8 @@ public final class EpochReclaimQueueTests
         "ring of the stripe the state's builder leases (it may be an actor). Two threads call reclaim(): the stripe's " +
         "owner first reclaims its own aged ids (one advance attempt), then a shared pass (the try-lock; one advance " +
         "attempt, from every ring) moves eligible ids (epoch >= retired + 2) to the caller's ring or the bitmap. One " +
-        "call may advance twice and take all four. r1, r2 = ids each reclaimed; r3 = FREE + CACHED ids; r4 = RETIRED " +
+        "call may advance twice and take all four. The ring stamps epochs per 64 slots (the latest epoch of the segment), " +
+        "so ids 1, 2 are judged as epoch 1 there. r1, r2 = ids each reclaimed; r3 = FREE + CACHED ids; r4 = RETIRED " +
         "ids, or -100 if the queue's backlog disagrees with them, or -200 if an id left RETIRED before the epoch was " +
         "two past its retirement.")
     @Outcome(id = "2, 2, 4, 0", expect = Expect.ACCEPTABLE, desc = "actor 1 reclaimed first (1, 2), actor 2 then (3, 4)")
@@ -96,6 +97,9 @@ public final class EpochReclaimQueueTests
         desc = "actor 2 found nothing eligible, or lost the try-lock and returned at once")
     @Outcome(id = "0, 2, 2, 2", expect = Expect.ACCEPTABLE,
         desc = "actor 1 found nothing eligible, or lost the try-lock and returned at once")
+    @Outcome(id = "0, 0, 0, 4", expect = Expect.ACCEPTABLE,
+        desc = "neither reclaimed: the four ids share one 64-slot epoch stamp of the ring (epoch 1, the latest), so " +
+            "ids 1, 2 wait for epoch 3 too (one advance late, never early), and each call advanced once")
     @Outcome(id = "4, 0, 4, 0", expect = Expect.ACCEPTABLE,
         desc = "actor 1 advanced twice (its own ring's reclaim, then the shared pass) and reclaimed all four")
     @Outcome(id = "0, 4, 4, 0", expect = Expect.ACCEPTABLE,

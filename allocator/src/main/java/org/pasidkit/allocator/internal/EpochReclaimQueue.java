@@ -32,6 +32,15 @@ import org.pasidkit.allocator.EpochDomain;
  *       an id's reclaim at the reclaimer's poll (ticket) or its read of the id from a peeked bag.</li>
  *   <li>Nothing stranded: an id in a stripe's ring is counted in {@link #backlog}, and every reclaim pass takes the
  *       ids of every ring that are past their grace, so an idle owner's ids are reclaimed too.</li>
+ *   <li>Grace exact, never early: an id in a ring is judged by its segment's epoch stamp, which is at least its own
+ *       retire epoch (at most one advance late for an id retired just before the epoch moved).</li>
+ *   <li>Shared writes on the retire/reclaim fast path (a free with a stripe, an owner's reclaim of its own ids):
+ *       none. The retire writes the id's state (its CAS) and the owner's ring and line; the owner's reclaim CASes its
+ *       ring's {@code taken} (its own line) and writes its cache ring; only the amortised advance, once per
+ *       {@link #advanceEvery()} retires (or {@link #heavyAdvanceEvery()} while advances pay a heavy barrier), writes
+ *       the shared epoch.</li>
+ *   <li>Bounded limbo: an owner's ring holds at most its seal threshold (light limbo, or the ring while advances are
+ *       heavy) less one bag; beyond it the oldest bag goes to the shared queue.</li>
  * </ul>
  */
 /*
@@ -40,14 +49,24 @@ import org.pasidkit.allocator.EpochDomain;
  *   queue order is nearly epoch order; a ticket stamped e + 1 ahead of one stamped e only delays the latter.
  * - The reclaim flag is a try-lock: the loser does not spin or park, it returns. The MPSC queue needs one consumer.
  * - Batching (crossbeam-epoch's bag, DEBRA's limbo bag; per cache stripe, as the id caches are): a retire with a stripe
- *   does the state CAS (the one atomic), reads the epoch and appends the id and its epoch to the stripe's ring with
- *   plain stores and a release store of the ring's count. One take (a CAS) and one queue offer per bag: the owner
+ *   does the state CAS (the one atomic), reads the epoch and appends the id and its segment's epoch stamp to the
+ *   stripe's ring with plain stores and a release store of the ring's count. The owner's reclaim hands its eligible
+ *   prefix to the sink at once (ReclaimSink.reclaimedAll), which moves it into the cache ring as one batch. One take (a CAS) and one queue offer per bag: the owner
  *   takes the ring when it holds BAG_CAPACITY ids, and every reclaim pass takes, from every ring, the prefix of ids
  *   whose epoch is two behind (they are eligible now). A bag is stamped with the largest epoch of its ids, so no id is
  *   early; ids reclaimed through an aged take wait exactly the two advances a ticket waits.
  * - FIFO at batch granularity: per stripe, ids leave in retire order; across stripes, in the order their bags were
  *   queued (a reclaimer's aged take queues behind younger bags, which can delay it by the head-of-line rule by one
  *   more advance, never make it early).
+ * - Pacing (the heavy barrier): an advance with a reader registered pays AsymmetricFence.heavy(), a membarrier
+ *   that IPIs every CPU running this process: measured here (pvm guest) at ~13 ns per pair per thread at 2 threads
+ *   with the light cadence (one advance per 2048 retires: ~27 us of both CPUs an advance). So each stripe paces its
+ *   own advances: at each due advance it checks (EpochDomain.advanceIsHeavy, loads) whether the next one is heavy
+ *   and then uses heavyAdvanceEvery (a quarter of its ring) and the ring's full size for its limbo, else the light
+ *   cadence and limbo, which keep the retire ring's working set as it was (the light figures are unchanged). The
+ *   ring is allocated at its heavy size (share / 8, at most 65536 slots: 256 KiB a stripe, range / 2 bytes in all).
+ * - Epoch stamps per 64-slot segment (StripeRetireBag): 4 bytes a slot instead of 12, so the heavy limbo costs no
+ *   more heap than the light ring did per id; judged a segment at a time (reclaimOwn steps by segments).
  * - Backlog = ids in rings (count - taken) + queued records + (ids - 1) of every queued bag (bagSurplus), exact at
  *   quiescence. A take adds its ids to bagSurplus before its CAS and drops the extra one after its offer; an
  *   exhaustion scan reads the rings (taken, then count) before the queue, so an id being taken is seen at least once.
@@ -59,6 +78,18 @@ public final class EpochReclaimQueue
     public interface ReclaimSink
     {
         void reclaimed(int id);
+
+        /**
+         * The ids {@code ids[from & mask .. to & mask)}, oldest first, as {@link #reclaimed} of each (an owner's
+         * reclaim of its own ring hands its prefix over at once, so a sink can move it as a batch).
+         */
+        default void reclaimedAll(final int[] ids, final long from, final long to, final int mask)
+        {
+            for (long i = from; i < to; i++)
+            {
+                reclaimed(ids[(int)i & mask]);
+            }
+        }
 
         /** Called once before the first eligible id of a pass is polled (ids are in flight from here). */
         default void beginPass()
@@ -98,8 +129,16 @@ public final class EpochReclaimQueue
      * a quarantine).
      */
     public static final int RING_CAPACITY = 4 * BAG_CAPACITY;
-    /** The largest stripe ring: 8192 slots, 96 KiB of heap (an id and an epoch a slot). */
-    public static final int MAX_RING_CAPACITY = 8192;
+    /**
+     * The largest limbo an owner keeps while an epoch advance is cheap (no heavy barrier): 8192 ids, the cadence of
+     * its amortised advance a quarter of that.
+     */
+    public static final int MAX_LIGHT_LIMBO = 8192;
+    /**
+     * The largest stripe ring: 65536 slots, 256 KiB of heap (an id a slot, an epoch stamp per 64). The ring is sized
+     * for the limbo of an owner whose advances pay a heavy barrier ({@link #heavyAdvanceEvery}).
+     */
+    public static final int MAX_RING_CAPACITY = 65536;
     /**
      * Ids in the smallest ring from which its owner's frees also try to reclaim its own aged ids (every 32nd free), so
      * a thread that only frees reclaims too ({@link #ownReclaimAt()}: a ring's capacity less two bags).
@@ -115,6 +154,8 @@ public final class EpochReclaimQueue
      * in lean mode its owner reclaims its own retired ids on demand, with up to two epoch advances.
      */
     public static final int LEAN_REFILLS = 64;
+    /** Ring indices that share one epoch stamp, less one (see {@link StripeRetireBag#epochAt}). */
+    private static final int SEGMENT_MASK = (1 << StripeRetireBag.SEGMENT_SHIFT) - 1;
     /** Sentinel of {@link #headEpoch}: the queue was empty at the end of the last pass. */
     private static final long NO_HEAD = Long.MIN_VALUE;
     /** Drained bags kept for reuse (a power of two); beyond it a drained bag is left to the GC. */
@@ -138,15 +179,30 @@ public final class EpochReclaimQueue
     private final int minId;
     /** Slots of each stripe's ring (a power of two in [RING_CAPACITY, MAX_RING_CAPACITY], scaled to the range). */
     private final int ringCapacity;
-    /** Ids in a ring at which its owner seals the oldest bag into the shared queue: ringCapacity - BAG_CAPACITY. */
+    /** The light limbo (a power of two in [RING_CAPACITY, MAX_LIGHT_LIMBO], scaled to the range). */
+    private final int lightLimbo;
+    /**
+     * Ids in a ring at which its owner seals the oldest bag into the shared queue while advances are light:
+     * lightLimbo - BAG_CAPACITY (with heavy advances: ringCapacity - BAG_CAPACITY).
+     */
     private final int sealAt;
-    /** Ids in a ring from which its owner's frees reclaim its aged ids: ringCapacity - 2 * BAG_CAPACITY. */
+    /**
+     * Ids in a ring from which its owner's frees reclaim its aged ids while advances are light: lightLimbo - 2 *
+     * BAG_CAPACITY (with heavy advances: ringCapacity - 2 * BAG_CAPACITY).
+     */
     private final int ownReclaimAt;
     /**
-     * The amortised advance: an owner whose oldest retired id is not past its grace tries an epoch advance only once
-     * this many of its own retires passed since it last looked, and only if nobody advanced the epoch meanwhile.
+     * The amortised advance: an owner tries an epoch advance only once this many of its own retires passed since it
+     * last looked, and only if nobody advanced the epoch meanwhile. While an advance pays a heavy barrier (a reader is
+     * registered and the fence mode is MEMBARRIER), {@link #heavyAdvanceEvery} instead.
      */
     private final int advanceEvery;
+    /**
+     * The amortised advance's cadence while an advance pays a heavy barrier: a quarter of the ring (at least
+     * {@link #advanceEvery}). A {@code membarrier} costs microseconds of both CPUs here (tens under this host's
+     * virtualisation: pvm IPIs), so it is spread over 8x more retires, in a limbo 8x larger.
+     */
+    private final int heavyAdvanceEvery;
     private volatile long headRetiredNs;
     private volatile boolean headPresent;
     /**
@@ -182,13 +238,18 @@ public final class EpochReclaimQueue
     {
         final long range = (long)maxId - minId + 1;
         this.ringCapacity = 0 == quarantineNs ? ringCapacityFor(range, stripes) : RING_CAPACITY;
-        this.sealAt = ringCapacity - BAG_CAPACITY;
-        this.ownReclaimAt = ringCapacity - 2 * BAG_CAPACITY;
-        this.advanceEvery = advanceEveryFor(range, stripes, ringCapacity);
+        this.lightLimbo = 0 == quarantineNs ? lightLimboFor(range, stripes) : RING_CAPACITY;
+        this.sealAt = lightLimbo - BAG_CAPACITY;
+        this.ownReclaimAt = lightLimbo - 2 * BAG_CAPACITY;
+        this.advanceEvery = advanceEveryFor(range, stripes, lightLimbo);
+        this.heavyAdvanceEvery = Math.max(advanceEvery, ringCapacity / 4);
         this.stripeBags = new StripeRetireBag[stripes];
         for (int s = 0; s < stripes; s++)
         {
             stripeBags[s] = new StripeRetireBag(ringCapacity);
+            stripeBags[s].paceEvery = advanceEvery;
+            stripeBags[s].paceOwnReclaimAt = ownReclaimAt;
+            stripeBags[s].paceSealAt = sealAt;
         }
         this.minId = minId;
         this.domain = domain;
@@ -200,28 +261,42 @@ public final class EpochReclaimQueue
     }
 
     /**
-     * A stripe ring's capacity for a range: about 1/64 of a stripe's share of the range, a power of two in
-     * [{@link #RING_CAPACITY}, {@link #MAX_RING_CAPACITY}] (2^20 ids over 2 stripes: 8192; 512 ids: 256).
+     * A stripe ring's capacity for a range: about 1/8 of a stripe's share of the range, a power of two in
+     * [{@link #RING_CAPACITY}, {@link #MAX_RING_CAPACITY}] (2^20 ids over 2 stripes: 65536; 512 ids: 256).
      */
     static int ringCapacityFor(final long range, final int stripes)
     {
-        final long share = range / Math.max(1, stripes) / 64;
+        return powerOfTwoShare(range, stripes, 8, MAX_RING_CAPACITY);
+    }
+
+    /**
+     * The light limbo for a range: about 1/64 of a stripe's share of the range, a power of two in
+     * [{@link #RING_CAPACITY}, {@link #MAX_LIGHT_LIMBO}] (2^20 ids over 2 stripes: 8192; 512 ids: 256).
+     */
+    static int lightLimboFor(final long range, final int stripes)
+    {
+        return powerOfTwoShare(range, stripes, 64, MAX_LIGHT_LIMBO);
+    }
+
+    private static int powerOfTwoShare(final long range, final int stripes, final int divisor, final int max)
+    {
+        final long share = range / Math.max(1, stripes) / divisor;
         if (share <= RING_CAPACITY)
         {
             return RING_CAPACITY;
         }
-        return (int)Math.min(MAX_RING_CAPACITY, Long.highestOneBit(share - 1) << 1);
+        return (int)Math.min(max, Long.highestOneBit(share - 1) << 1);
     }
 
     /**
-     * Own retires between two amortised advance attempts of a stripe: a quarter of its ring (its limbo then holds two
-     * to three of these: ids wait two advances), at most an eighth of a stripe's share of the range, at least 8
-     * (2^20 ids over 2 stripes: 2048; 512 ids over 2 stripes: 32).
+     * Own retires between two light amortised advance attempts of a stripe: a quarter of its light limbo (which then
+     * holds two to three of these: ids wait two advances), at most an eighth of a stripe's share of the range, at
+     * least 8 (2^20 ids over 2 stripes: 2048; 512 ids over 2 stripes: 32).
      */
-    static int advanceEveryFor(final long range, final int stripes, final int ringCapacity)
+    static int advanceEveryFor(final long range, final int stripes, final int lightLimbo)
     {
         final long share = range / Math.max(1, stripes) / 8;
-        return (int)Math.max(8, Math.min(ringCapacity / 4, share));
+        return (int)Math.max(8, Math.min(lightLimbo / 4, share));
     }
 
     public EpochDomain domain()
@@ -235,16 +310,46 @@ public final class EpochReclaimQueue
         return ringCapacity;
     }
 
-    /** Ids in a stripe's ring from which the owner's frees reclaim its own aged ids (a thread that only frees). */
-    public int ownReclaimAt()
+    /**
+     * Owner of the stripe: ids in its ring from which its frees reclaim its own aged ids (a thread that only frees):
+     * the light limbo less two bags, or the ring less two bags while its advances are heavy. A plain load of its line.
+     */
+    public int ownReclaimAt(final int stripe)
     {
-        return ownReclaimAt;
+        return stripeBags[stripe].paceOwnReclaimAt;
     }
 
-    /** Own retires between two amortised epoch advance attempts of a stripe. */
+    /**
+     * Ids the stripes' limbos may hold now: the sum over stripes of their seal threshold plus one bag (each stripe's
+     * light limbo, or its ring while its advances are heavy). Racy reads of the owners' pacing fields, on the lines a
+     * {@link #backlog} scan reads anyway; written only at due advances.
+     */
+    public long limboCapacity()
+    {
+        long ids = 0;
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            ids += bag.paceSealAt + BAG_CAPACITY;
+        }
+        return ids;
+    }
+
+    /** Own retires between two light amortised epoch advance attempts of a stripe. */
     public int advanceEvery()
     {
         return advanceEvery;
+    }
+
+    /** Own retires between two amortised epoch advance attempts of a stripe while advances pay a heavy barrier. */
+    public int heavyAdvanceEvery()
+    {
+        return heavyAdvanceEvery;
+    }
+
+    /** Owner of the stripe (or a quiescent test): its current amortised-advance cadence. */
+    public int advanceEvery(final int stripe)
+    {
+        return stripeBags[stripe].paceEvery;
     }
 
     public long quarantineNs()
@@ -388,14 +493,12 @@ public final class EpochReclaimQueue
         final StripeRetireBag bag = stripeBags[stripe];
         final long count = bag.countPlain();
         final long size = count + 1 - bag.takenAcquire();
-        if (size >= sealAt || 0 != quarantineNs)
+        if (size >= bag.paceSealAt || 0 != quarantineNs)
         {
             return retireOwnSlow(bag, id, epoch);
         }
-        final int slot = (int)count & bag.mask;
         // NOTE: plain stores published by the release store of count, as in appendToBag.
-        bag.ids[slot] = id;
-        bag.epochs[slot] = epoch;
+        bag.append(count, id, epoch);
         bag.countRelease(count + 1);
         return (int)size;
     }
@@ -423,16 +526,14 @@ public final class EpochReclaimQueue
         {
             return false;
         }
-        final int slot = (int)count & bag.mask;
         // NOTE: plain stores, published by the release store of count below; read by a taker after its acquire of
         // count. The slot is outside every range a taker can claim while taken is `taken` (see StripeRetireBag).
-        bag.ids[slot] = id;
-        bag.epochs[slot] = epoch;
+        bag.append(count, id, epoch);
         bag.countRelease(count + 1);
         // NOTE: without a quarantine the ring is the owner's limbo bag, reclaimed by the owner itself (reclaimOwn);
         // only a ring that fills up (a reader holds the epoch back, or the owner never allocates) spills its oldest
         // ids into the shared queue. With a quarantine every bag's worth goes to the queue, whose bags carry a time.
-        if (0 == quarantineNs ? count + 1 - taken >= sealAt : count + 1 - taken >= BAG_CAPACITY)
+        if (0 == quarantineNs ? count + 1 - taken >= bag.paceSealAt : count + 1 - taken >= BAG_CAPACITY)
         {
             // fails only if a reclaimer took a prefix meanwhile: fewer are left then
             take(bag, taken, 0 == quarantineNs ? taken + BAG_CAPACITY : count + 1);
@@ -456,16 +557,15 @@ public final class EpochReclaimQueue
             sealed = new RetireBag(RING_CAPACITY); // warm-up only: drained bags return to the pool
         }
         final int[] ids = bag.ids;
-        final long[] epochs = bag.epochs;
         final int mask = bag.mask;
         final int[] copy = sealed.ids;
-        long epoch = Long.MIN_VALUE;
         for (int i = 0; i < n; i++)
         {
-            final int slot = (int)(taken + i) & mask;
-            copy[i] = ids[slot];
-            epoch = Math.max(epoch, epochs[slot]);
+            copy[i] = ids[(int)(taken + i) & mask];
         }
+        // NOTE: stamps never decrease along the ring, so the last id's covers the range (the first's may be newer only
+        // if the owner wrapped onto its segment, and the max of both keeps that).
+        final long epoch = Math.max(bag.epochAt(taken), bag.epochAt(count - 1));
         // NOTE: the ids are counted twice (ring and surplus) from here until the CAS, never in neither: see backlog.
         bagSurplus.getAndAdd(n);
         // NOTE: copy first, CAS second: a copy whose CAS succeeds was not overwritten (StripeRetireBag design notes).
@@ -498,7 +598,7 @@ public final class EpochReclaimQueue
             long end = taken;
             // NOTE: reads of slots the owner may overwrite if another take moved `taken` since the load above: the
             // CAS in take then fails and the copy is dropped.
-            while (end < count && end - taken < RING_CAPACITY && epoch - bag.epochs[(int)end & bag.mask] >= 2)
+            while (end < count && end - taken < RING_CAPACITY && epoch - bag.epochAt(end) >= 2)
             {
                 end++;
             }
@@ -554,7 +654,8 @@ public final class EpochReclaimQueue
      * least two past each id's), oldest first, up to {@code limit}, into {@code sink}. If the oldest is not past it:
      * <ul>
      *   <li>not {@code urgent} (a refill that can still take fresh ids): the amortised advance. It tries one epoch
-     *       advance only once {@link #advanceEvery()} of its own retires passed since it last looked and nobody
+     *       advance only once its cadence of own retires ({@link #advanceEvery(int)}: light, or heavy while an advance pays a
+     *       membarrier) passed since it last looked and nobody
      *       advanced the epoch since then (so the epoch moves about once per {@code advanceEvery} retires of the
      *       busiest stripe, not once per stripe); otherwise it returns 0 with loads of its own line and the epoch;</li>
      *   <li>{@code urgent} (the bitmap had no free id, an exhaustion scan, an explicit reclaim): up to two advance
@@ -582,10 +683,9 @@ public final class EpochReclaimQueue
         {
             return 0;
         }
-        final long[] epochs = bag.epochs;
         final int mask = bag.mask;
-        // NOTE: the owner reads its own slots: it wrote them, and no taker writes a slot.
-        final long oldest = epochs[(int)taken & mask];
+        // NOTE: the owner reads its own stamps: it wrote them, and no taker writes one.
+        final long oldest = bag.epochAt(taken);
         long epoch = domain.epoch();
         // NOTE: the amortised advance is tried whether or not the oldest is past its grace: the epoch then moves about
         // once per advanceEvery retires, and the limbo holds two to three of those, whatever the refill pattern.
@@ -614,10 +714,11 @@ public final class EpochReclaimQueue
             }
         }
         final long max = taken + Math.min(limit, count - taken);
-        long end = taken + 1;
-        while (end < max && epoch - epochs[(int)end & mask] >= 2)
+        long end = Math.min(max, (taken | SEGMENT_MASK) + 1); // the oldest's segment shares its stamp
+        // NOTE: by segments: a stamp covers up to 64 ids, and stamps never decrease along the ring.
+        while (end < max && epoch - bag.epochAt(end) >= 2)
         {
-            end++;
+            end = Math.min(max, (end | SEGMENT_MASK) + 1);
         }
         sink.beginPass();
         try
@@ -629,11 +730,7 @@ public final class EpochReclaimQueue
             }
             // NOTE: the slots [taken, end) are read after the CAS: only the owner (this thread) writes slots, and it
             // writes none until it returns; a taker that copied them before failed its CAS.
-            final int[] ids = bag.ids;
-            for (long i = taken; i < end; i++)
-            {
-                sink.reclaimed(ids[(int)i & mask]);
-            }
+            sink.reclaimedAll(bag.ids, taken, end, mask);
             return (int)(end - taken);
         }
         finally
@@ -657,9 +754,19 @@ public final class EpochReclaimQueue
             bag.markCount = count;
             return false;
         }
-        if (count - bag.markCount < advanceEvery)
+        if (count - bag.markCount < bag.paceEvery)
         {
             return false;
+        }
+        // NOTE: paced once per due advance (an O(reader slots) scan of the registration flags, as rare as the
+        // advance): a reader registering or leaving changes the cadence at this stripe's next due advance.
+        final boolean heavy = domain.advanceIsHeavy();
+        bag.paceEvery = heavy ? heavyAdvanceEvery : advanceEvery;
+        bag.paceOwnReclaimAt = heavy ? ringCapacity - 2 * BAG_CAPACITY : ownReclaimAt;
+        bag.paceSealAt = heavy ? ringCapacity - BAG_CAPACITY : sealAt;
+        if (count - bag.markCount < bag.paceEvery)
+        {
+            return false; // the cadence just grew: not due yet
         }
         bag.markCount = count;
         return true;
@@ -708,7 +815,7 @@ public final class EpochReclaimQueue
             for (final StripeRetireBag bag : stripeBags)
             {
                 final long taken = bag.takenAcquire();
-                if (bag.countAcquire() != taken && epoch - bag.epochs[(int)taken & bag.mask] >= 2)
+                if (bag.countAcquire() != taken && epoch - bag.epochAt(taken) >= 2)
                 {
                     return true;
                 }

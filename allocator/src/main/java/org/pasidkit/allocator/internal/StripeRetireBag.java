@@ -5,6 +5,9 @@ import java.lang.invoke.VarHandle;
 
 abstract class StripeRetireBagPadding1
 {
+    // NOTE: the int fills the 4-byte gap after a compressed object header, which the field layout (JDK 15+) would
+    // otherwise fill with one of the hot ints, next to the previous stripe's epoch stamps (written by its owner).
+    int p099;
     long p100, p101, p102, p103, p104, p105, p106, p107;
     long p108, p109, p110, p111, p112, p113, p114, p115;
 }
@@ -23,6 +26,12 @@ abstract class StripeRetireBagHotFields extends StripeRetireBagPadding1
     long markEpoch;
     /** Owner only (plain): refills left in lean mode (see EpochReclaimQueue#leanTurn). */
     int leanRefills;
+    /** Owner only (plain): own retires between two amortised advances now (light or heavy cadence). */
+    int paceEvery;
+    /** Owner only (plain): ring size from which a thread that only frees reclaims its own ids, for that cadence. */
+    int paceOwnReclaimAt;
+    /** Owner only (plain): ring size at which the owner seals its oldest bag into the shared queue, for that cadence. */
+    int paceSealAt;
 }
 
 abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields
@@ -55,7 +64,10 @@ abstract class StripeRetireBagPadding2 extends StripeRetireBagHotFields
  *   capacity, so a copy whose CAS succeeds was not overwritten; a copy whose CAS fails is thrown away.
  * - The owner never learns whether an id was taken, and does not need to: an id is in the ring (count) until some
  *   taker's CAS moves it out, exactly once, and the ring's ids stay reachable to a reclaimer when the owner is idle.
- * - Per-slot epochs: a range may span epochs; its bag is stamped with the largest (each id's own epoch or later).
+ * - Epochs per segment of 64 slots, not per slot (4 bytes a slot instead of 12: the ring is the owner's limbo, and a
+ *   limbo that must hold several advances' worth of retires, when an advance costs a heavy barrier, is large): the
+ *   stamp is the latest epoch of the segment, an upper bound of each of its ids' epochs. A range may span segments;
+ *   its bag is stamped with the largest stamp (each id's own epoch or later).
  * - Padded by inheritance (JCTools style): stripes' rings are allocated back to back and each owner writes count.
  */
 final class StripeRetireBag extends StripeRetireBagPadding2
@@ -76,16 +88,48 @@ final class StripeRetireBag extends StripeRetireBagPadding2
         }
     }
 
+    /** Slots that share one epoch stamp (a segment): 64, so a slot costs 4 bytes and a stamp 1/8 of a byte more. */
+    static final int SEGMENT_SHIFT = 6;
+
     final int[] ids;
-    /** Epoch each slot's id was retired in (read after its state CAS). */
+    /**
+     * One stamp per segment of {@code 1 << SEGMENT_SHIFT} slots: the epoch of the latest id appended to it (read after
+     * its state CAS). Epochs the owner reads never decrease, so a stamp is at least the epoch of every id in its
+     * segment: an id is never early, at most one advance late (an id retired just before the epoch moved, in the
+     * same segment as ids retired after). Written by the owner at every append (a plain store to a line it keeps
+     * hot), read by takers after their acquire of {@code count}.
+     */
     final long[] epochs;
     final int mask;
+    private final int segmentMask;
 
     StripeRetireBag(final int capacity)
     {
         this.ids = new int[capacity];
-        this.epochs = new long[capacity];
+        this.epochs = new long[capacity >>> SEGMENT_SHIFT];
         this.mask = capacity - 1;
+        this.segmentMask = (capacity >>> SEGMENT_SHIFT) - 1;
+    }
+
+    /**
+     * The epoch stamp that covers the id at ring index {@code index}: at least its retire epoch. A taker reads it after
+     * its acquire of {@code count > index}, so it sees the stamp the owner stored before releasing that count, or a
+     * later (larger) one; either is safe.
+     */
+    long epochAt(final long index)
+    {
+        return epochs[(int)(index >>> SEGMENT_SHIFT) & segmentMask];
+    }
+
+    /**
+     * Owner only: writes the id at ring index {@code count} and its segment's stamp with plain stores; the caller
+     * publishes both with {@link #countRelease}{@code (count + 1)}. A stamp shared with ids of the previous lap (the
+     * ring nearly full) only makes them wait longer.
+     */
+    void append(final long count, final int id, final long epoch)
+    {
+        ids[(int)count & mask] = id;
+        epochs[(int)(count >>> SEGMENT_SHIFT) & segmentMask] = epoch;
     }
 
     /** Owner only: its own count (plain read of the field only it writes). */

@@ -496,6 +496,33 @@ public final class StripedIdCache
     }
 
     /**
+     * Owner only, inside an owner move ({@link #beginOwnerMove}): appends {@code ids[from & mask .. to & mask)} in
+     * order, as {@link #push} of each would, with one load and one store of the tail for the whole batch (the
+     * reclaim of an owner's own retired ids moves a refill's worth at once). The caller makes each id {@code CACHED}
+     * afterwards (slot first, then the state, as after push).
+     *
+     * @return false if the batch does not fit in the ring's free slots (nothing pushed).
+     */
+    public boolean pushAll(final int stripe, final int[] ids, final long from, final long to, final int mask)
+    {
+        final int base = stripe * stripeLength;
+        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        final long n = to - from;
+        if (tail - stripes.getLong(base + StripeDescriptor.HEAD_OFFSET) + n > capacity)
+        {
+            return false;
+        }
+        for (long i = 0; i < n; i++)
+        {
+            // NOTE: opaque slot stores and one plain tail store, as in push (its notes: a pre-scan misses at most
+            // ids being pushed, and an owner move is waited out and re-run by a scan).
+            stripes.putIntOpaque(slotOffset(base, tail + i), ids[(int)(from + i) & mask]);
+        }
+        stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + n);
+        return true;
+    }
+
+    /**
      * Owner only, inside an operation: returns up to {@code count} of the oldest ids of the ring to the bitmap.
      *
      * @return how many ids went back to the bitmap.
