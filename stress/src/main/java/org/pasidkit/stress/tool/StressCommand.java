@@ -30,7 +30,7 @@ public final class StressCommand implements Callable<Integer>
         description = "Drivers unbind 1-100 ms late; one in ten (up to 1/16 of the range) only at the very end.")
     boolean slowDrivers;
 
-    @Option(names = "--exhaust", description = "Run at 99%+ of a 1023-PASID range.")
+    @Option(names = "--exhaust", description = "Run at 99%%+ of a 1023-PASID range.")
     boolean exhaust;
 
     @Option(names = "--hostile", description = "Workers also try foreign, forged and stale capabilities: each must be " +
