@@ -902,11 +902,7 @@ public final class PasidAllocator implements IdAllocator
             // batch that does not fit (a thread that only frees, its ring full) goes id by id, via the depot.
             if (cache.pushAll(stripe, ids, from, to, mask))
             {
-                final IdStateTable states = PasidAllocator.this.states;
-                for (long i = from; i < to; i++)
-                {
-                    states.putRelease(ids[(int)i & mask], IdStateTable.CACHED);
-                }
+                states.putReleaseAllHeld(ids, from, to, mask, IdStateTable.CACHED);
                 return;
             }
             for (long i = from; i < to; i++)

@@ -162,6 +162,39 @@ public final class IdStateTable
         UnsafeApi.putByte(null, page + (offset & PAGE_MASK), state);
     }
 
+    /**
+     * {@link #putRelease} of {@code state} for each of {@code ids[from & mask .. to & mask)}, ids the calling thread
+     * holds (as {@link #putPlainHeld}): one release fence, then an opaque store per id, so every store the caller made
+     * before this call (a batch's ring slots and tail) is seen by a thread that reads one of these states with an
+     * acquire load ({@link #get}). For a batch (an owner's reclaim of its own retired ids): the page address is looked up
+     * once per page, not per id, and nothing is reloaded between the stores.
+     */
+    public void putReleaseAllHeld(final int[] ids, final long from, final long to, final int mask, final byte state)
+    {
+        // NOTE: releaseFence then opaque stores: each store is ordered after every access before the fence, as a
+        // release store of each would be; read by get() via getByteAcquire.
+        VarHandle.releaseFence();
+        final long[] addresses = this.addresses;
+        final int minId = this.minId;
+        int index = -1;
+        long page = 0;
+        for (long i = from; i < to; i++)
+        {
+            final int offset = ids[(int)i & mask] - minId;
+            final int pageIndex = offset >>> PAGE_SHIFT;
+            if (pageIndex != index)
+            {
+                index = pageIndex;
+                page = addresses[pageIndex];
+                if (0 == page)
+                {
+                    page = pageForWrite(pageIndex);
+                }
+            }
+            UnsafeApi.putByteOpaque(null, page + (offset & PAGE_MASK), state);
+        }
+    }
+
     /** The only way to take an id another thread might also reach. Creates the page only to leave {@link #FREE}. */
     public boolean compareAndSet(final int id, final byte expected, final byte update)
     {

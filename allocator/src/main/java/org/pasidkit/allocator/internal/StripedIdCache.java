@@ -505,20 +505,22 @@ public final class StripedIdCache
      */
     public boolean pushAll(final int stripe, final int[] ids, final long from, final long to, final int mask)
     {
-        final int base = stripe * stripeLength;
-        final long tail = stripes.getLong(base + StripeDescriptor.TAIL_OFFSET);
+        final long base = baseOf(stripe);
+        final int ringMask = this.ringMask;
+        final long tail = UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET);
         final long n = to - from;
-        if (tail - stripes.getLong(base + StripeDescriptor.HEAD_OFFSET) + n > capacity)
+        if (tail - UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET) + n > capacity)
         {
             return false;
         }
         for (long i = 0; i < n; i++)
         {
             // NOTE: opaque slot stores and one plain tail store, as in push (its notes: a pre-scan misses at most
-            // ids being pushed, and an owner move is waited out and re-run by a scan).
-            stripes.putIntOpaque(slotOffset(base, tail + i), ids[(int)(from + i) & mask]);
+            // ids being pushed, and an owner move is waited out and re-run by a scan). Addressed from locals, so the
+            // opaque stores reload nothing.
+            UnsafeApi.putIntOpaque(null, slotAddress(base, tail + i, ringMask), ids[(int)(from + i) & mask]);
         }
-        stripes.putLong(base + StripeDescriptor.TAIL_OFFSET, tail + n);
+        UnsafeApi.putLong(null, base + StripeDescriptor.TAIL_OFFSET, tail + n);
         return true;
     }
 
