@@ -57,8 +57,9 @@ import org.pasidkit.bench.baseline.Baselines;
  * pasidkit-grace} (the default: epoch grace, no reader registered, reclaimed inline on the allocation slow path),
  * {@code pasidkit-grace-reader} (the same with one reader registered that never enters a critical section: its epoch
  * advances pay what a registered reader costs them, amortised over a stripe's retires),
- * and the baselines of {@link Baselines}. Default tuning for all: pasidkit's stripes = CPUs rounded up to a power of
- * two, so with more threads than stripes the extra threads bypass the caches.</p>
+ * and the baselines of {@link Baselines}. Default tuning for all: pasidkit's stripes = 4 x CPUs rounded up to a power
+ * of two ({@link PasidAllocator#defaultStripes}), so pairT4 on 2 CPUs gives every thread a stripe; a thread beyond the
+ * stripes bypasses the caches.</p>
  *
  * <p>Failures ({@code allocate} returning a sentinel) are counted in {@code allocFailures} (an
  * {@link AuxCounters} event count) and should stay 0: the range is far larger than what the threads hold.</p>

@@ -51,8 +51,8 @@ import org.pasidkit.allocator.AsymmetricFence;
  *   atomic (~7 ns here) on every cache hit, the other half of the pair's cost beside free's CAS. With the busy/stop
  *   handshake the owner and a thief never touch a ring at the same time, so the ring can be kept exact (no stale
  *   slots: a thief removes the id it takes, moving the head id into its slot) and the owner's pop is plain. A free
- *   announces busy, CASes the id IN_USE -> CACHING, then checks stop (admittedAfterAtomic: the CAS is the fenced
- *   mode's store-load fence, so the handshake adds no fence to a free in either mode), pushes, and stores CACHED. The
+ *   announces busy, CASes the id IN_USE -> CACHING, then checks stop (enterPush: the CAS is the fenced mode's
+ *   store-load fence, so the handshake adds no fence to a free in either mode), pushes, and stores CACHED. The
  *   thief is rare (exhaustion scans, sub-range allocations, reserve of an id another thread caches) and pays the
  *   heavy barrier. Free keeps its CAS: two racing frees are two frequent sides, which no asymmetric fence arbitrates.
  * - Why a thief waits for a busy owner instead of skipping its ring: "exhausted only when nothing is free" must stay
@@ -304,25 +304,6 @@ public final class StripedIdCache
         return enterAt(baseOf(stripe));
     }
 
-    /** Owner only: the first step of {@link #enter}, an opaque store of busy = 1. */
-    public void announce(final int stripe)
-    {
-        UnsafeApi.putIntOpaque(null, baseOf(stripe) + StripeDescriptor.BUSY_OFFSET, 1);
-    }
-
-    /**
-     * Owner only: the rest of {@link #enter} when an atomic read-modify-write (a CAS) came between {@link #announce}
-     * and this call. That atomic is a full fence on every HotSpot platform (x86: a lock-prefixed instruction; AArch64:
-     * an acquire-release exclusive pair or LSE casal, after which an acquire load cannot move up), so it orders busy
-     * before stop in the fenced mode too, and only a compiler barrier is added here (the light side in the
-     * membarrier mode). The free uses it: one atomic per free in both modes.
-     */
-    public boolean admittedAfterAtomic(final int stripe)
-    {
-        VarHandle.acquireFence();
-        return admittedAt(baseOf(stripe));
-    }
-
     /**
      * Owner only: ends the operation {@link #enter} started. A release store of busy, read by the thief's acquire load:
      * the operation's ring writes happen before whatever the thief does with the ring.
@@ -369,9 +350,12 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only: a free into the ring whole: {@link #announce}, the state CAS {@code from -> CACHING},
-     * {@link #admittedAfterAtomic}, {@link #push}, a release store of {@code CACHED}, {@link #exit}, with the fields
-     * read once as in {@link #enterPop}. One atomic, the CAS: also the store-load fence of the fenced mode. 0 B.
+     * Owner only: a free into the ring whole: an opaque store of busy, the state CAS {@code from -> CACHING}, an
+     * acquire load of stop, {@link #push}, a release store of {@code CACHED}, {@link #exit}, with the fields read once
+     * as in {@link #enterPop}. One atomic, the CAS: also the store-load fence of the fenced mode. The CAS is a full
+     * fence on every HotSpot platform (x86: a lock-prefixed instruction; AArch64: an acquire-release exclusive pair or
+     * LSE casal, after which an acquire load cannot move up), so it orders busy before stop in the fenced mode too, and
+     * only a compiler barrier ({@code VarHandle.acquireFence()}) is added: the light side in the membarrier mode. 0 B.
      *
      * @return {@link #PUSHED}; {@link #NOT_IN_STATE} (the CAS failed: nothing changed); {@link #PUSH_REFUSED} (the id
      *     is {@code CACHING} and a thief holds the ring: the caller frees it elsewhere); {@link #PUSH_FULL} (the id is
@@ -384,7 +368,7 @@ public final class StripedIdCache
         final int capacity = this.capacity;
         final long state = states.addressOfHeld(id);
         UnsafeApi.putIntOpaque(null, base + StripeDescriptor.BUSY_OFFSET, 1);
-        // NOTE: busy first, then the CAS, then the check of stop (admittedAfterAtomic): one atomic per free in both
+        // NOTE: busy first, then the CAS, then the check of stop (admittedAt): one atomic per free in both
         // modes. The id is CACHING (taken by nobody, counted in use) until it sits in a slot.
         if (0 == state || !UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
         {
