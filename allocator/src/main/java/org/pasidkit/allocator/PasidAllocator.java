@@ -103,6 +103,8 @@ public final class PasidAllocator implements IdAllocator
     private final EpochReclaimQueue.ReclaimSink[] stripeSinks;
     /** Per stripe: the sink of the owner's reclaim of its own retired ids (its moves count on its own line). */
     private final EpochReclaimQueue.ReclaimSink[] ownSinks;
+    /** Per stripe: the sink of an allocation's reclaim of one own id while ids are scarce ({@link #reclaimOwnTake}). */
+    private final HandSink[] handSinks;
     private final int refillBatch;
     private final int[] directHints;
 
@@ -137,10 +139,12 @@ public final class PasidAllocator implements IdAllocator
         this.bitmapSink = new MovingSink(-1);
         this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
         this.ownSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
+        this.handSinks = new HandSink[builder.stripes];
         for (int s = 0; s < builder.stripes; s++)
         {
             stripeSinks[s] = new MovingSink(s);
             ownSinks[s] = new OwnSink(s);
+            handSinks[s] = new HandSink(s);
         }
     }
 
@@ -224,7 +228,8 @@ public final class PasidAllocator implements IdAllocator
             // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
             // mode (its last refill found the bitmap without a free id) it drives the grace period of its own ids.
             if (null != reclaimQueue &&
-                (reclaimOwn(stripe, reclaimQueue.leanTurn(stripe)) > 0 || reclaimBeforeRefill(stripeSinks[stripe]) > 0))
+                0 == (id = reclaimOwnTake(stripe, reclaimQueue.leanTurn(stripe))) &&
+                reclaimBeforeRefill(stripeSinks[stripe]) > 0)
             {
                 id = cache.pop(stripe);
             }
@@ -334,12 +339,29 @@ public final class PasidAllocator implements IdAllocator
      */
     private int reclaimOwn(final int stripe, final boolean urgent)
     {
-        // NOTE: while ids are scarce, one id (the oldest, which the caller pops at once): the rest stay in the retire
-        // ring, in retire order, where another thread's shared pass (takeAged) reaches them without a steal. Moved
-        // into this ring, another thread could reach them only by a steal, a heavy barrier each (~20-40 us with the
-        // other CPU busy): the grace exhaustion churn paid 2,843 per million ops and its "no id" p99.9 was 40 us.
-        final int room = cache.scarce() ? 1 : cache.capacity() - refillBatch - cache.size(stripe);
+        final int room = cache.capacity() - refillBatch - cache.size(stripe);
         return room <= 0 ? 0 : reclaimQueue.reclaimOwn(stripe, room, ownSinks[stripe], urgent);
+    }
+
+    /**
+     * An allocation's reclaim of the stripe's own aged ids (inside an operation on it): a batch into the ring, then a
+     * pop. While ids are scarce, exactly the oldest, straight to {@code IN_USE}: it never sits {@code CACHED} in the
+     * ring, where another thread's exhaustion scan would see it and pay a steal's heavy barrier for an id this thread
+     * pops a moment later (the grace exhaustion churn paid 2,300-2,800 heavy barriers per million ops, its "no id"
+     * p99.9 40 us), and the rest stay in the retire ring, in retire order, for whichever thread allocates next.
+     *
+     * @return an id now in use, or 0.
+     */
+    private int reclaimOwnTake(final int stripe, final boolean urgent)
+    {
+        if (cache.scarce())
+        {
+            final HandSink sink = handSinks[stripe];
+            sink.id = 0;
+            reclaimQueue.reclaimOwn(stripe, 1, sink, urgent);
+            return sink.id;
+        }
+        return reclaimOwn(stripe, urgent) > 0 ? cache.pop(stripe) : 0;
     }
 
     /**
@@ -351,7 +373,7 @@ public final class PasidAllocator implements IdAllocator
     private int reclaimOwnLean(final int stripe)
     {
         reclaimQueue.enterLean(stripe);
-        return reclaimOwn(stripe, true) > 0 ? cache.pop(stripe) : 0;
+        return reclaimOwnTake(stripe, true);
     }
 
     /**
@@ -424,7 +446,8 @@ public final class PasidAllocator implements IdAllocator
             int got = 0;
             try
             {
-                got = viaRing ? reclaimOwn(stripe, true) : 0;
+                id = viaRing ? reclaimOwnTake(stripe, true) : 0;
+                got = id > 0 ? 1 : 0;
                 for (int pass = 0; pass < 3 && got <= 0; pass++)
                 {
                     got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
@@ -437,7 +460,7 @@ public final class PasidAllocator implements IdAllocator
                         break;
                     }
                 }
-                if (got > 0 && viaRing)
+                if (0 == id && got > 0 && viaRing)
                 {
                     id = cache.pop(stripe);
                 }
@@ -878,6 +901,41 @@ public final class PasidAllocator implements IdAllocator
         public void endPass()
         {
             cache.endMove();
+        }
+    }
+
+    /**
+     * The sink of {@link #reclaimOwnTake} while ids are scarce: the one id reclaimed goes straight to {@code IN_USE}
+     * (a release store by its exclusive holder: the take's CAS of the retire ring's cursor gave it to this thread) and
+     * is handed to the caller. Counted as an owner move, as {@link OwnSink}. Owner of the stripe only.
+     */
+    private final class HandSink implements EpochReclaimQueue.ReclaimSink
+    {
+        private final int stripe;
+        int id;
+
+        HandSink(final int stripe)
+        {
+            this.stripe = stripe;
+        }
+
+        @Override
+        public void reclaimed(final int id)
+        {
+            states.putRelease(id, IdStateTable.IN_USE);
+            this.id = id;
+        }
+
+        @Override
+        public void beginPass()
+        {
+            cache.beginOwnerMove(stripe);
+        }
+
+        @Override
+        public void endPass()
+        {
+            cache.endOwnerMove(stripe);
         }
     }
 
