@@ -105,6 +105,8 @@ public final class PasidAllocator implements IdAllocator
     private final EpochReclaimQueue.ReclaimSink[] ownSinks;
     /** Per stripe: the sink of an allocation's reclaim of one own id while ids are scarce ({@link #reclaimOwnTake}). */
     private final HandSink[] handSinks;
+    /** Per stripe: the same for an allocation's shared pass while ids are scarce (moves counted as MovingSink's). */
+    private final HandSink[] passSinks;
     private final int refillBatch;
     private final int[] directHints;
 
@@ -140,11 +142,13 @@ public final class PasidAllocator implements IdAllocator
         this.stripeSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
         this.ownSinks = new EpochReclaimQueue.ReclaimSink[builder.stripes];
         this.handSinks = new HandSink[builder.stripes];
+        this.passSinks = new HandSink[builder.stripes];
         for (int s = 0; s < builder.stripes; s++)
         {
             stripeSinks[s] = new MovingSink(s);
             ownSinks[s] = new OwnSink(s);
-            handSinks[s] = new HandSink(s);
+            handSinks[s] = new HandSink(s, true);
+            passSinks[s] = new HandSink(s, false);
         }
     }
 
@@ -227,11 +231,14 @@ public final class PasidAllocator implements IdAllocator
         {
             // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
             // mode (its last refill found the bitmap without a free id) it drives the grace period of its own ids.
-            if (null != reclaimQueue &&
-                0 == (id = reclaimOwnTake(stripe, reclaimQueue.leanTurn(stripe))) &&
-                reclaimBeforeRefill(stripeSinks[stripe]) > 0)
+            if (null != reclaimQueue && 0 == (id = reclaimOwnTake(stripe, reclaimQueue.leanTurn(stripe))))
             {
-                id = cache.pop(stripe);
+                // NOTE: while ids are scarce the shared pass hands one id over directly, as reclaimOwnTake does.
+                final EpochReclaimQueue.ReclaimSink sink = cache.scarce() ? takeSink(stripe) : stripeSinks[stripe];
+                if (reclaimBeforeRefill(sink) > 0)
+                {
+                    id = takenBy(sink, stripe);
+                }
             }
             if (0 == id)
             {
@@ -281,7 +288,7 @@ public final class PasidAllocator implements IdAllocator
     {
         // NOTE: the shared queue only (sealed bags, tickets): the stripes' rings are their owners' to reclaim, and
         // scanning them here would read every other owner's line on every refill. Loads only when nothing is eligible.
-        final int got = reclaimQueue.reclaim(RECLAIM_PASS_LIMIT, sink, false);
+        final int got = reclaimQueue.reclaim(passLimit(RECLAIM_PASS_LIMIT, sink), sink, false);
         if (got > 0)
         {
             return got;
@@ -291,7 +298,8 @@ public final class PasidAllocator implements IdAllocator
         int backlog;
         while ((backlog = reclaimQueue.backlog()) > bound && attempts < BUSY_WAIT_LIMIT)
         {
-            final int n = reclaimMoving(Math.min(4 * RECLAIM_PASS_LIMIT, Math.max(RECLAIM_PASS_LIMIT, backlog >>> 2)), sink);
+            final int n = reclaimMoving(
+                passLimit(Math.min(4 * RECLAIM_PASS_LIMIT, Math.max(RECLAIM_PASS_LIMIT, backlog >>> 2)), sink), sink);
             if (n > 0)
             {
                 return n;
@@ -442,7 +450,9 @@ public final class PasidAllocator implements IdAllocator
             // retired ids first (no shared write), then the shared pass, which also takes aged ids from every ring.
             // The ring is used inside an operation on it (enter); if a thief holds it just now, the bitmap takes them.
             final boolean viaRing = stripe >= 0 && wholeRange && cache.enter(stripe);
-            final EpochReclaimQueue.ReclaimSink sink = viaRing ? stripeSinks[stripe] : bitmapSink;
+            // NOTE: while ids are scarce a pass into the ring hands one id over directly (reclaimOwnTake's reason).
+            final EpochReclaimQueue.ReclaimSink sink = !viaRing ? bitmapSink :
+                cache.scarce() ? takeSink(stripe) : stripeSinks[stripe];
             int got = 0;
             try
             {
@@ -450,7 +460,7 @@ public final class PasidAllocator implements IdAllocator
                 got = id > 0 ? 1 : 0;
                 for (int pass = 0; pass < 3 && got <= 0; pass++)
                 {
-                    got = reclaimMoving(RECLAIM_PASS_LIMIT, sink);
+                    got = reclaimMoving(passLimit(RECLAIM_PASS_LIMIT, sink), sink);
                     if (EpochReclaimQueue.BUSY == got)
                     {
                         // Another thread is reclaiming: the ids it frees land in its ring or the bitmap, where the
@@ -462,7 +472,7 @@ public final class PasidAllocator implements IdAllocator
                 }
                 if (0 == id && got > 0 && viaRing)
                 {
-                    id = cache.pop(stripe);
+                    id = takenBy(sink, stripe);
                 }
             }
             finally
@@ -858,6 +868,26 @@ public final class PasidAllocator implements IdAllocator
         return cache.stripeCount();
     }
 
+    /** A pass into a {@link HandSink} takes one id: the sink holds one. */
+    private static int passLimit(final int limit, final EpochReclaimQueue.ReclaimSink sink)
+    {
+        return sink instanceof HandSink ? 1 : limit;
+    }
+
+    /** The shared pass's hand-over sink of {@code stripe}, emptied. */
+    private HandSink takeSink(final int stripe)
+    {
+        final HandSink sink = passSinks[stripe];
+        sink.id = 0;
+        return sink;
+    }
+
+    /** After a pass into {@code sink} that reclaimed ids: the id it handed over, or a pop from the ring. */
+    private int takenBy(final EpochReclaimQueue.ReclaimSink sink, final int stripe)
+    {
+        return sink instanceof HandSink ? ((HandSink)sink).id : cache.pop(stripe);
+    }
+
     private int reclaimMoving(final int limit, final EpochReclaimQueue.ReclaimSink sink)
     {
         return reclaimQueue.reclaim(limit, sink);
@@ -905,18 +935,22 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * The sink of {@link #reclaimOwnTake} while ids are scarce: the one id reclaimed goes straight to {@code IN_USE}
-     * (a release store by its exclusive holder: the take's CAS of the retire ring's cursor gave it to this thread) and
-     * is handed to the caller. Counted as an owner move, as {@link OwnSink}. Owner of the stripe only.
+     * The sink of an allocation's reclaim while ids are scarce ({@link #reclaimOwnTake}, and the shared pass of
+     * {@link #allocateSlow} and {@link #allocateScan}): the one id reclaimed goes straight to {@code IN_USE} (a release
+     * store by its exclusive holder: the take that gave it to this thread was a CAS) and is handed to the caller, never
+     * {@code CACHED} in a ring. Its pass is an owner move (as {@link OwnSink}) or a shared one (as
+     * {@link MovingSink}). Owner of the stripe only.
      */
     private final class HandSink implements EpochReclaimQueue.ReclaimSink
     {
         private final int stripe;
+        private final boolean ownerMove;
         int id;
 
-        HandSink(final int stripe)
+        HandSink(final int stripe, final boolean ownerMove)
         {
             this.stripe = stripe;
+            this.ownerMove = ownerMove;
         }
 
         @Override
@@ -929,13 +963,27 @@ public final class PasidAllocator implements IdAllocator
         @Override
         public void beginPass()
         {
-            cache.beginOwnerMove(stripe);
+            if (ownerMove)
+            {
+                cache.beginOwnerMove(stripe);
+            }
+            else
+            {
+                cache.beginMove();
+            }
         }
 
         @Override
         public void endPass()
         {
-            cache.endOwnerMove(stripe);
+            if (ownerMove)
+            {
+                cache.endOwnerMove(stripe);
+            }
+            else
+            {
+                cache.endMove();
+            }
         }
     }
 
