@@ -65,9 +65,12 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *   search finds a word with half its ids free (StripedIdCache.PLENTY_FREE_BITS). Measured on the exhaustion churn
  *   (2 threads, 512 ids): the flag is set once and stays set (it does not flip); what cost was the batch-1 refill (a
  *   second bitmap pass before every exhaustion scan) and claimDirect's shared atomic move counters, which both
- *   threads wrote. Reclaimed ids still go to the reclaiming thread's ring (FIFO reuse, pinned by
- *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder): sending all but one to the bitmap while scarce cut
- *   steals about 10x in a probe but broke that order, and did not move the grace churn's ops/us.
+ *   threads wrote. With a grace period, an allocation's reclaim while scarce takes exactly the oldest eligible id and
+ *   hands it over straight to IN_USE (HandSink, for its own retire ring and for the shared pass): an id that sat
+ *   CACHED in its ring between the reclaim and the pop was seen by the other thread's exhaustion pre-scan, which then
+ *   paid a steal's heavy barrier for an id gone by the time it held the ring (2,300-3,300 heavy barriers per million
+ *   churn ops; about none after). The rest stay in retire order in the rings and the queue: FIFO reuse, pinned by
+ *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder (sending all but one to the bitmap broke that order).
  */
 public final class PasidAllocator implements IdAllocator
 {
