@@ -382,6 +382,36 @@ class PasidAllocatorTest
     }
 
     @Test
+    void whileScarceAGraceAllocationTakesOneReclaimedIdAndCachesNone()
+    {
+        // NOTE: an id CACHED in a ring while ids are scarce is what another thread's exhaustion scan steals (a heavy
+        // barrier each). The scarce grace path hands the oldest reclaimed id over (RETIRED -> IN_USE) and leaves the
+        // rest RETIRED in retire order; the path before moved all four into the ring (3 CACHED after the first).
+        final PasidAllocator a = small(16, true);
+        final int[] ids = new int[16];
+        for (int i = 0; i < 16; i++)
+        {
+            ids[i] = a.allocate();
+        }
+        assertEquals(IdAllocator.EXHAUSTED, a.allocate()); // the whole bitmap empty: ids are scarce from here
+        final int[] order = {ids[5], ids[1], ids[9], ids[3]};
+        for (final int id : order)
+        {
+            a.free(id);
+        }
+        final AllocatorCounts counts = new AllocatorCounts();
+        for (int k = 0; k < order.length; k++)
+        {
+            assertEquals(order[k], a.allocate(), "reuse out of retire order at " + k);
+            a.counts(counts);
+            assertEquals(0, counts.cached(), "ids left CACHED in a ring after allocation " + k + ": " + counts);
+            assertEquals(order.length - 1 - k, counts.retired(), "retired after allocation " + k + ": " + counts);
+            assertEquals(16 - (order.length - 1 - k), counts.inUse(), "in use after allocation " + k + ": " + counts);
+        }
+        assertEquals(IdAllocator.EXHAUSTED, a.allocate());
+    }
+
+    @Test
     void exitWithoutEnterIsRefused()
     {
         final EpochDomain domain = new EpochDomain(2);
