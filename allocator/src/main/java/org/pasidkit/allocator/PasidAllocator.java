@@ -60,9 +60,11 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  * - Scarce ids: a steal costs a heavy barrier (microseconds), so ids must not sit in one thread's ring while another
  *   starves. An allocation that finds the whole bitmap empty marks ids scarce (a read-mostly flag, written only when
  *   it changes); then, as a bitmap allocator does, frees go straight to the bitmap and an allocation whose ring ran
- *   dry claims one id straight from the bitmap (claimDirect: a read-only search, one CAS, the move counted on the
- *   caller's own stripe line), so a failed search goes on to the exhaustion scan without a second bitmap pass; until a
- *   search finds a word with half its ids free (StripedIdCache.PLENTY_FREE_BITS). Measured on the exhaustion churn
+ *   dry claims one id straight from the bitmap (claimDirect: a read-only search, one CAS, no move counted: the claim
+ *   is its linearization point and hides no free id), after taking a scan token, so a failed search is the first half
+ *   of the exhaustion scan, which goes on with the steal and the validation, not a second bitmap pass; until a
+ *   search finds a word with half its ids free (StripedIdCache.PLENTY_FREE_BITS). A free straight to the bitmap stays
+ *   a move (between its state CAS and its bit clear the id is free but in no bitmap word or ring). Measured on the exhaustion churn
  *   (2 threads, 512 ids): the flag is set once and stays set (it does not flip); what cost was the batch-1 refill (a
  *   second bitmap pass before every exhaustion scan) and claimDirect's shared atomic move counters, which both
  *   threads wrote. With a grace period, an allocation's reclaim while scarce takes exactly the oldest eligible id and
@@ -230,6 +232,7 @@ public final class PasidAllocator implements IdAllocator
     private int allocateSlow(final int stripe)
     {
         int id = 0;
+        long scanToken = -1;
         try
         {
             // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
@@ -243,16 +246,21 @@ public final class PasidAllocator implements IdAllocator
                     id = takenBy(sink, stripe);
                 }
             }
+            final boolean scarce = cache.scarce();
             if (0 == id)
             {
+                // NOTE: while ids are scarce, the scan token before the depot and the bitmap: if both turn out empty,
+                // that was the first half of the exhaustion scan, and allocateScan goes on with the steal and the
+                // validation instead of a second pass (an allocation that answers "no id" searches the bitmap once).
+                scanToken = scarce ? cache.scanToken() : -1;
                 id = cache.takeFromDepot(stripe);
             }
             if (0 == id)
             {
                 // NOTE: while ids are scarce the ring caches none: one id straight from the bitmap, as a bitmap
-                // allocator claims it (a failed search then goes on to the exhaustion scan without a second refill).
-                id = cache.scarce() ?
-                    claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16, stripe) :
+                // allocator claims it.
+                id = scarce ?
+                    claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16) :
                     cache.refill(stripe, refillBatch, bitmap);
             }
             if (0 == id && null != reclaimQueue)
@@ -264,7 +272,7 @@ public final class PasidAllocator implements IdAllocator
         {
             cache.exit(stripe);
         }
-        return 0 != id ? id : allocateScan(minId, maxId, stripe);
+        return 0 != id ? id : allocateScan(minId, maxId, stripe, scanToken);
     }
 
     /** No stripe, or a thief holds this thread's ring just now: the bitmap, then the exhaustion scan. */
@@ -274,7 +282,7 @@ public final class PasidAllocator implements IdAllocator
         {
             reclaimBeforeRefill(bitmapSink);
         }
-        return allocateScan(minId, maxId, stripe);
+        return allocateScan(minId, maxId, stripe, -1);
     }
 
     /**
@@ -403,24 +411,37 @@ public final class PasidAllocator implements IdAllocator
             return allocate();
         }
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
-        return allocateScan(lo, hi, stripe);
+        return allocateScan(lo, hi, stripe, -1);
     }
 
-    private int allocateScan(final int lo, final int hi, final int stripe)
+    /**
+     * The exhaustion scan: the bitmap, then every ring, valid only if no move of free ids overlapped it; then, with a
+     * grace period, the reclaim that may free ids.
+     *
+     * @param scanToken a token ({@code StripedIdCache#scanToken}) the caller took before it found the depot empty and
+     *     searched the whole bitmap in vain: the first round starts after that search; -1: a full first round.
+     */
+    private int allocateScan(final int lo, final int hi, final int stripe, final long scanToken)
     {
         final Thread thread = Thread.currentThread();
         final int hintIndex = cache.homeOf(thread) * 16;
         int busyRetries = 0;
-        while (true)
+        for (long moves = scanToken; ; moves = -1)
         {
-            // NOTE: magazines in the depot are seen by neither half of the scan: return them to the bitmap first (a
-            // move; a magazine offered after this point makes the scan's validation fail and the scan re-run).
-            cache.drainDepot(bitmap);
-            final long moves = cache.scanBegin();
-            int id = claimDirect(lo, hi, hintIndex, stripe);
-            if (id > 0)
+            int id;
+            if (moves < 0)
             {
-                return id;
+                // NOTE: the token first, then the depot: magazines are seen by neither half of the scan, so they go
+                // back to the bitmap (a move: this round's validation fails and the next finds their ids); a magazine
+                // offered after the token makes the validation fail too. (The depot drained before the token left a
+                // window: a flush completed between the two, its ring emptied by its owner, and the magazine missed.)
+                moves = cache.scanBegin();
+                cache.drainDepot(bitmap);
+                id = claimDirect(lo, hi, hintIndex);
+                if (id > 0)
+                {
+                    return id;
+                }
             }
             if (lo == minId && hi == maxId)
             {
@@ -439,7 +460,6 @@ public final class PasidAllocator implements IdAllocator
             final boolean wholeRange = lo == minId && hi == maxId;
             final long inGrace = null == reclaimQueue ? 0 : wholeRange ?
                 reclaimQueue.heldCount() + reclaimQueue.backlog() : (states.anyInGrace(lo, hi) ? 1 : 0);
-            // NOTE: a claimDirect that found no clear bit counted no move (nothing was in flight).
             if (!cache.scanStillValid(moves))
             {
                 continue;
@@ -504,14 +524,15 @@ public final class PasidAllocator implements IdAllocator
     }
 
     /**
-     * Claims an id straight from the bitmap. A move: between the bit claim and the state store the id is neither
-     * free nor visibly in use, so exhaustion scans wait it out. Counted on the stripe's own line when the caller owns
-     * {@code stripe} ({@code >= 0}), else on the shared counters. A word found with half its ids free ends scarcity.
+     * Claims an id straight from the bitmap. Not a move: the id stops being free at the bit's claim, the linearization
+     * point, and no free id is out of sight of a scan meanwhile (the state store that follows makes it visibly
+     * {@code IN_USE} to readers of the state; a scan reads bits and rings, not states of free ids). So a claim writes
+     * no line that an exhaustion scan reads. A word found with half its ids free ends scarcity.
      */
-    private int claimDirect(final int lo, final int hi, final int hintIndex, final int stripe)
+    private int claimDirect(final int lo, final int hi, final int hintIndex)
     {
-        // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads, without
-        // the move counters; the claim below starts at the word found.
+        // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads; the
+        // claim below starts at the word found.
         final int word = bitmap.findClearWord(lo, hi, directHints[hintIndex]);
         if (word < 0)
         {
@@ -521,35 +542,13 @@ public final class PasidAllocator implements IdAllocator
         {
             cache.clearScarce(); // NOTE: as refill does: plenty again, the rings may cache
         }
-        if (stripe >= 0)
+        final int id = bitmap.claimInRange(lo, hi, word);
+        if (id > 0)
         {
-            cache.beginOwnerMove(stripe);
+            directHints[hintIndex] = bitmap.wordOf(id);
+            states.putRelease(id, IdStateTable.IN_USE);
         }
-        else
-        {
-            cache.beginMove();
-        }
-        try
-        {
-            final int id = bitmap.claimInRange(lo, hi, word);
-            if (id > 0)
-            {
-                directHints[hintIndex] = bitmap.wordOf(id);
-                states.putRelease(id, IdStateTable.IN_USE);
-            }
-            return id;
-        }
-        finally
-        {
-            if (stripe >= 0)
-            {
-                cache.endOwnerMove(stripe);
-            }
-            else
-            {
-                cache.endMove();
-            }
-        }
+        return id;
     }
 
     /**
@@ -667,18 +666,48 @@ public final class PasidAllocator implements IdAllocator
     public void free(final int id)
     {
         checkId(id);
-        if (null != reclaimQueue)
+        if (null != reclaimQueue ? !retireFreed(id) : !returnToCache(id, IdStateTable.IN_USE))
         {
-            retireFreed(id);
-        }
-        else if (!returnToCache(id, IdStateTable.IN_USE))
-        {
-            throw notInUse(id);
+            refused(id, -1);
         }
     }
 
-    /** {@link #free} with a grace period (a method of its own, so that free stays small enough to inline). */
-    private void retireFreed(final int id)
+    /**
+     * A free found the id not {@code IN_USE}. If its bit is claimed while its state still reads {@code FREE}, a claim
+     * is in flight (claimDirect, a refill: between the bit's claim, where the id stopped being free, and the state
+     * store) or a free to the bitmap is (between its state CAS and its bit clear): a few instructions on another thread.
+     * It waits that out and tries again, so a free never calls an id "not in use" that an allocation has already taken
+     * (Lincheck found that when claimDirect stopped counting a move: EXHAUSTED, then free(1) refused while 1 was being
+     * claimed). Otherwise it throws, having changed nothing.
+     *
+     * @param holders of {@link #retire(int, int)}; -1 for {@link #free}.
+     */
+    private void refused(final int id, final int holders)
+    {
+        while (true)
+        {
+            // NOTE: the state, then the bit: FREE with the bit clear means free (in the bitmap, or on its way into it)
+            // at the bit's load, so the refusal is true then; any other state but IN_USE is not in use at its load.
+            final byte state = states.get(id);
+            if (IdStateTable.IN_USE != state && !(IdStateTable.FREE == state && bitmap.isClaimed(id)))
+            {
+                throw notInUse(id);
+            }
+            if (IdStateTable.IN_USE == state && (holders >= 0 ? reclaimQueue.retire(id, holders) :
+                null != reclaimQueue ? retireFreed(id) : returnToCache(id, IdStateTable.IN_USE)))
+            {
+                return;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * {@link #free} with a grace period (a method of its own, so that free stays small enough to inline).
+     *
+     * @return false if the id was not in use (nothing changed).
+     */
+    private boolean retireFreed(final int id)
     {
         // NOTE: the thread's stripe picks the ring the id is batched in. A thread that only frees (a completion
         // thread) leases a free stripe here, as the path without a grace period does (returnToCache): its frees
@@ -688,16 +717,12 @@ public final class PasidAllocator implements IdAllocator
         final int stripe = cache.stripeOf(Thread.currentThread());
         if (stripe < 0)
         {
-            if (!reclaimQueue.retire(id, 0, -1))
-            {
-                throw notInUse(id);
-            }
-            return;
+            return reclaimQueue.retire(id, 0, -1);
         }
         final int retired = reclaimQueue.retireOwn(id, stripe);
         if (retired < 0)
         {
-            throw notInUse(id);
+            return false;
         }
         // NOTE: a thread that frees more than it allocates reclaims its own aged ids too, every 32nd free once its
         // retire ring holds ownReclaimAt (the ring less two bags; an allocating owner's limbo stays below): into its
@@ -717,6 +742,7 @@ public final class PasidAllocator implements IdAllocator
                 cache.exit(stripe);
             }
         }
+        return true;
     }
 
     /**
@@ -740,7 +766,7 @@ public final class PasidAllocator implements IdAllocator
         }
         if (!reclaimQueue.retire(id, holders))
         {
-            throw notInUse(id);
+            refused(id, holders);
         }
     }
 
@@ -799,7 +825,10 @@ public final class PasidAllocator implements IdAllocator
         return Math.max(0, reclaimMoving(RECLAIM_PASS_LIMIT * 4, bitmapSink));
     }
 
-    /** The state of one id now (acquire load). */
+    /**
+     * The state of one id now (acquire load): a diagnostic. An id being claimed from the bitmap reads {@link IdState#FREE}
+     * for the few instructions between its bit's claim (where it stopped being free) and its state store.
+     */
     public IdState stateOf(final int id)
     {
         checkId(id);

@@ -904,25 +904,33 @@ public final class StripedIdCache
     public long scanBegin()
     {
         int spins = 0;
-        while (true)
+        long token;
+        while ((token = scanToken()) < 0)
         {
-            final long finished = movesFinished.get();
-            long started = movesStarted.get();
-            boolean idle = started == finished;
-            for (int s = 0; s < stripeCount; s++)
-            {
-                final int base = s * stripeLength;
-                final long ownerFinished = stripes.getLongAcquire(base + StripeDescriptor.MOVES_FINISHED_OFFSET);
-                final long ownerStarted = stripes.getLongAcquire(base + StripeDescriptor.MOVES_STARTED_OFFSET);
-                idle &= ownerStarted == ownerFinished;
-                started += ownerStarted;
-            }
-            if (idle)
-            {
-                return started;
-            }
             spins = backOff(spins); // NOTE: a mover preempted mid-move gets the CPU back after the spins
         }
+        return token;
+    }
+
+    /**
+     * {@link #scanBegin} without the wait: the token if no move is in flight now, else -1. An allocation takes it
+     * before its own search of the depot and the bitmap, so that a search that finds nothing is the first half of an
+     * exhaustion scan (no second bitmap pass). Loads only.
+     */
+    public long scanToken()
+    {
+        final long finished = movesFinished.get();
+        long started = movesStarted.get();
+        boolean idle = started == finished;
+        for (int s = 0; s < stripeCount; s++)
+        {
+            final int base = s * stripeLength;
+            final long ownerFinished = stripes.getLongAcquire(base + StripeDescriptor.MOVES_FINISHED_OFFSET);
+            final long ownerStarted = stripes.getLongAcquire(base + StripeDescriptor.MOVES_STARTED_OFFSET);
+            idle &= ownerStarted == ownerFinished;
+            started += ownerStarted;
+        }
+        return idle ? started : -1;
     }
 
     /**
