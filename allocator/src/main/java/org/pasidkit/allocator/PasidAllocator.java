@@ -435,12 +435,25 @@ public final class PasidAllocator implements IdAllocator
                 // back to the bitmap (a move: this round's validation fails and the next finds their ids); a magazine
                 // offered after the token makes the validation fail too. (The depot drained before the token left a
                 // window: a flush completed between the two, its ring emptied by its owner, and the magazine missed.)
-                moves = cache.scanBegin();
+                // NOTE: the search does not wait for a move in flight (usually a free to the bitmap by another thread,
+                // the one that failed the last validation: its bit is about to clear): only a search that finds nothing
+                // while a move was in flight waits it out and searches again.
+                moves = cache.scanToken();
                 cache.drainDepot(bitmap);
                 id = claimDirect(lo, hi, hintIndex);
                 if (id > 0)
                 {
                     return id;
+                }
+                if (moves < 0)
+                {
+                    moves = cache.scanBegin();
+                    cache.drainDepot(bitmap);
+                    id = claimDirect(lo, hi, hintIndex);
+                    if (id > 0)
+                    {
+                        return id;
+                    }
                 }
             }
             if (lo == minId && hi == maxId)

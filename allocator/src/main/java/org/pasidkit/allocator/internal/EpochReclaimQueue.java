@@ -106,18 +106,6 @@ public final class EpochReclaimQueue
     private static final int CHUNK_MASK = (1 << CHUNK_SHIFT) - 1;
     private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(RetireTicket[][].class);
     private static final VarHandle TICKETS = MethodHandles.arrayElementVarHandle(RetireTicket[].class);
-    private static final VarHandle PASSES;
-    static
-    {
-        try
-        {
-            PASSES = MethodHandles.lookup().findVarHandle(EpochReclaimQueue.class, "passes", long.class);
-        }
-        catch (final ReflectiveOperationException ex)
-        {
-            throw new ExceptionInInitializerError(ex);
-        }
-    }
 
     /**
      * Ids the owner seals into one bag for the shared queue: when its ring reaches {@link #SEAL_AT} ids (a reader holds
@@ -166,8 +154,12 @@ public final class EpochReclaimQueue
     private final StripeRetireBag[] stripeBags;
     private final MpmcArrayQueue<RetireBag> bagPool = new MpmcArrayQueue<>(BAG_POOL_CAPACITY);
     private final AtomicBoolean reclaiming = new AtomicBoolean();
-    /** Reclaim passes run (that took the try-lock): written under it, opaque; read by {@link #passes}. */
-    private long passes;
+    /**
+     * Reclaim passes run (that took the try-lock): written under it, opaque; read by {@link #passes}. An object of its
+     * own, allocated beside the try-lock (written by the same pass): as a field of this object it shared a line with the
+     * final fields every reclaimOwn reads, and the grace exhaustion churn paid a miss on them per pass.
+     */
+    private final AtomicLong passes = new AtomicLong();
     private final AtomicLong heldCount = new AtomicLong();
     /** Sum over queued bags of (ids not yet reclaimed - 1): queue.size() counts each bag once. */
     private final AtomicLong bagSurplus = new AtomicLong();
@@ -868,7 +860,7 @@ public final class EpochReclaimQueue
         try
         {
             // NOTE: single writer (the try-lock holder); opaque so passes() reads a whole value, nothing published.
-            PASSES.setOpaque(this, passes + 1);
+            passes.setOpaque(passes.getPlain() + 1);
             final long nowNs = clock.nanoTime();
             coarseClock.update(nowNs);
             if (!advanced && (fromRings || 0 != quarantineNs))
@@ -938,13 +930,22 @@ public final class EpochReclaimQueue
                     sink.endPass();
                 }
             }
+            // NOTE: written only when they change: they share this object's lines with the final fields that every
+            // reclaim reads, and a pass over an empty queue (most passes while ids are scarce) changes none of them.
             head = queue.relaxedPeek();
-            if (null != head)
+            if (null != head && headRetiredNs != head.retiredNs)
             {
                 headRetiredNs = head.retiredNs;
             }
-            headEpoch = null == head ? NO_HEAD : head.epoch;
-            headPresent = null != head;
+            final long newHeadEpoch = null == head ? NO_HEAD : head.epoch;
+            if (headEpoch != newHeadEpoch)
+            {
+                headEpoch = newHeadEpoch;
+            }
+            if (headPresent != (null != head))
+            {
+                headPresent = null != head;
+            }
         }
         finally
         {
@@ -956,7 +957,7 @@ public final class EpochReclaimQueue
     /** Reclaim passes run so far (calls of {@link #reclaim} that took the try-lock). */
     public long passes()
     {
-        return (long)PASSES.getOpaque(this);
+        return passes.getOpaque();
     }
 
     /** Ids retired with holders still outstanding (HELD). */
