@@ -11,6 +11,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.pasidkit.allocator.internal.IdBitmap;
+import org.pasidkit.allocator.internal.IdStateTable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -379,6 +381,72 @@ class PasidAllocatorTest
         {
             assertEquals(id, a.allocate());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aFreeThatMeetsAClaimInFlightWaitsItOutInsteadOfRefusing(final boolean grace) throws Exception
+    {
+        // NOTE: a claim from the bitmap (claimDirect, a refill) claims the bit, then stores the state: in between the
+        // id is no longer free but still reads FREE. A free of it must wait the claim out, not call it "not in use"
+        // (Lincheck found EXHAUSTED, then free(1) refused, while 1 was being claimed). The claim is done in two halves
+        // by hand here. The same wait, when the bit is cleared instead (a free to the bitmap in flight), ends in the
+        // refusal: the id was free.
+        final PasidAllocator a = small(64, grace);
+        final IdBitmap bitmap = field(a, "bitmap");
+        final IdStateTable states = field(a, "states");
+
+        assertTrue(bitmap.tryClaim(7)); // the claim's first half: the id is taken, its state still FREE
+        final AtomicReference<Throwable> first = new AtomicReference<>();
+        final CountDownLatch firstDone = freeOnAnotherThread(a, 7, first);
+        assertFalse(firstDone.await(100, TimeUnit.MILLISECONDS), "the free ended before the claim did: " + first.get());
+        states.putRelease(7, IdStateTable.IN_USE); // the claim's second half
+        assertTrue(firstDone.await(10, TimeUnit.SECONDS), "the free did not end once the claim did");
+        assertEquals(null, first.get());
+        assertEquals(grace ? IdState.RETIRED : IdState.CACHED, a.stateOf(7));
+
+        assertTrue(bitmap.tryClaim(9)); // FREE with its bit set: now a free to the bitmap between its CAS and its clear
+        final AtomicReference<Throwable> second = new AtomicReference<>();
+        final CountDownLatch secondDone = freeOnAnotherThread(a, 9, second);
+        assertFalse(secondDone.await(100, TimeUnit.MILLISECONDS), "the free ended while the bit was set: " +
+            second.get());
+        bitmap.clear(9);
+        assertTrue(secondDone.await(10, TimeUnit.SECONDS), "the free did not end once the bit was clear");
+        assertTrue(second.get() instanceof IllegalArgumentException, "expected a refusal: " + second.get());
+        assertTrue(second.get().getMessage().contains("id 9 is not in use (state FREE)"), second.get().getMessage());
+        assertEquals(IdState.FREE, a.stateOf(9));
+    }
+
+    private static CountDownLatch freeOnAnotherThread(
+        final PasidAllocator a, final int id, final AtomicReference<Throwable> failure)
+    {
+        final CountDownLatch done = new CountDownLatch(1);
+        final Thread freer = new Thread(() ->
+        {
+            try
+            {
+                a.free(id);
+            }
+            catch (final Throwable ex)
+            {
+                failure.set(ex);
+            }
+            finally
+            {
+                done.countDown();
+            }
+        }, "freer-" + id);
+        freer.setDaemon(true);
+        freer.start();
+        return done;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T> T field(final PasidAllocator a, final String name) throws ReflectiveOperationException
+    {
+        final java.lang.reflect.Field field = PasidAllocator.class.getDeclaredField(name);
+        field.setAccessible(true);
+        return (T)field.get(a);
     }
 
     @Test
