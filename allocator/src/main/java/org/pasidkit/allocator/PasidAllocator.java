@@ -438,16 +438,9 @@ public final class PasidAllocator implements IdAllocator
                 // NOTE: the search does not wait for a move in flight (usually a free to the bitmap by another thread,
                 // the one that failed the last validation: its bit is about to clear): only a search that finds nothing
                 // while a move was in flight waits it out and searches again.
-                moves = cache.scanToken();
-                cache.drainDepot(bitmap);
-                id = claimDirect(lo, hi, hintIndex);
-                if (id > 0)
+                for (boolean wait = false; moves < 0; wait = true)
                 {
-                    return id;
-                }
-                if (moves < 0)
-                {
-                    moves = cache.scanBegin();
+                    moves = wait ? cache.scanBegin() : cache.scanToken();
                     cache.drainDepot(bitmap);
                     id = claimDirect(lo, hi, hintIndex);
                     if (id > 0)
