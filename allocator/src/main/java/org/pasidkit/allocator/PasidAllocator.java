@@ -95,7 +95,7 @@ public final class PasidAllocator implements IdAllocator
     static final int BACKLOG_BOUND_PER_STRIPE = 1024;
     /** Attempts an allocation above the backlog bound makes to reclaim (spins, then yields) before refilling. */
     static final int BUSY_WAIT_LIMIT = 256;
-    /** Of those, how many spin before the rest yield. */
+    /** Of those, how many spin before the rest yield; also the spins of a free waiting out a claim in flight. */
     static final int BUSY_SPIN_LIMIT = 64;
 
     private final int minId;
@@ -690,7 +690,7 @@ public final class PasidAllocator implements IdAllocator
      */
     private void refused(final int id, final int holders)
     {
-        while (true)
+        for (int spins = 0; ; spins++)
         {
             // NOTE: the state, then the bit: FREE with the bit clear means free (in the bitmap, or on its way into it)
             // at the bit's load, so the refusal is true then; any other state but IN_USE is not in use at its load.
@@ -704,7 +704,14 @@ public final class PasidAllocator implements IdAllocator
             {
                 return;
             }
-            Thread.onSpinWait();
+            if (spins < BUSY_SPIN_LIMIT)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield(); // NOTE: the claimer was preempted between its bit claim and its state store
+            }
         }
     }
 
