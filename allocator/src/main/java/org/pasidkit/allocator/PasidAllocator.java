@@ -26,7 +26,9 @@ import org.pasidkit.allocator.internal.StripedIdCache;
  *       steal from another thread's cache waits for that thread to leave an operation on it (nanoseconds, unless it
  *       was preempted inside one; {@code StripedIdCache#steal});
  *       {@link #reserve} may spin for the two-instruction window in which another thread is returning that very id
- *       to the bitmap. {@link #allocate(long, TimeUnit)} blocks,
+ *       to the bitmap, and a {@link #free} or {@link #retire} of an id that another thread is claiming from the bitmap
+ *       at that moment (a double free racing the claim) waits for the claim's state store the same way.
+ *       {@link #allocate(long, TimeUnit)} blocks,
  *       with a timeout, by design.</li>
  *   <li>Allocation: the hot paths (allocate on a cache hit, free, retire, release) allocate no Java objects.
  *       Allocating: the first lease of a stripe by a thread (nothing), the first retirement of an id (one ticket,
