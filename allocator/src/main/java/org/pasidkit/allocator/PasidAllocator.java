@@ -674,10 +674,16 @@ public final class PasidAllocator implements IdAllocator
     public void free(final int id)
     {
         checkId(id);
-        if (null != reclaimQueue ? !retireFreed(id) : !returnToCache(id, IdStateTable.IN_USE))
+        if (!freeOnce(id))
         {
             refused(id, -1);
         }
+    }
+
+    /** One attempt of {@link #free}: false if the id was not {@code IN_USE} (nothing changed). */
+    private boolean freeOnce(final int id)
+    {
+        return null != reclaimQueue ? retireFreed(id) : returnToCache(id, IdStateTable.IN_USE);
     }
 
     /**
@@ -701,8 +707,7 @@ public final class PasidAllocator implements IdAllocator
             {
                 throw notInUse(id);
             }
-            if (IdStateTable.IN_USE == state && (holders >= 0 ? reclaimQueue.retire(id, holders) :
-                null != reclaimQueue ? retireFreed(id) : returnToCache(id, IdStateTable.IN_USE)))
+            if (IdStateTable.IN_USE == state && (holders >= 0 ? reclaimQueue.retire(id, holders) : freeOnce(id)))
             {
                 return;
             }
