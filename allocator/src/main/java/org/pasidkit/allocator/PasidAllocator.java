@@ -11,6 +11,7 @@ import org.pasidkit.allocator.internal.EpochReclaimQueue;
 import org.pasidkit.allocator.internal.IdBitmap;
 import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripedIdCache;
+import org.pasidkit.allocator.internal.VersionedIdBitmap;
 
 /**
  * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
@@ -99,6 +100,16 @@ public final class PasidAllocator implements IdAllocator
     static final int BUSY_WAIT_LIMIT = 256;
     /** Of those, how many spin before the rest yield; also the spins of a free waiting out a claim in flight. */
     static final int BUSY_SPIN_LIMIT = 64;
+    /**
+     * Largest range that an allocator without a grace period builds without per-CPU caches unless told otherwise
+     * ({@link Builder#perCpuCaches}): 4096 ids, a 12-bit PASID space (the narrow devices, quotas and small hosts whose
+     * range two threads can exhaust). There the caches could hold a large share of the range (8 stripes of 256 ids
+     * on 2 CPUs hold 2048), so threads would mostly meet in the scarce path; a bitmap whose words say when they
+     * changed answers "no id" with loads alone ({@link VersionedIdBitmap}).
+     */
+    public static final int DIRECT_MAX_IDS = 4096;
+    /** Ints between two direct-mode hints: 128 bytes, so adjacent-line prefetch does not pair two hints. */
+    private static final int DIRECT_HINT_STRIDE = 32;
 
     private final int minId;
     private final int maxId;
@@ -116,11 +127,42 @@ public final class PasidAllocator implements IdAllocator
     private final HandSink[] passSinks;
     private final int refillBatch;
     private final int[] directHints;
+    /**
+     * The bitmap of an allocator without caches ({@link Builder#perCpuCaches}), or null: then it is the only
+     * structure (bitmap, states, cache and reclaim queue are null) and every method starts with its branch.
+     */
+    private final VersionedIdBitmap direct;
+    private final int directHintMask;
 
     PasidAllocator(final Builder builder)
     {
         this.minId = builder.minId;
         this.maxId = builder.maxId;
+        if (builder.direct())
+        {
+            // NOTE: one hint per stripe's worth of threads, as sbitmap keeps one per CPU: threads start their searches
+            // at different words.
+            this.direct = new VersionedIdBitmap(minId, maxId);
+            this.directHintMask = builder.stripes - 1;
+            this.directHints = new int[(builder.stripes + 2) * DIRECT_HINT_STRIDE];
+            for (int s = 0; s < builder.stripes; s++)
+            {
+                directHints[(s + 1) * DIRECT_HINT_STRIDE] = (int)((long)direct.wordCount() * s / builder.stripes);
+            }
+            this.bitmap = null;
+            this.states = null;
+            this.cache = null;
+            this.refillBatch = 0;
+            this.reclaimQueue = null;
+            this.bitmapSink = null;
+            this.stripeSinks = null;
+            this.ownSinks = null;
+            this.handSinks = null;
+            this.passSinks = null;
+            return;
+        }
+        this.direct = null;
+        this.directHintMask = 0;
         this.bitmap = new IdBitmap(minId, maxId);
         this.states = new IdStateTable(minId, maxId);
         this.cache = new StripedIdCache(builder.stripes, builder.cacheCapacity, states);
@@ -212,6 +254,10 @@ public final class PasidAllocator implements IdAllocator
     @Override
     public int allocate()
     {
+        if (null != direct)
+        {
+            return allocateDirect(minId, maxId);
+        }
         final int stripe = cache.stripeOf(Thread.currentThread());
         // NOTE: a cache hit is enter (an opaque store, AsymmetricFence.light(), a load), a plain pop, exit (a release
         // store): no atomic instruction, and no fence in MEMBARRIER mode.
@@ -228,6 +274,34 @@ public final class PasidAllocator implements IdAllocator
             }
         }
         return allocateAroundCache(stripe);
+    }
+
+    /**
+     * An allocation without caches: one id of {@code [lo, hi]} from the versioned bitmap, searched from this thread's
+     * hint (a word index shared by the threads whose ids agree in their low bits, raced with plain stores: a stale
+     * hint only moves where a search starts). One CAS; "no id" is two passes of loads.
+     */
+    private int allocateDirect(final int lo, final int hi)
+    {
+        final int hintIndex = directHintIndex();
+        final int hint = directHints[hintIndex];
+        final int id = direct.claim(lo, hi, hint);
+        if (id <= 0)
+        {
+            return EXHAUSTED;
+        }
+        final int word = direct.wordOf(id);
+        if (word != hint)
+        {
+            directHints[hintIndex] = word; // NOTE: written only when it moves: threads sharing a hint share its line
+        }
+        return id;
+    }
+
+    /** This thread's search hint in {@link #directHints}: chosen by the low bits of its id. */
+    private int directHintIndex()
+    {
+        return (((int)Thread.currentThread().getId() & directHintMask) + 1) * DIRECT_HINT_STRIDE;
     }
 
     /** The ring ran dry; called inside an operation on {@code stripe}, which it ends before any scan. */
@@ -408,6 +482,10 @@ public final class PasidAllocator implements IdAllocator
     public int allocate(final int lo, final int hi)
     {
         checkSubRange(lo, hi);
+        if (null != direct)
+        {
+            return allocateDirect(lo, hi);
+        }
         if (lo == minId && hi == maxId)
         {
             return allocate();
@@ -623,6 +701,10 @@ public final class PasidAllocator implements IdAllocator
     public boolean reserve(final int id)
     {
         checkId(id);
+        if (null != direct)
+        {
+            return direct.tryClaim(id);
+        }
         while (true)
         {
             cache.beginMove();
@@ -674,6 +756,22 @@ public final class PasidAllocator implements IdAllocator
     public void free(final int id)
     {
         checkId(id);
+        if (null != direct)
+        {
+            if (!direct.release(id))
+            {
+                throw notInUse(id);
+            }
+            // NOTE: as sbitmap_put does: the freeing thread's next search starts at the word it just wrote (its line
+            // is in this CPU's cache).
+            final int hintIndex = directHintIndex();
+            final int word = direct.wordOf(id);
+            if (directHints[hintIndex] != word)
+            {
+                directHints[hintIndex] = word; // NOTE: written only when it moves
+            }
+            return;
+        }
         if (!freeOnce(id))
         {
             refused(id, -1);
@@ -805,7 +903,7 @@ public final class PasidAllocator implements IdAllocator
         if (left < 0)
         {
             throw new IllegalArgumentException("id " + id + " has no outstanding holder to release (state " +
-                IdStateTable.name(states.get(id)) + "): releasing would take its holder count below zero");
+                IdStateTable.name(state(id)) + "): releasing would take its holder count below zero");
         }
         return left;
     }
@@ -852,7 +950,7 @@ public final class PasidAllocator implements IdAllocator
     public IdState stateOf(final int id)
     {
         checkId(id);
-        return IdState.of(states.get(id));
+        return IdState.of(state(id));
     }
 
     /**
@@ -861,6 +959,10 @@ public final class PasidAllocator implements IdAllocator
      */
     public void releaseThreadCache()
     {
+        if (null != direct)
+        {
+            return;
+        }
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
@@ -889,7 +991,16 @@ public final class PasidAllocator implements IdAllocator
     public AllocatorCounts counts(final AllocatorCounts into)
     {
         final long[] byState = into.byState;
-        states.countStates(byState);
+        if (null != direct)
+        {
+            java.util.Arrays.fill(byState, 0);
+            byState[IdStateTable.IN_USE] = direct.claimedCount();
+            byState[IdStateTable.FREE] = capacity() - byState[IdStateTable.IN_USE];
+        }
+        else
+        {
+            states.countStates(byState);
+        }
         into.capacity = capacity();
         into.free = byState[IdStateTable.FREE];
         into.cached = byState[IdStateTable.CACHED];
@@ -910,13 +1021,23 @@ public final class PasidAllocator implements IdAllocator
     /** Native memory held: bitmap, state table and caches, in bytes. */
     public long nativeBytes()
     {
-        return bitmap.nativeBytes() + states.nativeBytes() + cache.nativeBytes();
+        return null != direct ? direct.nativeBytes() :
+            bitmap.nativeBytes() + states.nativeBytes() + cache.nativeBytes();
     }
 
-    /** Stripes of the per-CPU cache. */
+    /** Stripes of the per-CPU cache; 0 for an allocator without caches ({@link #hasPerCpuCaches()}). */
     public int stripes()
     {
-        return cache.stripeCount();
+        return null != direct ? 0 : cache.stripeCount();
+    }
+
+    /**
+     * Whether ids pass through per-CPU caches. Without (a small range without a grace period, {@link #DIRECT_MAX_IDS},
+     * or {@link Builder#perCpuCaches}{@code (false)}) every allocation and free is one CAS on a versioned bitmap word.
+     */
+    public boolean hasPerCpuCaches()
+    {
+        return null == direct;
     }
 
     /** A pass into a {@link HandSink} takes one id: the sink holds one. */
@@ -1219,9 +1340,19 @@ public final class PasidAllocator implements IdAllocator
         }
     }
 
+    /** The state of {@code id}; without caches, from its bit (in use or free, the only two). */
+    private byte state(final int id)
+    {
+        if (null != direct)
+        {
+            return direct.isClaimed(id) ? IdStateTable.IN_USE : IdStateTable.FREE;
+        }
+        return states.get(id);
+    }
+
     private IllegalArgumentException notInUse(final int id)
     {
-        final byte state = states.get(id);
+        final byte state = state(id);
         final String why;
         switch (state)
         {
@@ -1261,6 +1392,10 @@ public final class PasidAllocator implements IdAllocator
         int cacheCapacity = 256;
         int refillBatch = 32;
         boolean immediateReuse;
+        /** {@link #perCpuCaches}: null until set (then chosen by the range). */
+        Boolean perCpuCaches;
+        /** Whether stripes, cache capacity or refill batch were set: a tuned cache is a cache asked for. */
+        boolean cacheTuned;
         EpochDomain epochDomain;
         int maxReaders = 256;
         long quarantineNs;
@@ -1295,6 +1430,7 @@ public final class PasidAllocator implements IdAllocator
                 throw new IllegalArgumentException("stripes " + stripes + " must be a power of two in [1, 1024]");
             }
             this.stripes = stripes;
+            this.cacheTuned = true;
             return this;
         }
 
@@ -1307,6 +1443,7 @@ public final class PasidAllocator implements IdAllocator
                     " must be a power of two in [2, 65536]");
             }
             this.cacheCapacity = capacity;
+            this.cacheTuned = true;
             return this;
         }
 
@@ -1318,6 +1455,7 @@ public final class PasidAllocator implements IdAllocator
                 throw new IllegalArgumentException("refill batch " + batch + " must be in [1, 64]");
             }
             this.refillBatch = batch;
+            this.cacheTuned = true;
             return this;
         }
 
@@ -1325,6 +1463,19 @@ public final class PasidAllocator implements IdAllocator
         public Builder immediateReuse()
         {
             this.immediateReuse = true;
+            return this;
+        }
+
+        /**
+         * Whether ids pass through per-CPU caches. Default: with a grace period, always; without one
+         * ({@link #immediateReuse}), only for a range above {@link #DIRECT_MAX_IDS} ids or when the stripes, cache
+         * capacity or refill batch were set. {@code false} needs {@link #immediateReuse}: every allocation and free
+         * is then one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads, and the stripe count
+         * only spreads the threads' search hints.
+         */
+        public Builder perCpuCaches(final boolean perCpuCaches)
+        {
+            this.perCpuCaches = perCpuCaches;
             return this;
         }
 
@@ -1363,12 +1514,27 @@ public final class PasidAllocator implements IdAllocator
 
         public PasidAllocator build()
         {
+            if (Boolean.FALSE.equals(perCpuCaches) && !immediateReuse)
+            {
+                throw new IllegalArgumentException("perCpuCaches(false) needs immediateReuse(): freed ids wait out " +
+                    "their grace period in the per-CPU retire rings");
+            }
             if ((long)cacheCapacity < 2L * refillBatch)
             {
                 throw new IllegalArgumentException("cache capacity " + cacheCapacity +
                     " must be at least twice the refill batch " + refillBatch);
             }
             return new PasidAllocator(this);
+        }
+
+        /** Whether the allocator built has no caches: see {@link #perCpuCaches}. */
+        boolean direct()
+        {
+            if (null != perCpuCaches)
+            {
+                return !perCpuCaches;
+            }
+            return immediateReuse && !cacheTuned && (long)maxId - minId + 1 <= DIRECT_MAX_IDS;
         }
     }
 }

@@ -26,6 +26,13 @@ class HotPathAllocationTest
     {
         assertTrue(THREADS.isThreadAllocatedMemorySupported());
         final PasidAllocator immediate = PasidAllocator.builder().immediateReuse().build();
+        // no caches (a small range without a grace period): allocate, free and "no id" on the versioned bitmap
+        final PasidAllocator direct = PasidAllocator.builder().range(1, 100).immediateReuse().build();
+        assertTrue(!direct.hasPerCpuCaches());
+        for (int i = 0; i < 99; i++)
+        {
+            direct.allocate();
+        }
         // a range small enough that warm-up retires every id once (its ticket is created then, and reused after)
         final PasidAllocator grace = PasidAllocator.builder().range(1, 4096).build();
         final EpochDomain.Reader reader = grace.epochDomain().register();
@@ -70,8 +77,12 @@ class HotPathAllocationTest
                 final int narrow = immediate.allocate(1, (1 << 16) - 1);
                 sink += narrow;
                 immediate.free(narrow);
+                final int last = direct.allocate();
+                sink += direct.allocate(); // EXHAUSTED: the last id is taken
+                direct.free(last);
             }
             immediate.counts(counts);
+            direct.counts(counts);
             bytes = allocatedBytes() - before;
             cleanInARow = 0 == bytes ? cleanInARow + 1 : 0;
             rounds++;

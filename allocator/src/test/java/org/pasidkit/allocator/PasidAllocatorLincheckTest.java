@@ -97,13 +97,31 @@ public class PasidAllocatorLincheckTest
     /** Sub-ranges for {@code allocateIn}, by index; the whole range is left to {@code allocate()}. */
     static final int[][] SUB_RANGES = {{1, 2}, {2, 3}, {3, 4}, {4, 4}};
 
-    private final PasidAllocator allocator = PasidAllocator.builder()
-        .range(MIN_ID, MAX_ID)
-        .stripes(2)
-        .cacheCapacity(4)
-        .refillBatch(2)
-        .immediateReuse()
-        .build();
+    private final PasidAllocator allocator = newAllocator();
+
+    /** The allocator under test; a subclass checks another shape over the same specification. */
+    protected PasidAllocator newAllocator()
+    {
+        return PasidAllocator.builder()
+            .range(MIN_ID, MAX_ID)
+            .stripes(2)
+            .cacheCapacity(4)
+            .refillBatch(2)
+            .immediateReuse()
+            .build();
+    }
+
+    /** The allocator's id for the specification's id {@code 1..4} (the same here). */
+    protected int real(final int id)
+    {
+        return id;
+    }
+
+    /** The specification's id for a result of the allocator; sentinels unchanged (the same here). */
+    protected int logical(final int realId)
+    {
+        return realId;
+    }
 
     /** Ids this thread obtained, most recent last; a fresh one per test instance, i.e. per scenario run. */
     private final ThreadLocal<ArrayDeque<Integer>> held = ThreadLocal.withInitial(ArrayDeque::new);
@@ -111,13 +129,13 @@ public class PasidAllocatorLincheckTest
     @Operation
     public int allocate()
     {
-        return remember(allocator.allocate());
+        return remember(logical(allocator.allocate()));
     }
 
     @Operation
     public int allocateIn(@Param(gen = IntGen.class, conf = "0:3") final int sub) // indexes SUB_RANGES
     {
-        return remember(allocator.allocate(SUB_RANGES[sub][0], SUB_RANGES[sub][1]));
+        return remember(logical(allocator.allocate(real(SUB_RANGES[sub][0]), real(SUB_RANGES[sub][1]))));
     }
 
     @Operation
@@ -125,7 +143,7 @@ public class PasidAllocatorLincheckTest
     {
         try
         {
-            allocator.free(id);
+            allocator.free(real(id));
             return true;
         }
         catch (final IllegalArgumentException notInUse)
@@ -148,7 +166,7 @@ public class PasidAllocatorLincheckTest
     @Operation
     public boolean reserve(@Param(gen = IntGen.class, conf = MIN_ID + ":" + MAX_ID) final int id)
     {
-        final boolean reserved = allocator.reserve(id);
+        final boolean reserved = allocator.reserve(real(id));
         if (reserved)
         {
             held.get().addLast(id);
@@ -176,7 +194,7 @@ public class PasidAllocatorLincheckTest
         final Set<Integer> notInUse = new TreeSet<>();
         for (int id = MIN_ID; id <= MAX_ID; id++)
         {
-            if (IdState.IN_USE != allocator.stateOf(id))
+            if (IdState.IN_USE != allocator.stateOf(real(id)))
             {
                 notInUse.add(id);
             }
@@ -184,7 +202,7 @@ public class PasidAllocatorLincheckTest
         final Set<Integer> drained = new TreeSet<>();
         for (int id = allocator.allocate(); id > 0; id = allocator.allocate())
         {
-            if (!drained.add(id))
+            if (!drained.add(logical(id)))
             {
                 throw new IllegalStateException("id " + id + " handed out twice while draining; " + counts);
             }
@@ -207,7 +225,7 @@ public class PasidAllocatorLincheckTest
             .iterations(40)
             .invocationsPerIteration(1_000)
             .verifier(IdSetLinearizabilityVerifier.class)
-            .check(PasidAllocatorLincheckTest.class);
+            .check(getClass());
     }
 
     @Test
@@ -220,7 +238,7 @@ public class PasidAllocatorLincheckTest
             .actorsAfter(2)
             .iterations(12)
             .invocationsPerIteration(250)
-            .check(PasidAllocatorLincheckTest.class);
+            .check(getClass());
     }
 
     /**
@@ -244,10 +262,10 @@ public class PasidAllocatorLincheckTest
             .invocationsPerIteration(1_000)
             .addCustomScenario(scenario)
             .minimizeFailedScenario(false)
-            .check(PasidAllocatorLincheckTest.class);
+            .check(getClass());
     }
 
-    private static ModelCheckingOptions modelCheckingOptions()
+    static ModelCheckingOptions modelCheckingOptions()
     {
         return new ModelCheckingOptions()
             .addGuarantee(ManagedStrategyGuaranteeKt
@@ -257,7 +275,7 @@ public class PasidAllocatorLincheckTest
             .verifier(IdSetLinearizabilityVerifier.class);
     }
 
-    private static Actor actor(final String operation, final Object... args) throws NoSuchMethodException
+    static Actor actor(final String operation, final Object... args) throws NoSuchMethodException
     {
         final Class<?>[] types = new Class<?>[args.length];
         Arrays.fill(types, int.class);

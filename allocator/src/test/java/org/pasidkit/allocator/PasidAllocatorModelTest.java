@@ -37,22 +37,29 @@ class PasidAllocatorModelTest
                 for (long seed = 1; seed <= 6; seed++)
                 {
                     args.add(Arguments.of(seed * 7919 + shape[1], shape[0], shape[1], shape[2], shape[3], shape[4],
-                        grace));
+                        grace, true));
+                    if (!grace)
+                    {
+                        // the same sequences without caches (the versioned bitmap alone)
+                        args.add(Arguments.of(seed * 7919 + shape[1], shape[0], shape[1], shape[2], shape[3], shape[4],
+                            false, false));
+                    }
                 }
             }
         }
         return args.stream();
     }
 
-    @ParameterizedTest(name = "seed={0} range=[{1},{2}] stripes={3} cache={4} batch={5} grace={6}")
+    @ParameterizedTest(name = "seed={0} range=[{1},{2}] stripes={3} cache={4} batch={5} grace={6} caches={7}")
     @MethodSource("variants")
     void randomSequencesAgreeWithTheModel(
         final long seed, final int min, final int max, final int stripes, final int capacity, final int batch,
-        final boolean grace)
+        final boolean grace, final boolean caches)
     {
         final PasidAllocator.Builder builder = PasidAllocator.builder().range(min, max).stripes(stripes)
-            .cacheCapacity(capacity).refillBatch(batch);
+            .cacheCapacity(capacity).refillBatch(batch).perCpuCaches(caches);
         final PasidAllocator a = (grace ? builder : builder.immediateReuse()).build();
+        assertEquals(caches, a.hasPerCpuCaches(), "caches as asked");
         final EpochDomain.Reader reader = grace ? a.epochDomain().register() : null;
         final Random random = new Random(seed);
         final int capacityIds = max - min + 1;

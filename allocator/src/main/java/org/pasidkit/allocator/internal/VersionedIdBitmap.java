@@ -1,0 +1,220 @@
+package org.pasidkit.allocator.internal;
+
+import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.CLAIM_MASK;
+import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.VERSION_ONE;
+import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.VERSION_SHIFT;
+import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.WORD_SHIFT;
+import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.wordOffset;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Off-heap claim bitmap whose words carry a version, for an allocator without caches (a small range): bit {@code i}
+ * of word {@code w} is set while id {@code minId + 32 w + i} is in use, and the bit is the only record of it. An
+ * allocation is one CAS, a free is one CAS, and "no id" is two passes of loads, validated without any write.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: any thread may call any method.</li>
+ *   <li>Progress: lock-free. Every change is a {@code compareAndSetLong} of one word, retried only when another
+ *       thread changed that word; a search that cannot validate its "no id" retries only when another thread
+ *       changed a word of the range meanwhile.</li>
+ *   <li>Linearization: {@link #claim}, {@link #tryClaim} and {@link #release} at their successful CAS. {@link #claim}
+ *       returning 0 (nothing free in the range) at the end of its first pass: the second pass found every word of
+ *       the range with the version it had when the first pass last read it, so no word changed between the two
+ *       reads, and at the instant between the passes every id of the range was claimed.</li>
+ *   <li>Invariant: claim bits past {@code maxId} in the last word are set at construction and never cleared; every
+ *       CAS that changes a word adds one to its version.</li>
+ *   <li>Assumption: no word changes 2^32 times between a search's two reads of it (the versions wrap). A thread
+ *       descheduled for the 30 s that 2^32 CASes of one word take here would be needed; the same bound as a
+ *       32-bit sequence counter (Linux {@code seqcount_t}).</li>
+ *   <li>Allocation: none after construction.</li>
+ * </ul>
+ *
+ * <p>Layout: see {@link VersionedIdBitmapDescriptor}.</p>
+ */
+/*
+ * Design notes.
+ * - Why versions: a search reads the words one after another, not at one instant. A free behind it (in a word it
+ *   already read) and a claim ahead of it (of the last free id of a word it reads later) make "every word full" true
+ *   of no single instant. The cached allocator validates with move counters that every free to the bitmap writes (a
+ *   second line per free, read by every failing search); here the word itself says that it changed, so a free and a
+ *   claim each write exactly one line, the word, as in sbitmap, and a failing search writes nothing.
+ * - The second pass compares the sum of the versions: each version only grows (modulo 2^32) by one per change, so
+ *   the sums are equal only if no word changed (under the wrap assumption above).
+ * - 32 ids a word instead of 64: the price of the version. 256 ids a cache line; the 512-id range of the exhaustion
+ *   churn is two lines.
+ */
+public final class VersionedIdBitmap
+{
+    private final UnsafeBuffer words;
+    private final int minId;
+    private final int maxId;
+    private final int wordCount;
+
+    /**
+     * Allocates the bitmap (native memory: 8 bytes per 32 ids, rounded up to a cache line).
+     *
+     * @throws IllegalArgumentException unless {@code 1 <= maxId - minId + 1 <= 2^31 - 1}.
+     */
+    public VersionedIdBitmap(final int minId, final int maxId)
+    {
+        final long ids = (long)maxId - minId + 1;
+        VersionedIdBitmapDescriptor.checkRange(ids);
+        this.minId = minId;
+        this.maxId = maxId;
+        this.wordCount = VersionedIdBitmapDescriptor.wordCount(ids);
+        this.words = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            VersionedIdBitmapDescriptor.lengthBytes(ids), VersionedIdBitmapDescriptor.ALIGNMENT));
+        final int tailBits = (int)(ids & (VersionedIdBitmapDescriptor.IDS_PER_WORD - 1));
+        if (0 != tailBits)
+        {
+            words.putLongRelease(wordOffset(wordCount - 1), (CLAIM_MASK << tailBits) & CLAIM_MASK);
+        }
+    }
+
+    public int wordCount()
+    {
+        return wordCount;
+    }
+
+    /** Word index that holds {@code id}. */
+    public int wordOf(final int id)
+    {
+        return (int)(((long)id - minId) >>> WORD_SHIFT);
+    }
+
+    /**
+     * Claims one free id of {@code [lo, hi]}, searching the words cyclically from {@code startWord}.
+     *
+     * @return the id, now claimed; or 0 if every id of {@code [lo, hi]} was claimed at one instant during the call.
+     */
+    public int claim(final int lo, final int hi, final int startWord)
+    {
+        final int first = wordOf(lo);
+        final int last = wordOf(hi);
+        final int start = startWord < first || startWord > last ? first : startWord;
+        while (true)
+        {
+            long versions = 0;
+            int w = start;
+            for (int n = last - first; n >= 0; n--)
+            {
+                final int offset = wordOffset(w);
+                final long allowed = rangeMask(w, lo, hi);
+                long word = words.getLongVolatile(offset);
+                long clear;
+                while (0 != (clear = ~word & allowed))
+                {
+                    final long bit = clear & -clear;
+                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                    {
+                        return minId + (w << WORD_SHIFT) + Long.numberOfTrailingZeros(bit);
+                    }
+                    Thread.onSpinWait();
+                    word = words.getLongVolatile(offset);
+                }
+                versions += word >>> VERSION_SHIFT;
+                w = w == last ? first : w + 1;
+            }
+            // NOTE: the second pass reads only versions: equal sums mean no word of the range changed between its two
+            // reads, so the instant between the passes saw all of them full (the class's linearization argument).
+            long again = 0;
+            for (w = first; w <= last; w++)
+            {
+                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
+            }
+            if (again == versions)
+            {
+                return 0;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Claims exactly {@code id}; false if it was already claimed. */
+    public boolean tryClaim(final int id)
+    {
+        final int offset = wordOffset(wordOf(id));
+        final long bit = bitOf(id);
+        while (true)
+        {
+            final long word = words.getLongVolatile(offset);
+            if (0 != (word & bit))
+            {
+                return false;
+            }
+            if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+            {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Clears the bit of {@code id}; false (nothing changed) if it was clear: the id was not in use. */
+    public boolean release(final int id)
+    {
+        final int offset = wordOffset(wordOf(id));
+        final long bit = bitOf(id);
+        while (true)
+        {
+            final long word = words.getLongVolatile(offset);
+            if (0 == (word & bit))
+            {
+                return false;
+            }
+            if (words.compareAndSetLong(offset, word, (word & ~bit) + VERSION_ONE))
+            {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Whether {@code id} is claimed (volatile read). */
+    public boolean isClaimed(final int id)
+    {
+        return 0 != (words.getLongVolatile(wordOffset(wordOf(id))) & bitOf(id));
+    }
+
+    /** Claimed ids in range (one pass of loads, not a snapshot while others change it; for counts and tests). */
+    public long claimedCount()
+    {
+        long n = 0;
+        for (int w = 0; w < wordCount; w++)
+        {
+            n += Long.bitCount(words.getLongVolatile(wordOffset(w)) & CLAIM_MASK);
+        }
+        return n - ((long)wordCount * VersionedIdBitmapDescriptor.IDS_PER_WORD - ((long)maxId - minId + 1));
+    }
+
+    /** Native bytes held. */
+    public long nativeBytes()
+    {
+        return words.capacity();
+    }
+
+    /** The claim bits of word {@code wordIndex} that hold ids inside {@code [lo, hi]}. */
+    private long rangeMask(final int wordIndex, final int lo, final int hi)
+    {
+        final long wordBase = (long)minId + ((long)wordIndex << WORD_SHIFT);
+        long mask = CLAIM_MASK;
+        if (lo > wordBase)
+        {
+            mask &= CLAIM_MASK << (lo - wordBase);
+        }
+        final long top = wordBase + VersionedIdBitmapDescriptor.IDS_PER_WORD - 1;
+        if (hi < top)
+        {
+            mask &= CLAIM_MASK >>> (top - hi);
+        }
+        return mask;
+    }
+
+    private long bitOf(final int id)
+    {
+        return 1L << ((id - minId) & (VersionedIdBitmapDescriptor.IDS_PER_WORD - 1));
+    }
+}
