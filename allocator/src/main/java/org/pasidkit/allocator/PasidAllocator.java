@@ -16,7 +16,8 @@ import org.pasidkit.allocator.internal.VersionedIdBitmap;
 /**
  * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
  * behind {@link #free}. Ids come from {@code [minId, maxId]} ({@code 1 .. 2^20 - 1} by default); 0 is never
- * handed out.
+ * handed out. A small range without a grace period ({@link #DIRECT_MAX_IDS}) is built without caches
+ * ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate or free, "no id" two passes of loads.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -50,6 +51,12 @@ import org.pasidkit.allocator.internal.VersionedIdBitmap;
  */
 /*
  * Design notes.
+ * - Without caches (VersionedIdBitmap, a small range without a grace period): allocate = a search from the thread's
+ *   hint and one CAS of the word (claim bit and version); free = one CAS (the bit is the arbiter: a racing double
+ *   free finds it clear); "no id" = two passes of loads, valid because every change steps its word's version. No state
+ *   bytes, no rings, no move counts: each operation writes one line, as sbitmap does. Every promise below holds, the
+ *   progress ones trivially (nothing waits for another thread). The hints (one per stripe's worth of threads, by
+ *   thread id) are raced with plain stores: a stale hint only moves where a search starts.
  * - Hot path, cache hit: allocate = probe + enter (an opaque store, AsymmetricFence.light(), a load) + a plain pop +
  *   exit (a release store): no atomic instruction, and with membarrier no fence (issue 13; the thief that may take
  *   from the ring pays AsymmetricFence.heavy() instead); free without grace =

@@ -54,7 +54,8 @@ import org.pasidkit.bench.baseline.Baselines;
  * {@code exhausted.p99}, {@code exhausted.p99.9} (ns, per iteration over both threads, averaged over iterations) and
  * {@code exhausted.max}.</p>
  *
- * <p>Impls: {@code pasidkit} (no grace period), {@code pasidkit-grace} (the default build: freed ids wait out their
+ * <p>Impls: {@code pasidkit} (no grace period: for a range this small the default build has no per-CPU caches, a
+ * versioned bitmap alone, {@link PasidAllocator#DIRECT_MAX_IDS}), {@code pasidkit-grace} (the default build: freed ids wait out their
  * grace period, no reader registered) and the six baselines, each over {@code [1, }{@value #RANGE}{@code ]}.</p>
  */
 @BenchmarkMode(Mode.Throughput)
