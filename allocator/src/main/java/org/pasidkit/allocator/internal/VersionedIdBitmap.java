@@ -136,36 +136,31 @@ public final class VersionedIdBitmap
     /** Claims exactly {@code id}; false if it was already claimed. */
     public boolean tryClaim(final int id)
     {
-        final int offset = wordOffset(wordOf(id));
-        final long bit = bitOf(id);
-        while (true)
-        {
-            final long word = words.getLongVolatile(offset);
-            if (0 != (word & bit))
-            {
-                return false;
-            }
-            if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
-            {
-                return true;
-            }
-            Thread.onSpinWait();
-        }
+        return flip(id, false);
     }
 
     /** Clears the bit of {@code id}; false (nothing changed) if it was clear: the id was not in use. */
     public boolean release(final int id)
+    {
+        return flip(id, true);
+    }
+
+    /**
+     * Flips the bit of {@code id} from {@code claimed} to its opposite with one CAS of its word (stepping the
+     * version); false, with nothing changed, if the bit was not {@code claimed}.
+     */
+    private boolean flip(final int id, final boolean claimed)
     {
         final int offset = wordOffset(wordOf(id));
         final long bit = bitOf(id);
         while (true)
         {
             final long word = words.getLongVolatile(offset);
-            if (0 == (word & bit))
+            if (claimed != (0 != (word & bit)))
             {
                 return false;
             }
-            if (words.compareAndSetLong(offset, word, (word & ~bit) + VERSION_ONE))
+            if (words.compareAndSetLong(offset, word, (word ^ bit) + VERSION_ONE))
             {
                 return true;
             }
