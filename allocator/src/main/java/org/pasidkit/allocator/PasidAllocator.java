@@ -12,6 +12,7 @@ import org.pasidkit.allocator.internal.IdBitmap;
 import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripedIdCache;
 import org.pasidkit.allocator.internal.VersionedIdBitmap;
+import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
 
 /**
  * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
@@ -133,13 +134,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     /** Per stripe: the same for an allocation's shared pass while ids are scarce (moves counted as MovingSink's). */
     private final HandSink[] passSinks;
     private final int refillBatch;
-    private final int[] directHints;
-    /**
-     * The bitmap of an allocator without caches ({@link Builder#perCpuCaches}), or null: then it is the only
-     * structure (bitmap, states, cache and reclaim queue are null) and every method starts with its branch.
-     */
-    private final VersionedIdBitmap direct;
-    private final int directHintMask;
+    /** Search hints: of claimDirect (16 ints apart), or of {@link Direct} ({@link #DIRECT_HINT_STRIDE} apart). */
+    final int[] directHints;
 
     PasidAllocator(final Builder builder)
     {
@@ -148,13 +144,12 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         if (builder.direct())
         {
             // NOTE: one hint per stripe's worth of threads, as sbitmap keeps one per CPU: threads start their searches
-            // at different words.
-            this.direct = new VersionedIdBitmap(minId, maxId);
-            this.directHintMask = builder.stripes - 1;
+            // at different words. The versioned bitmap itself is the subclass's (Direct).
+            final int words = VersionedIdBitmapDescriptor.wordCount((long)maxId - minId + 1);
             this.directHints = new int[(builder.stripes + 2) * DIRECT_HINT_STRIDE];
             for (int s = 0; s < builder.stripes; s++)
             {
-                directHints[(s + 1) * DIRECT_HINT_STRIDE] = (int)((long)direct.wordCount() * s / builder.stripes);
+                directHints[(s + 1) * DIRECT_HINT_STRIDE] = (int)((long)words * s / builder.stripes);
             }
             this.bitmap = null;
             this.states = null;
@@ -168,8 +163,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             this.passSinks = null;
             return;
         }
-        this.direct = null;
-        this.directHintMask = 0;
         this.bitmap = new IdBitmap(minId, maxId);
         this.states = new IdStateTable(minId, maxId);
         this.cache = new StripedIdCache(builder.stripes, builder.cacheCapacity, states);
@@ -209,29 +202,127 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     }
 
     /**
-     * The allocator without caches: {@link #allocate()} and {@link #free} overridden, so the cached allocator's hot
-     * paths carry no test of which one this is (with the test in them the grace pair measured about 1 ns slower at 1
-     * and 2 threads, an interleaved A/B of 3 rounds; a JVM that never builds this class devirtualizes them by class
-     * hierarchy analysis). The other methods test {@link #direct} themselves.
+     * The allocator without caches (a small range without a grace period, {@link Builder#perCpuCaches}): a
+     * {@link VersionedIdBitmap} alone. It overrides every method that touches a structure, so the cached allocator
+     * carries no test of which one it is and no field of this one (with the test in {@code allocate} and {@code free}
+     * the grace pair measured about 1 ns slower, an interleaved A/B of 3 rounds; a JVM that never builds this class
+     * devirtualizes the cached calls by class hierarchy analysis). The superclass's structures are null here.
      */
     static final class Direct extends PasidAllocator
     {
+        private final VersionedIdBitmap bitmap;
+        private final int hintMask;
+
         Direct(final Builder builder)
         {
             super(builder);
+            this.bitmap = new VersionedIdBitmap(builder.minId, builder.maxId);
+            this.hintMask = builder.stripes - 1;
         }
 
         @Override
         public int allocate()
         {
-            return allocateDirect(minId(), maxId());
+            return allocate(minId(), maxId(), hintIndex());
         }
 
+        @Override
+        public int allocate(final int lo, final int hi)
+        {
+            checkSubRange(lo, hi);
+            return allocate(lo, hi, hintIndex());
+        }
+
+        /**
+         * One id of {@code [lo, hi]} from the versioned bitmap, searched from this thread's hint (a word index shared
+         * by the threads whose ids agree in their low bits, raced with plain stores: a stale hint only moves where a
+         * search starts). One CAS; "no id" is two passes of loads.
+         */
+        private int allocate(final int lo, final int hi, final int hintIndex)
+        {
+            final int hint = directHints[hintIndex];
+            final int id = bitmap.claim(lo, hi, hint);
+            if (id <= 0)
+            {
+                return EXHAUSTED;
+            }
+            final int word = bitmap.wordOf(id);
+            if (word != hint)
+            {
+                directHints[hintIndex] = word; // NOTE: written only when it moves: threads sharing a hint share its line
+            }
+            return id;
+        }
+
+        /** One CAS; refused, with nothing changed, if the id's bit is clear. */
         @Override
         public void free(final int id)
         {
             checkId(id);
-            freeDirect(id);
+            if (!bitmap.release(id))
+            {
+                throw notInUse(id);
+            }
+            // NOTE: as sbitmap_put does: the freeing thread's next search starts at the word it just wrote (its line is
+            // in this CPU's cache).
+            final int hintIndex = hintIndex();
+            final int word = bitmap.wordOf(id);
+            if (directHints[hintIndex] != word)
+            {
+                directHints[hintIndex] = word; // NOTE: written only when it moves
+            }
+        }
+
+        @Override
+        public boolean reserve(final int id)
+        {
+            checkId(id);
+            return bitmap.tryClaim(id);
+        }
+
+        @Override
+        public void releaseThreadCache()
+        {
+            // no cache
+        }
+
+        @Override
+        public long nativeBytes()
+        {
+            return bitmap.nativeBytes();
+        }
+
+        @Override
+        public int stripes()
+        {
+            return 0;
+        }
+
+        @Override
+        public boolean hasPerCpuCaches()
+        {
+            return false;
+        }
+
+        /** From the id's bit: in use or free, the only two states here. */
+        @Override
+        byte state(final int id)
+        {
+            return bitmap.isClaimed(id) ? IdStateTable.IN_USE : IdStateTable.FREE;
+        }
+
+        @Override
+        void countStates(final long[] byState)
+        {
+            java.util.Arrays.fill(byState, 0);
+            byState[IdStateTable.IN_USE] = bitmap.claimedCount();
+            byState[IdStateTable.FREE] = capacity() - byState[IdStateTable.IN_USE];
+        }
+
+        /** This thread's search hint in {@link #directHints}: chosen by the low bits of its id. */
+        private int hintIndex()
+        {
+            return (((int)Thread.currentThread().getId() & hintMask) + 1) * DIRECT_HINT_STRIDE;
         }
     }
 
@@ -304,34 +395,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             }
         }
         return allocateAroundCache(stripe);
-    }
-
-    /**
-     * An allocation without caches: one id of {@code [lo, hi]} from the versioned bitmap, searched from this thread's
-     * hint (a word index shared by the threads whose ids agree in their low bits, raced with plain stores: a stale
-     * hint only moves where a search starts). One CAS; "no id" is two passes of loads.
-     */
-    final int allocateDirect(final int lo, final int hi)
-    {
-        final int hintIndex = directHintIndex();
-        final int hint = directHints[hintIndex];
-        final int id = direct.claim(lo, hi, hint);
-        if (id <= 0)
-        {
-            return EXHAUSTED;
-        }
-        final int word = direct.wordOf(id);
-        if (word != hint)
-        {
-            directHints[hintIndex] = word; // NOTE: written only when it moves: threads sharing a hint share its line
-        }
-        return id;
-    }
-
-    /** This thread's search hint in {@link #directHints}: chosen by the low bits of its id. */
-    private int directHintIndex()
-    {
-        return (((int)Thread.currentThread().getId() & directHintMask) + 1) * DIRECT_HINT_STRIDE;
     }
 
     /** The ring ran dry; called inside an operation on {@code stripe}, which it ends before any scan. */
@@ -512,10 +575,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     public int allocate(final int lo, final int hi)
     {
         checkSubRange(lo, hi);
-        if (null != direct)
-        {
-            return allocateDirect(lo, hi);
-        }
         if (lo == minId && hi == maxId)
         {
             return allocate();
@@ -731,10 +790,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     public boolean reserve(final int id)
     {
         checkId(id);
-        if (null != direct)
-        {
-            return direct.tryClaim(id);
-        }
         while (true)
         {
             cache.beginMove();
@@ -789,23 +844,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         if (!freeOnce(id))
         {
             refused(id, -1);
-        }
-    }
-
-    /** {@link #free} without caches: one CAS; refused, with nothing changed, if the id's bit is clear. */
-    final void freeDirect(final int id)
-    {
-        if (!direct.release(id))
-        {
-            throw notInUse(id);
-        }
-        // NOTE: as sbitmap_put does: the freeing thread's next search starts at the word it just wrote (its line is in
-        // this CPU's cache).
-        final int hintIndex = directHintIndex();
-        final int word = direct.wordOf(id);
-        if (directHints[hintIndex] != word)
-        {
-            directHints[hintIndex] = word; // NOTE: written only when it moves
         }
     }
 
@@ -990,10 +1028,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      */
     public void releaseThreadCache()
     {
-        if (null != direct)
-        {
-            return;
-        }
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
         if (stripe >= 0)
         {
@@ -1022,16 +1056,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     public AllocatorCounts counts(final AllocatorCounts into)
     {
         final long[] byState = into.byState;
-        if (null != direct)
-        {
-            java.util.Arrays.fill(byState, 0);
-            byState[IdStateTable.IN_USE] = direct.claimedCount();
-            byState[IdStateTable.FREE] = capacity() - byState[IdStateTable.IN_USE];
-        }
-        else
-        {
-            states.countStates(byState);
-        }
+        countStates(byState);
         into.capacity = capacity();
         into.free = byState[IdStateTable.FREE];
         into.cached = byState[IdStateTable.CACHED];
@@ -1052,14 +1077,13 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     /** Native memory held: bitmap, state table and caches, in bytes. */
     public long nativeBytes()
     {
-        return null != direct ? direct.nativeBytes() :
-            bitmap.nativeBytes() + states.nativeBytes() + cache.nativeBytes();
+        return bitmap.nativeBytes() + states.nativeBytes() + cache.nativeBytes();
     }
 
     /** Stripes of the per-CPU cache; 0 for an allocator without caches ({@link #hasPerCpuCaches()}). */
     public int stripes()
     {
-        return null != direct ? 0 : cache.stripeCount();
+        return cache.stripeCount();
     }
 
     /**
@@ -1068,7 +1092,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      */
     public boolean hasPerCpuCaches()
     {
-        return null == direct;
+        return true;
     }
 
     /** A pass into a {@link HandSink} takes one id: the sink holds one. */
@@ -1362,7 +1386,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         }
     }
 
-    private void checkSubRange(final int lo, final int hi)
+    final void checkSubRange(final int lo, final int hi)
     {
         if (lo > hi || lo < minId || hi > maxId)
         {
@@ -1371,17 +1395,19 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         }
     }
 
-    /** The state of {@code id}; without caches, from its bit (in use or free, the only two). */
-    private byte state(final int id)
+    /** The state of {@code id} (acquire load). */
+    byte state(final int id)
     {
-        if (null != direct)
-        {
-            return direct.isClaimed(id) ? IdStateTable.IN_USE : IdStateTable.FREE;
-        }
         return states.get(id);
     }
 
-    private IllegalArgumentException notInUse(final int id)
+    /** Ids by state into {@code byState} (indexed by the IdStateTable codes): a scan of the state table. */
+    void countStates(final long[] byState)
+    {
+        states.countStates(byState);
+    }
+
+    final IllegalArgumentException notInUse(final int id)
     {
         final byte state = state(id);
         final String why;
