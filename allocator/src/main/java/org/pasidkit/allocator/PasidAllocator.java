@@ -246,11 +246,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             {
                 return EXHAUSTED;
             }
-            final int word = bitmap.wordOf(id);
-            if (word != hint)
-            {
-                directHints[hintIndex] = word; // NOTE: written only when it moves: threads sharing a hint share its line
-            }
+            moveHint(hintIndex, bitmap.wordOf(id));
             return id;
         }
 
@@ -265,11 +261,15 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             }
             // NOTE: as sbitmap_put does: the freeing thread's next search starts at the word it just wrote (its line is
             // in this CPU's cache).
-            final int hintIndex = hintIndex();
-            final int word = bitmap.wordOf(id);
+            moveHint(hintIndex(), bitmap.wordOf(id));
+        }
+
+        /** Sets a hint to {@code word}, written only when it moves: threads sharing a hint share its line. */
+        private void moveHint(final int hintIndex, final int word)
+        {
             if (directHints[hintIndex] != word)
             {
-                directHints[hintIndex] = word; // NOTE: written only when it moves
+                directHints[hintIndex] = word;
             }
         }
 

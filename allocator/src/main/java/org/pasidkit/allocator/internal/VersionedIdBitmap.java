@@ -61,7 +61,7 @@ public final class VersionedIdBitmap
     public VersionedIdBitmap(final int minId, final int maxId)
     {
         final long ids = (long)maxId - minId + 1;
-        VersionedIdBitmapDescriptor.checkRange(ids);
+        IdBitmapDescriptor.checkRange(ids); // NOTE: the same rule as the cached bitmap's
         this.minId = minId;
         this.maxId = maxId;
         this.wordCount = VersionedIdBitmapDescriptor.wordCount(ids);

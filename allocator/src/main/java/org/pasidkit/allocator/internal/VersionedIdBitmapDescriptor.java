@@ -48,17 +48,4 @@ public final class VersionedIdBitmapDescriptor
     {
         return wordIndex << 3;
     }
-
-    /**
-     * Checks that a range of {@code ids} ids fits.
-     *
-     * @throws IllegalArgumentException unless {@code 1 <= ids <= 2^31 - 1}.
-     */
-    public static void checkRange(final long ids)
-    {
-        if (ids < 1 || ids > Integer.MAX_VALUE)
-        {
-            throw new IllegalArgumentException("id range size " + ids + " must be in [1, " + Integer.MAX_VALUE + "]");
-        }
-    }
 }
