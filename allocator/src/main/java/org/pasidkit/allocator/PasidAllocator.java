@@ -8,6 +8,8 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
 import org.pasidkit.allocator.internal.EpochReclaimQueue;
+import org.pasidkit.allocator.internal.GraceIdBitmap;
+import org.pasidkit.allocator.internal.GraceIdBitmapDescriptor;
 import org.pasidkit.allocator.internal.IdBitmap;
 import org.pasidkit.allocator.internal.IdStateTable;
 import org.pasidkit.allocator.internal.StripedIdCache;
@@ -85,7 +87,7 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  *   churn ops; about none after). The rest stay in retire order in the rings and the queue: FIFO reuse, pinned by
  *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder (sending all but one to the bitmap broke that order).
  */
-public sealed class PasidAllocator implements IdAllocator permits PasidAllocator.Direct
+public sealed class PasidAllocator implements IdAllocator permits PasidAllocator.Direct, PasidAllocator.DirectGrace
 {
     /** Default lowest id: 0 means "no PASID" and is never handed out. */
     public static final int DEFAULT_MIN_ID = 1;
@@ -134,8 +136,13 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     /** Per stripe: the same for an allocation's shared pass while ids are scarce (moves counted as MovingSink's). */
     private final HandSink[] passSinks;
     private final int refillBatch;
-    /** Search hints: of claimDirect (16 ints apart), or of {@link Direct} ({@link #DIRECT_HINT_STRIDE} apart). */
+    /**
+     * Search hints: of claimDirect (16 ints apart), or of {@link Direct} and {@link DirectGrace}
+     * ({@link #DIRECT_HINT_STRIDE} apart).
+     */
     final int[] directHints;
+    /** Without caches: the mask of a thread id's low bits that picks its hint ({@link #hintIndex}); else 0. */
+    private final int directHintMask;
 
     PasidAllocator(final Builder builder)
     {
@@ -145,12 +152,14 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         {
             // NOTE: one hint per stripe's worth of threads, as sbitmap keeps one per CPU: threads start their searches
             // at different words. The versioned bitmap itself is the subclass's (Direct).
-            final int words = VersionedIdBitmapDescriptor.wordCount((long)maxId - minId + 1);
+            final int words = builder.immediateReuse ? VersionedIdBitmapDescriptor.wordCount((long)maxId - minId + 1) :
+                GraceIdBitmapDescriptor.wordCount((long)maxId - minId + 1);
             this.directHints = new int[(builder.stripes + 2) * DIRECT_HINT_STRIDE];
             for (int s = 0; s < builder.stripes; s++)
             {
                 directHints[(s + 1) * DIRECT_HINT_STRIDE] = (int)((long)words * s / builder.stripes);
             }
+            this.directHintMask = builder.stripes - 1;
             this.bitmap = null;
             this.states = null;
             this.cache = null;
@@ -167,6 +176,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         this.states = new IdStateTable(minId, maxId);
         this.cache = new StripedIdCache(builder.stripes, builder.cacheCapacity, states);
         this.refillBatch = builder.refillBatch;
+        this.directHintMask = 0;
         final int words = bitmap.wordCount();
         this.directHints = new int[builder.stripes * 16];
         for (int s = 0; s < builder.stripes; s++)
@@ -211,13 +221,11 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     static final class Direct extends PasidAllocator
     {
         private final VersionedIdBitmap bitmap;
-        private final int hintMask;
 
         Direct(final Builder builder)
         {
             super(builder);
             this.bitmap = new VersionedIdBitmap(builder.minId, builder.maxId);
-            this.hintMask = builder.stripes - 1;
         }
 
         @Override
@@ -262,15 +270,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             // NOTE: as sbitmap_put does: the freeing thread's next search starts at the word it just wrote (its line is
             // in this CPU's cache).
             moveHint(hintIndex(), bitmap.wordOf(id));
-        }
-
-        /** Sets a hint to {@code word}, written only when it moves: threads sharing a hint share its line. */
-        private void moveHint(final int hintIndex, final int word)
-        {
-            if (directHints[hintIndex] != word)
-            {
-                directHints[hintIndex] = word;
-            }
         }
 
         @Override
@@ -318,11 +317,299 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             byState[IdStateTable.IN_USE] = bitmap.claimedCount();
             byState[IdStateTable.FREE] = capacity() - byState[IdStateTable.IN_USE];
         }
+    }
 
-        /** This thread's search hint in {@link #directHints}: chosen by the low bits of its id. */
-        private int hintIndex()
+    /**
+     * The allocator without caches that has a grace period (a small range, {@link Builder#perCpuCaches}): a
+     * {@link GraceIdBitmap} alone, whose 2-bit states are the only record of every id. Allocate = a search and one CAS
+     * (FREE to IN_USE); free = one CAS (IN_USE to RETIRED); retired ids go back to FREE in a sweep once their grace
+     * period has passed, run when an allocation finds no free id but retired ones, or by {@link #reclaim}.
+     *
+     * <p>Reuse order: a retired id becomes free again only in a sweep, and an allocation sweeps only when it finds no
+     * free id, so a freed id is reused only after every id that was free when it was retired has been handed out
+     * (delayed, cyclic reuse: the longest wait a bitmap can give, as amdgpu's cyclic PASID reuse wants); within one
+     * sweep's batch, in the order of the search. Strict FIFO (least recently retired first) needs the per-CPU caches'
+     * retire rings: {@code perCpuCaches(true)}.</p>
+     */
+    static final class DirectGrace extends PasidAllocator
+    {
+        /**
+         * Sweeps an allocation makes when each frees ids that another thread then takes first, before it answers
+         * {@link #ALL_IN_GRACE} (true then: its last search found ids retired and none free).
+         */
+        static final int MAX_SWEEP_ROUNDS = 64;
+        /** Most retired ids a search may find before its allocation sweeps (fewer on a small range: a 16th of it). */
+        static final int MAX_SWEEP_BATCH = 64;
+        /** Answers "none free" of one hint's threads after which one sweeps whatever the number retired. */
+        static final int SWEEP_EVERY_FAILURES = 16;
+        /** Longs between two hints' "none free" records: 128 bytes, as the hints. */
+        private static final int NONE_FREE_STRIDE = 16;
+        private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
+        private final GraceIdBitmap bitmap;
+        private final EpochDomain domain;
+        private final NanoClock clock;
+        /** Retired ids at which a failed allocation sweeps: a 16th of the range, in [1, {@link #MAX_SWEEP_BATCH}]. */
+        private final int sweepBatch;
+        /**
+         * Per hint, {@link #NONE_FREE_STRIDE} apart (opaque accesses: raced by the threads that share the hint, each
+         * value true whoever wrote it): [0] an even sweep generation at which a whole-range search found no free id
+         * and some retired or held, else -1; [1] answers "none free" since the hint's threads last swept.
+         */
+        private final long[] noneFree;
+
+        DirectGrace(final Builder builder)
         {
-            return (((int)Thread.currentThread().getId() & hintMask) + 1) * DIRECT_HINT_STRIDE;
+            super(builder);
+            this.bitmap = new GraceIdBitmap(builder.minId, builder.maxId);
+            this.domain = null != builder.epochDomain ? builder.epochDomain : new EpochDomain(builder.maxReaders);
+            this.clock = builder.clock;
+            this.sweepBatch = (int)Math.max(1, Math.min(MAX_SWEEP_BATCH, capacity() / 16));
+            this.noneFree = new long[(builder.stripes + 2) * NONE_FREE_STRIDE];
+            for (int i = 0; i < noneFree.length; i += NONE_FREE_STRIDE)
+            {
+                noneFree[i] = -1;
+            }
+        }
+
+        /**
+         * One id: a search from this thread's hint and one CAS. If a search of this hint's threads found none free at
+         * the current sweep generation, it answers {@link #ALL_IN_GRACE} from that (one load): only a sweep makes an id
+         * free here, so none is free yet, and the ids it found retired or held still are.
+         */
+        @Override
+        public int allocate()
+        {
+            final int hintIndex = hintIndex();
+            final int slot = (hintIndex / DIRECT_HINT_STRIDE) * NONE_FREE_STRIDE;
+            final long generation = bitmap.generation();
+            if ((long)LONGS.getOpaque(noneFree, slot) == generation)
+            {
+                return stillNoneFree(slot, hintIndex);
+            }
+            final int id = bitmap.claim(directHints[hintIndex]);
+            if (id > 0)
+            {
+                moveHint(hintIndex, bitmap.wordOf(id));
+                return id;
+            }
+            if (GraceIdBitmap.NONE_FREE != id && 0 == (generation & 1) && bitmap.generation() == generation)
+            {
+                // NOTE: no sweep freed an id between the generation's two loads, so "none free" is true at the second
+                // (ids only left FREE since the search's answer) and stays true until the generation moves.
+                LONGS.setOpaque(noneFree, slot, generation);
+            }
+            return noneFree(minId(), maxId(), hintIndex, slot, id);
+        }
+
+        @Override
+        public int allocate(final int lo, final int hi)
+        {
+            checkSubRange(lo, hi);
+            final int hintIndex = hintIndex();
+            final int id = bitmap.claim(lo, hi, directHints[hintIndex]);
+            if (id > 0)
+            {
+                moveHint(hintIndex, bitmap.wordOf(id));
+                return id;
+            }
+            return noneFree(lo, hi, hintIndex, (hintIndex / DIRECT_HINT_STRIDE) * NONE_FREE_STRIDE, id);
+        }
+
+        /** A whole-range allocation while the generation says none is free: a count, every so often a sweep. */
+        private int stillNoneFree(final int slot, final int hintIndex)
+        {
+            final long failures = (long)LONGS.getOpaque(noneFree, slot + 1) + 1;
+            if (failures < SWEEP_EVERY_FAILURES)
+            {
+                LONGS.setOpaque(noneFree, slot + 1, failures);
+                return ALL_IN_GRACE;
+            }
+            LONGS.setOpaque(noneFree, slot + 1, 0L);
+            return sweepAndClaim(minId(), maxId(), hintIndex, GraceIdBitmap.NONE_FREE_SOME_RETIRED);
+        }
+
+        /**
+         * A search found no free id ({@code found}: what it found instead). With retired ids among them, sweep (free
+         * those past their grace, advancing the epoch if that frees nothing) and search again, paced.
+         */
+        private int noneFree(final int lo, final int hi, final int hintIndex, final int slot, final int found)
+        {
+            if (found > GraceIdBitmap.NONE_FREE_SOME_RETIRED)
+            {
+                return GraceIdBitmap.NONE_FREE == found ? EXHAUSTED : ALL_IN_GRACE;
+            }
+            if (GraceIdBitmap.retiredIn(found) < sweepBatch)
+            {
+                // NOTE: pacing. A sweep costs passes over the range and up to two epoch advances (shared lines); sweeping
+                // at every failure made every free cost one while two threads churned an exhausted range. So a failure
+                // sweeps once a batch of ids is retired, or at every SWEEP_EVERY_FAILURES-th answer "none free" of its
+                // hint's threads (so a lone retired id comes back too); the others answer ALL_IN_GRACE, true of their
+                // search.
+                final long failures = (long)LONGS.getOpaque(noneFree, slot + 1) + 1;
+                if (failures < SWEEP_EVERY_FAILURES)
+                {
+                    LONGS.setOpaque(noneFree, slot + 1, failures);
+                    return ALL_IN_GRACE;
+                }
+            }
+            LONGS.setOpaque(noneFree, slot + 1, 0L);
+            return sweepAndClaim(lo, hi, hintIndex, found);
+        }
+
+        /** Sweeps and searches again while sweeps free ids that others take first (bounded); else the answer. */
+        private int sweepAndClaim(final int lo, final int hi, final int hintIndex, final int found)
+        {
+            int answer = found;
+            for (int round = 0; answer <= GraceIdBitmap.NONE_FREE_SOME_RETIRED && round < MAX_SWEEP_ROUNDS; round++)
+            {
+                final int freed = bitmap.sweep(domain, clock, true);
+                if (0 == freed)
+                {
+                    break; // NOTE: nothing past its grace, and the epoch could not move on: a reader holds it back
+                }
+                answer = bitmap.claim(lo, hi, directHints[hintIndex]);
+                if (answer > 0)
+                {
+                    moveHint(hintIndex, bitmap.wordOf(answer));
+                    return answer;
+                }
+                if (freed < 0)
+                {
+                    break; // NOTE: another thread is sweeping: one search for what it freed, then the answer
+                }
+            }
+            return GraceIdBitmap.NONE_FREE == answer ? EXHAUSTED : ALL_IN_GRACE;
+        }
+
+        /** One CAS (IN_USE to RETIRED); refused, with nothing changed, if the id is not in use. */
+        @Override
+        public void free(final int id)
+        {
+            checkId(id);
+            if (!bitmap.retire(id))
+            {
+                throw notInUse(id);
+            }
+        }
+
+        @Override
+        public void retire(final int id, final int holders)
+        {
+            checkId(id);
+            if (holders < 0)
+            {
+                throw new IllegalArgumentException("holders " + holders + " of id " + id + " must be >= 0");
+            }
+            if (!(0 == holders ? bitmap.retire(id) : bitmap.retireHeld(id, holders)))
+            {
+                throw notInUse(id);
+            }
+        }
+
+        @Override
+        public int release(final int id)
+        {
+            checkId(id);
+            final int left = bitmap.release(id);
+            if (left < 0)
+            {
+                throw noHolder(id);
+            }
+            return left;
+        }
+
+        @Override
+        public int holders(final int id)
+        {
+            checkId(id);
+            return bitmap.holders(id);
+        }
+
+        /** A sweep: frees every id past its grace, advancing the epoch (twice if the readers allow) if none is. */
+        @Override
+        public int reclaim()
+        {
+            return Math.max(0, bitmap.sweep(domain, clock, true));
+        }
+
+        @Override
+        public boolean reserve(final int id)
+        {
+            checkId(id);
+            return bitmap.tryClaim(id);
+        }
+
+        @Override
+        public void releaseThreadCache()
+        {
+            // no cache
+        }
+
+        @Override
+        public AllocatorCounts counts(final AllocatorCounts into)
+        {
+            super.counts(into);
+            final long oldestSeenNs = bitmap.oldestSeenNs();
+            into.reclaimBacklog = into.retired;
+            into.oldestWaitNs = Long.MAX_VALUE == oldestSeenNs ? 0 : Math.max(0, clock.nanoTime() - oldestSeenNs);
+            into.epoch = domain.epoch();
+            into.readersHoldingBack = domain.readersHoldingBack();
+            into.reclaimPasses = bitmap.sweeps();
+            return into;
+        }
+
+        @Override
+        public EpochDomain epochDomain()
+        {
+            return domain;
+        }
+
+        @Override
+        public boolean hasGracePeriod()
+        {
+            return true;
+        }
+
+        @Override
+        public long nativeBytes()
+        {
+            return bitmap.nativeBytes();
+        }
+
+        @Override
+        public int stripes()
+        {
+            return 0;
+        }
+
+        @Override
+        public boolean hasPerCpuCaches()
+        {
+            return false;
+        }
+
+        @Override
+        byte state(final int id)
+        {
+            switch ((int)bitmap.state(id))
+            {
+                case (int)GraceIdBitmapDescriptor.FREE:
+                    return IdStateTable.FREE;
+                case (int)GraceIdBitmapDescriptor.IN_USE:
+                    return IdStateTable.IN_USE;
+                case (int)GraceIdBitmapDescriptor.HELD:
+                    return IdStateTable.HELD;
+                default:
+                    return IdStateTable.RETIRED;
+            }
+        }
+
+        @Override
+        void countStates(final long[] byState)
+        {
+            bitmap.countStates(byState);
         }
     }
 
@@ -971,8 +1258,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             reclaimQueue.release(id, cache.leasedStripeOf(Thread.currentThread()));
         if (left < 0)
         {
-            throw new IllegalArgumentException("id " + id + " has no outstanding holder to release (state " +
-                IdStateTable.name(state(id)) + "): releasing would take its holder count below zero");
+            throw noHolder(id);
         }
         return left;
     }
@@ -1377,6 +1663,27 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         bitmap.clear(id);
     }
 
+    /** This thread's search hint in {@link #directHints} (without caches): chosen by the low bits of its id. */
+    final int hintIndex()
+    {
+        return (((int)Thread.currentThread().getId() & directHintMask) + 1) * DIRECT_HINT_STRIDE;
+    }
+
+    /** Sets a hint to {@code word}, written only when it moves: threads sharing a hint share its line. */
+    final void moveHint(final int hintIndex, final int word)
+    {
+        if (directHints[hintIndex] != word)
+        {
+            directHints[hintIndex] = word;
+        }
+    }
+
+    final IllegalArgumentException noHolder(final int id)
+    {
+        return new IllegalArgumentException("id " + id + " has no outstanding holder to release (state " +
+            IdStateTable.name(state(id)) + "): releasing would take its holder count below zero");
+    }
+
     final void checkId(final int id)
     {
         if (id < minId || id > maxId)
@@ -1524,11 +1831,12 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         }
 
         /**
-         * Whether ids pass through per-CPU caches. Default: with a grace period, always; without one
-         * ({@link #immediateReuse}), only for a range above {@link #DIRECT_MAX_IDS} ids or when the stripes, cache
-         * capacity or refill batch were set. {@code false} needs {@link #immediateReuse}: every allocation and free
-         * is then one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads, and the stripe count
-         * only spreads the threads' search hints.
+         * Whether ids pass through per-CPU caches. Default: only for a range above {@link #DIRECT_MAX_IDS} ids, when
+         * the stripes, cache capacity or refill batch were set, or with a {@link #quarantine}. Without caches every
+         * allocation and free is one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads, and
+         * the stripe count only spreads the threads' search hints; with a grace period, retired ids wait in the bitmap
+         * (two bits an id) and a sweep frees them, and reuse is delayed and cyclic instead of FIFO
+         * ({@code DirectGrace}). {@code false} with a quarantine is refused: the quarantine needs the retire rings.
          */
         public Builder perCpuCaches(final boolean perCpuCaches)
         {
@@ -1571,17 +1879,21 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
 
         public PasidAllocator build()
         {
-            if (Boolean.FALSE.equals(perCpuCaches) && !immediateReuse)
+            if (Boolean.FALSE.equals(perCpuCaches) && !immediateReuse && 0 != quarantineNs)
             {
-                throw new IllegalArgumentException("perCpuCaches(false) needs immediateReuse(): freed ids wait out " +
-                    "their grace period in the per-CPU retire rings");
+                throw new IllegalArgumentException("perCpuCaches(false) with a quarantine of " + quarantineNs +
+                    " ns: a quarantine needs the per-CPU retire rings, which keep each id's retire time");
             }
             if ((long)cacheCapacity < 2L * refillBatch)
             {
                 throw new IllegalArgumentException("cache capacity " + cacheCapacity +
                     " must be at least twice the refill batch " + refillBatch);
             }
-            return direct() ? new Direct(this) : new PasidAllocator(this);
+            if (!direct())
+            {
+                return new PasidAllocator(this);
+            }
+            return immediateReuse ? new Direct(this) : new DirectGrace(this);
         }
 
         /** Whether the allocator built has no caches: see {@link #perCpuCaches}. */
@@ -1591,7 +1903,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             {
                 return !perCpuCaches;
             }
-            return immediateReuse && !cacheTuned && (long)maxId - minId + 1 <= DIRECT_MAX_IDS;
+            return !cacheTuned && 0 == quarantineNs && (long)maxId - minId + 1 <= DIRECT_MAX_IDS;
         }
     }
 }

@@ -1,0 +1,576 @@
+package org.pasidkit.allocator.internal;
+
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.HELD;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.IDS_PER_WORD;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.IN_USE;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.RETIRED;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.VERSION_ONE;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.VERSION_SHIFT;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.WORD_SHIFT;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.freePairs;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.heldPairs;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.inUsePairs;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.retiredPairs;
+import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.wordOffset;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.pasidkit.allocator.EpochDomain;
+
+/**
+ * Off-heap state bitmap of an allocator without caches that has a grace period (a small range): every id's state,
+ * FREE, IN_USE, HELD or RETIRED, is two bits of a versioned word, and those bits are the only record of it. An
+ * allocation is one CAS (FREE to IN_USE), a free is one CAS (IN_USE to RETIRED), "no id" is two passes of loads, and
+ * retired ids go back to FREE in a sweep: one CAS per word, once their grace period has passed.
+ *
+ * <h2>Assumptions and guarantees</h2>
+ * <ul>
+ *   <li>Threading: any thread may call any method. One sweep runs at a time: {@link #sweep} is a try-lock whose
+ *       loser returns {@link #SWEEP_BUSY} at once.</li>
+ *   <li>Progress: {@link #claim}, {@link #tryClaim}, {@link #retire}, {@link #retireHeld} and {@link #release} are
+ *       lock-free: every change is a {@code compareAndSetLong} of one word, retried only when another thread changed
+ *       that word (a {@link #retireHeld} racing another retire of the same id spins until that one settles).
+ *       {@link #sweep} never waits for another thread.</li>
+ *   <li>Linearization: every transition at its successful CAS. {@link #claim} answering "none free" at the instant
+ *       between its two passes (the second pass found every word with the version the first pass last read, so no
+ *       word changed between the two reads); its "some retired" or "some held" is of that instant too.</li>
+ *   <li>Grace exact, never early: a RETIRED id is freed only by a sweep, and only once the epoch is two ahead of its
+ *       stamp; the stamp is the epoch read after the first sweep that saw the id RETIRED, so it is at least the epoch
+ *       of the retire (the retire's CAS happened before that sweep's load of the word). Only sweeps write stamps and
+ *       free RETIRED ids, and only one runs at a time, so a stamp is always of the id's current retirement.</li>
+ *   <li>Invariant: ids past {@code maxId} in the last word are IN_USE at construction and never change; every CAS that
+ *       changes a word adds one to its version.</li>
+ *   <li>Assumption: no word changes 2^32 times between a search's two reads of it (as {@link VersionedIdBitmap}).</li>
+ *   <li>Allocation: none after construction.</li>
+ * </ul>
+ *
+ * <p>Layout: see {@link GraceIdBitmapDescriptor}.</p>
+ */
+/*
+ * Design notes.
+ * - Why the sweep stamps and the free does not: a free that wrote an epoch stamp before its CAS could have it
+ *   overwritten by a racing double free that read an older epoch (its CAS then fails, its stamp stays): one epoch
+ *   early. Stamped by the single sweeper after it saw the id RETIRED, a stamp is never early and a free writes one
+ *   line, its word. The price: an id waits for the sweep that first sees it, then two advances; a reclaim that finds
+ *   nothing eligible sweeps, advances (twice if the readers allow) and sweeps again, so with no reader holding the
+ *   epoch back one call reclaims every retired id.
+ * - Holders (HELD): the count is set by a CAS from 0 before the IN_USE -> HELD CAS, so two racing retires of one id
+ *   cannot both write it; the release that takes it to 0 moves the id HELD -> RETIRED (nobody else can: the id is
+ *   HELD with no holder left only between those two steps).
+ * - 16 ids a word: two bits each plus the version. 128 ids a cache line; the 512-id exhaustion churn range is four.
+ */
+public final class GraceIdBitmap
+{
+    /** {@link #claim}: no id free, none retired or held. */
+    public static final int NONE_FREE = 0;
+    /** {@link #claim}: no id free, some held (none retired). */
+    public static final int NONE_FREE_SOME_HELD = -1;
+    /**
+     * {@link #claim}: no id free, some retired (a sweep may free them once their grace passed); the answer is this or
+     * below: {@code -1 - retired}, the number retired at that instant ({@link #retiredIn}).
+     */
+    public static final int NONE_FREE_SOME_RETIRED = -2;
+    /** {@link #sweep}: another thread is sweeping. */
+    public static final int SWEEP_BUSY = -1;
+
+    private final UnsafeBuffer words;
+    private final int minId;
+    private final int maxId;
+    private final int wordCount;
+    private final AtomicIntegerArray holders;
+    /** Sweeper only: per word, the RETIRED ids a sweep has stamped (low bits of their pairs). */
+    private final long[] seenPairs;
+    /** Sweeper only (read by {@link #oldestSeenNs} as a diagnostic): per id, the epoch its stamping sweep read. */
+    private final int[] stamps;
+    /** Sweeper only (read by {@link #oldestSeenNs}): per id, the time of its stamping sweep. */
+    private final long[] seenNs;
+    /** Offset of the sweep generation in {@link #words}: even between sweeps that free ids, odd during one. */
+    private final int generationOffset;
+    /** Offset of the sweep try-lock: CAS 0 to 1 to enter, release store of 0 to leave (pairs with the entering CAS). */
+    private final int sweepingOffset;
+    /** Offset of the count of sweeps done: written by the sweeper (opaque), read with an opaque load. */
+    private final int sweepsOffset;
+
+    /**
+     * Allocates the bitmap (native memory: 8 bytes per 16 ids, rounded up to a cache line) and the sweeper's stamps
+     * (heap: 16 bytes an id).
+     *
+     * @throws IllegalArgumentException unless {@code 1 <= maxId - minId + 1 <= 2^31 - 1}.
+     */
+    public GraceIdBitmap(final int minId, final int maxId)
+    {
+        final long ids = (long)maxId - minId + 1;
+        IdBitmapDescriptor.checkRange(ids); // NOTE: the same rule as the cached bitmap's
+        this.minId = minId;
+        this.maxId = maxId;
+        this.wordCount = GraceIdBitmapDescriptor.wordCount(ids);
+        this.words = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            GraceIdBitmapDescriptor.lengthBytes(ids), GraceIdBitmapDescriptor.ALIGNMENT));
+        final int tailIds = (int)(ids & (IDS_PER_WORD - 1));
+        if (0 != tailIds)
+        {
+            words.putLongRelease(wordOffset(wordCount - 1), (GraceIdBitmapDescriptor.LOW_BITS << (2 * tailIds)) &
+                GraceIdBitmapDescriptor.LOW_BITS);
+        }
+        final int sweepLine = GraceIdBitmapDescriptor.sweepLineOffset(ids);
+        this.generationOffset = sweepLine + GraceIdBitmapDescriptor.GENERATION_OFFSET;
+        this.sweepingOffset = sweepLine + GraceIdBitmapDescriptor.SWEEPING_OFFSET;
+        this.sweepsOffset = sweepLine + GraceIdBitmapDescriptor.SWEEPS_OFFSET;
+        this.holders = new AtomicIntegerArray((int)ids);
+        this.seenPairs = new long[wordCount];
+        this.stamps = new int[(int)ids];
+        this.seenNs = new long[(int)ids];
+    }
+
+    public int wordCount()
+    {
+        return wordCount;
+    }
+
+    /** Word index that holds {@code id}. */
+    public int wordOf(final int id)
+    {
+        return (int)(((long)id - minId) >>> WORD_SHIFT);
+    }
+
+    /**
+     * Claims one free id of {@code [lo, hi]} (FREE to IN_USE), searching the words cyclically from {@code startWord}.
+     *
+     * @return the id, now IN_USE; or, if no id of {@code [lo, hi]} was free at one instant during the call,
+     *     {@link #NONE_FREE_SOME_RETIRED} or below ({@code -1 - retired}), {@link #NONE_FREE_SOME_HELD} or
+     *     {@link #NONE_FREE} by what else the range held at that instant.
+     */
+    public int claim(final int lo, final int hi, final int startWord)
+    {
+        if (lo == minId && hi == maxId)
+        {
+            return claim(startWord);
+        }
+        final int first = wordOf(lo);
+        final int last = wordOf(hi);
+        final int start = startWord < first || startWord > last ? first : startWord;
+        while (true)
+        {
+            final long generation = words.getLongVolatile(generationOffset);
+            long versions = 0;
+            int retired = 0;
+            long held = 0;
+            int w = start;
+            for (int n = last - first; n >= 0; n--)
+            {
+                final int offset = wordOffset(w);
+                final long allowed = rangePairs(w, lo, hi);
+                long word = words.getLongVolatile(offset);
+                long free;
+                while (0 != (free = freePairs(word) & allowed))
+                {
+                    final long bit = free & -free;
+                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                    {
+                        return idOf(w, bit);
+                    }
+                    Thread.onSpinWait();
+                    word = words.getLongVolatile(offset);
+                }
+                versions += word >>> VERSION_SHIFT;
+                retired += Long.bitCount(retiredPairs(word) & allowed);
+                held |= heldPairs(word) & allowed;
+                w = w == last ? first : w + 1;
+            }
+            final int answer = 0 != retired ? -1 - retired : 0 != held ? NONE_FREE_SOME_HELD : NONE_FREE;
+            if (NONE_FREE != answer && noSweepFreedSince(generation))
+            {
+                return answer;
+            }
+            // NOTE: the second pass reads only versions: equal sums mean no word of the range changed between its two
+            // reads, so the instant between the passes saw all of them without a free id, and with the retired and
+            // held ids the first pass saw (VersionedIdBitmap's argument).
+            long again = 0;
+            for (w = first; w <= last; w++)
+            {
+                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
+            }
+            if (again == versions)
+            {
+                return answer;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * {@link #claim(int, int, int)} of the whole range: the same search with no per-word range mask (the ids past
+     * {@code maxId} are IN_USE for ever, so no search takes them).
+     */
+    public int claim(final int startWord)
+    {
+        final int last = wordCount - 1;
+        final int start = startWord < 0 || startWord > last ? 0 : startWord;
+        while (true)
+        {
+            final long generation = words.getLongVolatile(generationOffset);
+            long versions = 0;
+            int retired = 0;
+            long held = 0;
+            int w = start;
+            for (int n = last; n >= 0; n--)
+            {
+                final int offset = wordOffset(w);
+                long word = words.getLongVolatile(offset);
+                long free;
+                while (0 != (free = freePairs(word)))
+                {
+                    final long bit = free & -free;
+                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                    {
+                        return idOf(w, bit);
+                    }
+                    Thread.onSpinWait();
+                    word = words.getLongVolatile(offset);
+                }
+                versions += word >>> VERSION_SHIFT;
+                retired += Long.bitCount(retiredPairs(word));
+                held |= (word >>> 1) & ~word;
+                w = w == last ? 0 : w + 1;
+            }
+            final int answer = 0 != retired ? -1 - retired :
+                0 != (held & GraceIdBitmapDescriptor.LOW_BITS) ? NONE_FREE_SOME_HELD : NONE_FREE;
+            if (NONE_FREE != answer && noSweepFreedSince(generation))
+            {
+                return answer;
+            }
+            long again = 0;
+            for (w = 0; w <= last; w++)
+            {
+                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
+            }
+            if (again == versions)
+            {
+                return answer;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * Whether no sweep freed an id since the generation read {@code generation} (even: none was freeing then). After a
+     * pass that found no free id this makes its answer true at the instant of this load: only a sweep makes an id FREE,
+     * so a word read without a free id had none up to this instant, and the RETIRED and HELD ids it held are still
+     * RETIRED or HELD (only a sweep frees a RETIRED id; a HELD one only becomes RETIRED). "Nothing retired or held" is
+     * not kept by this argument (a free after the word's read retires one), so NONE_FREE takes the second pass.
+     */
+    private boolean noSweepFreedSince(final long generation)
+    {
+        return 0 == (generation & 1) && words.getLongVolatile(generationOffset) == generation;
+    }
+
+    /**
+     * The sweep generation (volatile load): even while no sweep is freeing ids; it moves whenever one freed some.
+     * Between two equal even loads no id became FREE (only a sweep makes one FREE after construction).
+     */
+    public long generation()
+    {
+        return words.getLongVolatile(generationOffset);
+    }
+
+    /** The retired ids a {@link #claim} answer of {@link #NONE_FREE_SOME_RETIRED} or below counted. */
+    public static int retiredIn(final int answer)
+    {
+        return -1 - answer;
+    }
+
+    /** Claims exactly {@code id} (FREE to IN_USE); false if it was not free. */
+    public boolean tryClaim(final int id)
+    {
+        return transition(id, GraceIdBitmapDescriptor.FREE, IN_USE);
+    }
+
+    /** Retires {@code id} (IN_USE to RETIRED); false, with nothing changed, if it was not in use. */
+    public boolean retire(final int id)
+    {
+        return transition(id, IN_USE, RETIRED);
+    }
+
+    /**
+     * Retires {@code id} with {@code count > 0} holders outstanding (IN_USE to HELD; its holder count set first).
+     *
+     * @return false, with nothing changed, if it was not in use.
+     */
+    public boolean retireHeld(final int id, final int count)
+    {
+        final int index = id - minId;
+        while (!holders.compareAndSet(index, 0, count))
+        {
+            // NOTE: a non-zero count belongs to a HELD id (not in use: refuse) or to another retire of this very id
+            // between its two CASes (it settles in a few instructions: then the id is HELD, or its count is 0 again).
+            if (IN_USE != state(id))
+            {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        if (transition(id, IN_USE, HELD))
+        {
+            return true;
+        }
+        holders.set(index, 0);
+        return false;
+    }
+
+    /**
+     * One holder of a HELD id lets go; the last one moves it to RETIRED.
+     *
+     * @return holders still outstanding, or -1 (nothing changed) if the id is not HELD with a holder outstanding.
+     */
+    public int release(final int id)
+    {
+        final int index = id - minId;
+        while (true)
+        {
+            if (HELD != state(id))
+            {
+                return -1;
+            }
+            final int count = holders.get(index);
+            if (count <= 0)
+            {
+                return -1; // NOTE: its last holder is moving it to RETIRED: a release below zero
+            }
+            if (holders.compareAndSet(index, count, count - 1))
+            {
+                if (1 == count)
+                {
+                    // NOTE: only this thread moves the id on: HELD with no holder left is this window alone.
+                    while (!transition(id, HELD, RETIRED))
+                    {
+                        Thread.onSpinWait();
+                    }
+                }
+                return count - 1;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Outstanding holders of {@code id}: its count while HELD, else 0. */
+    public int holders(final int id)
+    {
+        return HELD == state(id) ? Math.max(0, holders.get(id - minId)) : 0;
+    }
+
+    /** The state code of {@code id} (volatile read): {@link GraceIdBitmapDescriptor#FREE} .. {@code RETIRED}. */
+    public long state(final int id)
+    {
+        return (words.getLongVolatile(wordOffset(wordOf(id))) >>> shiftOf(id)) & 3;
+    }
+
+    /**
+     * Frees the RETIRED ids whose grace has passed (the epoch is two ahead of their stamp) and stamps the ones not seen
+     * before; if that freed nothing and some wait, and {@code advance}, tries to advance the epoch twice and, if it
+     * moved, sweeps again. One sweep at a time.
+     *
+     * @return ids freed, or {@link #SWEEP_BUSY} if another thread is sweeping (nothing done).
+     */
+    public int sweep(final EpochDomain domain, final NanoClock clock, final boolean advance)
+    {
+        if (!words.compareAndSetInt(sweepingOffset, 0, 1))
+        {
+            return SWEEP_BUSY;
+        }
+        try
+        {
+            final long waiting = pass(domain, clock);
+            int freed = (int)(waiting >>> 32);
+            if (0 == freed && 0 != (int)waiting && advance && domain.tryAdvance())
+            {
+                domain.tryAdvance();
+                freed = (int)(pass(domain, clock) >>> 32);
+            }
+            words.putLongOpaque(sweepsOffset, words.getLong(sweepsOffset) + 1); // NOTE: only the sweeper writes it
+            return freed;
+        }
+        finally
+        {
+            words.putIntRelease(sweepingOffset, 0);
+        }
+    }
+
+    /**
+     * One pass of the sweeper over every word.
+     *
+     * @return ids freed in the high 32 bits, RETIRED ids left in the low 32.
+     */
+    private long pass(final EpochDomain domain, final NanoClock clock)
+    {
+        long nowNs = 0;
+        int freed = 0;
+        int left = 0;
+        for (int w = 0; w < wordCount; w++)
+        {
+            final int offset = wordOffset(w);
+            long word = words.getLongVolatile(offset);
+            final long retired = retiredPairs(word);
+            if (0 == retired)
+            {
+                seenPairs[w] = 0;
+                continue;
+            }
+            // NOTE: the epoch is read after the word (its volatile load): every id seen RETIRED in it was retired in
+            // this epoch or before, so a stamp from this read is never early.
+            final int epoch = (int)domain.epoch();
+            final long seen = seenPairs[w] & retired;
+            long eligible = 0;
+            for (long s = seen; 0 != s; s &= s - 1)
+            {
+                final int index = indexOf(w, s & -s);
+                if (epoch - stamps[index] >= 2)
+                {
+                    eligible |= s & -s;
+                }
+            }
+            long fresh = retired & ~seen;
+            if (0 != fresh && 0 == nowNs)
+            {
+                nowNs = clock.nanoTime();
+            }
+            for (; 0 != fresh; fresh &= fresh - 1)
+            {
+                final int index = indexOf(w, fresh & -fresh);
+                stamps[index] = epoch;
+                seenNs[index] = nowNs;
+            }
+            if (0 != eligible)
+            {
+                if (0 == freed)
+                {
+                    // NOTE: odd from before this pass's first free to after its last (read by claim's single-pass
+                    // answer): a sweep is the only thing that makes an id FREE after construction.
+                    words.putLongVolatile(generationOffset, words.getLong(generationOffset) + 1);
+                }
+                final long clear = eligible | (eligible << 1);
+                // NOTE: the eligible ids stay RETIRED until this CAS (only a sweep frees a RETIRED id): a retry only
+                // takes in other ids' changes.
+                while (!words.compareAndSetLong(offset, word, (word & ~clear) + VERSION_ONE))
+                {
+                    word = words.getLongVolatile(offset);
+                }
+                freed += Long.bitCount(eligible);
+            }
+            seenPairs[w] = retired & ~eligible;
+            left += Long.bitCount(retired & ~eligible);
+        }
+        if (0 != freed)
+        {
+            words.putLongRelease(generationOffset, words.getLong(generationOffset) + 1);
+        }
+        return ((long)freed << 32) | left;
+    }
+
+    /** Sweeps done (a diagnostic). */
+    public long sweeps()
+    {
+        return words.getLongOpaque(sweepsOffset);
+    }
+
+    /**
+     * The time of the sweep that first saw the oldest id still RETIRED, or {@link Long#MAX_VALUE} if no sweep has seen
+     * one (a diagnostic: racy plain reads of the sweeper's arrays).
+     */
+    public long oldestSeenNs()
+    {
+        long oldest = Long.MAX_VALUE;
+        for (int w = 0; w < wordCount; w++)
+        {
+            for (long s = seenPairs[w] & retiredPairs(words.getLongVolatile(wordOffset(w))); 0 != s; s &= s - 1)
+            {
+                oldest = Math.min(oldest, seenNs[indexOf(w, s & -s)]);
+            }
+        }
+        return oldest;
+    }
+
+    /**
+     * Ids by state (one pass of loads, not a snapshot while others change it; for counts and tests): into
+     * {@code byState[IdStateTable.FREE / IN_USE / HELD / RETIRED]}, the other slots 0.
+     */
+    public void countStates(final long[] byState)
+    {
+        java.util.Arrays.fill(byState, 0);
+        for (int w = 0; w < wordCount; w++)
+        {
+            final long word = words.getLongVolatile(wordOffset(w));
+            byState[IdStateTable.FREE] += Long.bitCount(freePairs(word));
+            byState[IdStateTable.IN_USE] += Long.bitCount(inUsePairs(word));
+            byState[IdStateTable.HELD] += Long.bitCount(heldPairs(word));
+            byState[IdStateTable.RETIRED] += Long.bitCount(retiredPairs(word));
+        }
+        byState[IdStateTable.IN_USE] -= (long)wordCount * IDS_PER_WORD - ((long)maxId - minId + 1);
+    }
+
+    /** Native bytes held. */
+    public long nativeBytes()
+    {
+        return words.capacity();
+    }
+
+    /**
+     * Moves {@code id} from state {@code from} to {@code to} with one CAS of its word (stepping the version); false,
+     * with nothing changed, if its state was not {@code from}.
+     */
+    private boolean transition(final int id, final long from, final long to)
+    {
+        final int offset = wordOffset(wordOf(id));
+        final int shift = shiftOf(id);
+        final long mask = 3L << shift;
+        final long fromBits = from << shift;
+        final long delta = ((to << shift) - fromBits) + VERSION_ONE;
+        while (true)
+        {
+            final long word = words.getLongVolatile(offset);
+            if ((word & mask) != fromBits)
+            {
+                return false;
+            }
+            if (words.compareAndSetLong(offset, word, word + delta))
+            {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /** The low bits of the pairs of word {@code wordIndex} that hold ids inside {@code [lo, hi]}. */
+    private long rangePairs(final int wordIndex, final int lo, final int hi)
+    {
+        final long wordBase = (long)minId + ((long)wordIndex << WORD_SHIFT);
+        long mask = GraceIdBitmapDescriptor.LOW_BITS;
+        if (lo > wordBase)
+        {
+            mask &= GraceIdBitmapDescriptor.LOW_BITS << (2 * (lo - wordBase));
+        }
+        final long top = wordBase + IDS_PER_WORD - 1;
+        if (hi < top)
+        {
+            mask &= GraceIdBitmapDescriptor.LOW_BITS >>> (2 * (top - hi));
+        }
+        return mask;
+    }
+
+    private int idOf(final int wordIndex, final long lowBit)
+    {
+        return minId + indexOf(wordIndex, lowBit);
+    }
+
+    private static int indexOf(final int wordIndex, final long lowBit)
+    {
+        return (wordIndex << WORD_SHIFT) + (Long.numberOfTrailingZeros(lowBit) >>> 1);
+    }
+
+    private int shiftOf(final int id)
+    {
+        return ((id - minId) & (IDS_PER_WORD - 1)) << 1;
+    }
+}
