@@ -34,7 +34,13 @@ class HotPathAllocationTest
             direct.allocate();
         }
         // a range small enough that warm-up retires every id once (its ticket is created then, and reused after)
-        final PasidAllocator grace = PasidAllocator.builder().range(1, 4096).build();
+        final PasidAllocator grace = PasidAllocator.builder().range(1, 4096).perCpuCaches(true).build();
+        // no caches with a grace period (a small range, the default build): allocate, free, "none free" from the
+        // sweep generation, and the sweeps that bring retired ids back
+        final PasidAllocator directGrace = PasidAllocator.builder().range(1, 100).build();
+        assertTrue(!directGrace.hasPerCpuCaches());
+        final int[] graceHeld = new int[100];
+        int graceCount = 0;
         final EpochDomain.Reader reader = grace.epochDomain().register();
         // Retire every id of the grace range once, so each has its ticket before the measured rounds: the allocation
         // path insists on reclaiming, so the rounds alone may leave some ids never retired until a late round.
@@ -80,7 +86,17 @@ class HotPathAllocationTest
                 final int last = direct.allocate();
                 sink += direct.allocate(); // EXHAUSTED: the last id is taken
                 direct.free(last);
+                final int g = directGrace.allocate(); // an id, or ALL_IN_GRACE while the rest wait for a sweep
+                if (g > 0)
+                {
+                    graceHeld[graceCount++] = g;
+                }
+                if (graceCount == graceHeld.length || (g < 0 && graceCount > 0))
+                {
+                    directGrace.free(graceHeld[--graceCount]);
+                }
             }
+            directGrace.counts(counts);
             immediate.counts(counts);
             direct.counts(counts);
             bytes = allocatedBytes() - before;

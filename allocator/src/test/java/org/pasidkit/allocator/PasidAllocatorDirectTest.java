@@ -38,7 +38,10 @@ class PasidAllocatorDirectTest
             .hasPerCpuCaches(), "a range of DIRECT_MAX_IDS ids without a grace period: no caches");
         assertTrue(PasidAllocator.builder().range(1, PasidAllocator.DIRECT_MAX_IDS + 1).immediateReuse().build()
             .hasPerCpuCaches(), "one id more: caches");
-        assertTrue(PasidAllocator.builder().range(1, 512).build().hasPerCpuCaches(), "with a grace period: caches");
+        assertFalse(PasidAllocator.builder().range(1, 512).build().hasPerCpuCaches(),
+            "with a grace period too (PasidAllocatorDirectGraceTest)");
+        assertTrue(PasidAllocator.builder().range(1, 512).quarantine(1, TimeUnit.MILLISECONDS).build()
+            .hasPerCpuCaches(), "a quarantine: caches (their retire rings keep the retire times)");
         assertTrue(PasidAllocator.builder().range(1, 512).stripes(2).immediateReuse().build().hasPerCpuCaches(),
             "stripes set: a cache was asked for");
         assertTrue(PasidAllocator.builder().range(1, 512).immediateReuse().perCpuCaches(true).build()
@@ -49,11 +52,11 @@ class PasidAllocatorDirectTest
     }
 
     @Test
-    void noCachesWithAGracePeriodIsRefusedWithTheRule()
+    void noCachesWithAQuarantineIsRefusedWithTheRule()
     {
         final IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-            () -> PasidAllocator.builder().range(1, 64).perCpuCaches(false).build());
-        assertTrue(e.getMessage().contains("perCpuCaches(false) needs immediateReuse()"), e.getMessage());
+            () -> PasidAllocator.builder().range(1, 64).quarantine(5, TimeUnit.MILLISECONDS).perCpuCaches(false).build());
+        assertTrue(e.getMessage().contains("perCpuCaches(false) with a quarantine of 5000000 ns"), e.getMessage());
     }
 
     @Test

@@ -64,13 +64,31 @@ public class PasidAllocatorGraceLincheckTest
     static final int MAX_ID = 4;
     static final int[][] SUB_RANGES = PasidAllocatorLincheckTest.SUB_RANGES;
 
-    private final PasidAllocator allocator = PasidAllocator.builder()
-        .range(MIN_ID, MAX_ID)
-        .stripes(2)
-        .cacheCapacity(4)
-        .refillBatch(2)
-        .maxReaders(2)
-        .build();
+    private final PasidAllocator allocator = newAllocator();
+
+    /** The allocator under test: with caches here; {@link PasidAllocatorDirectGraceLincheckTest} without. */
+    protected PasidAllocator newAllocator()
+    {
+        return PasidAllocator.builder()
+            .range(MIN_ID, MAX_ID)
+            .stripes(2)
+            .cacheCapacity(4)
+            .refillBatch(2)
+            .maxReaders(2)
+            .build();
+    }
+
+    /** The allocator's id of the specification's id {@code id} (1..4): the same here. */
+    protected int real(final int id)
+    {
+        return id;
+    }
+
+    /** The specification's id of an allocator id (sentinels unchanged): the same here. */
+    protected int logical(final int realId)
+    {
+        return realId;
+    }
 
     private final ThreadLocal<ArrayDeque<Integer>> held = ThreadLocal.withInitial(ArrayDeque::new);
     private final ThreadLocal<ArrayDeque<Integer>> retiredHeld = ThreadLocal.withInitial(ArrayDeque::new);
@@ -78,13 +96,13 @@ public class PasidAllocatorGraceLincheckTest
     @Operation
     public int allocate()
     {
-        return remember(allocator.allocate());
+        return remember(logical(allocator.allocate()));
     }
 
     @Operation
     public int allocateIn(@Param(gen = IntGen.class, conf = "0:3") final int sub)
     {
-        return remember(allocator.allocate(SUB_RANGES[sub][0], SUB_RANGES[sub][1]));
+        return remember(logical(allocator.allocate(real(SUB_RANGES[sub][0]), real(SUB_RANGES[sub][1]))));
     }
 
     @Operation
@@ -92,7 +110,7 @@ public class PasidAllocatorGraceLincheckTest
     {
         try
         {
-            allocator.free(id);
+            allocator.free(real(id));
             return true;
         }
         catch (final IllegalArgumentException notInUse)
@@ -122,7 +140,7 @@ public class PasidAllocatorGraceLincheckTest
         }
         try
         {
-            allocator.retire(id, 1);
+            allocator.retire(real(id), 1);
             retiredHeld.get().addLast(id);
             return id;
         }
@@ -148,7 +166,7 @@ public class PasidAllocatorGraceLincheckTest
     {
         try
         {
-            return allocator.release(id);
+            return allocator.release(real(id));
         }
         catch (final IllegalArgumentException noHolder)
         {
@@ -182,7 +200,7 @@ public class PasidAllocatorGraceLincheckTest
         final Set<Integer> expected = new TreeSet<>();
         for (int id = MIN_ID; id <= MAX_ID; id++)
         {
-            final IdState state = allocator.stateOf(id);
+            final IdState state = allocator.stateOf(real(id));
             if (IdState.IN_USE != state && IdState.HELD != state)
             {
                 expected.add(id);
@@ -201,7 +219,7 @@ public class PasidAllocatorGraceLincheckTest
                 allocator.reclaim();
                 continue;
             }
-            if (!drained.add(id))
+            if (!drained.add(logical(id)))
             {
                 throw new IllegalStateException("id " + id + " handed out twice while draining; " + counts);
             }
