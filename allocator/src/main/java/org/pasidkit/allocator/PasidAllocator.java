@@ -118,6 +118,13 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      * changed answers "no id" with loads alone ({@link VersionedIdBitmap}).
      */
     public static final int DIRECT_MAX_IDS = 4096;
+    /**
+     * Without caches, with a grace period: answers {@link #ALL_IN_GRACE} of one hint's threads (threads whose ids
+     * agree in their low bits) after which one sweeps, however few ids are retired: a thread gets a freed id back,
+     * with no reader holding the epoch, within this many allocations. Fewer retired than a sixteenth of the range (at
+     * most 64) wait for that; more are swept at the first failure.
+     */
+    public static final int SWEEP_EVERY_FAILURES = 16;
     /** Ints between two direct-mode hints: 128 bytes, so adjacent-line prefetch does not pair two hints. */
     private static final int DIRECT_HINT_STRIDE = 32;
 
@@ -340,8 +347,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         static final int MAX_SWEEP_ROUNDS = 64;
         /** Most retired ids a search may find before its allocation sweeps (fewer on a small range: a 16th of it). */
         static final int MAX_SWEEP_BATCH = 64;
-        /** Answers "none free" of one hint's threads after which one sweeps whatever the number retired. */
-        static final int SWEEP_EVERY_FAILURES = 16;
         /** Longs between two hints' "none free" records: 128 bytes, as the hints. */
         private static final int NONE_FREE_STRIDE = 16;
         private static final java.lang.invoke.VarHandle LONGS =

@@ -85,6 +85,28 @@ class PasidAllocatorDirectGraceTest
     }
 
     @Test
+    void aLoneFreedIdComesBackWithinSweepEveryFailuresAllocations()
+    {
+        final PasidAllocator a = grace(1, 512);
+        for (int i = 0; i < 512; i++)
+        {
+            a.allocate();
+        }
+        a.free(300);
+        int answers = 0;
+        int id;
+        do
+        {
+            id = a.allocate();
+            answers++;
+            assertTrue(id == 300 || IdAllocator.ALL_IN_GRACE == id, "answer " + id);
+        }
+        while (id != 300 && answers < 100);
+        assertEquals(300, id);
+        assertTrue(answers <= PasidAllocator.SWEEP_EVERY_FAILURES, answers + " allocations to get it back");
+    }
+
+    @Test
     void aReaderInsideItsCriticalSectionHoldsTheIdBackUntilItLeaves()
     {
         final PasidAllocator a = grace(1, 8);
