@@ -19,8 +19,9 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
 /**
  * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
  * behind {@link #free}. Ids come from {@code [minId, maxId]} ({@code 1 .. 2^20 - 1} by default); 0 is never
- * handed out. A small range without a grace period ({@link #DIRECT_MAX_IDS}) is built without caches
- * ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate or free, "no id" two passes of loads.
+ * handed out. A small range ({@link #DIRECT_MAX_IDS}, no quarantine) is built without caches
+ * ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate or free, "no id" two passes of loads
+ * (with a grace period, 2-bit states and paced epoch sweeps: {@code DirectGrace}).
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -111,7 +112,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     /** Of those, how many spin before the rest yield; also the spins of a free waiting out a claim in flight. */
     static final int BUSY_SPIN_LIMIT = 64;
     /**
-     * Largest range that an allocator without a grace period builds without per-CPU caches unless told otherwise
+     * Largest range that an allocator without a quarantine builds without per-CPU caches unless told otherwise
      * ({@link Builder#perCpuCaches}): 4096 ids, a 12-bit PASID space (the narrow devices, quotas and small hosts whose
      * range two threads can exhaust). There the caches could hold a large share of the range (8 stripes of 256 ids
      * on 2 CPUs hold 2048), so threads would mostly meet in the scarce path; a bitmap whose words say when they
