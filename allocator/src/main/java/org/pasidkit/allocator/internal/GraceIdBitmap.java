@@ -34,9 +34,12 @@ import org.pasidkit.allocator.EpochDomain;
  *       lock-free: every change is a {@code compareAndSetLong} of one word, retried only when another thread changed
  *       that word (a {@link #retireHeld} racing another retire of the same id spins until that one settles).
  *       {@link #sweep} never waits for another thread.</li>
- *   <li>Linearization: every transition at its successful CAS. {@link #claim} answering "none free" at the instant
- *       between its two passes (the second pass found every word with the version the first pass last read, so no
- *       word changed between the two reads); its "some retired" or "some held" is of that instant too.</li>
+ *   <li>Linearization: every transition at its successful CAS. {@link #claim} answering "none free, some retired or
+ *       held" at its second load of the sweep generation, when that equals its first and is even (only a sweep makes
+ *       an id FREE, so the pass's words gained no free id up to then, and their RETIRED and HELD ids are still not
+ *       free); otherwise, and always for "none free, none retired or held", at the instant between its two passes
+ *       (the second pass found every word with the version the first pass last read, so no word changed between the
+ *       two reads).</li>
  *   <li>Grace exact, never early: a RETIRED id is freed only by a sweep, and only once the epoch is two ahead of its
  *       stamp; the stamp is the epoch read after the first sweep that saw the id RETIRED, so it is at least the epoch
  *       of the retire (the retire's CAS happened before that sweep's load of the word). Only sweeps write stamps and
@@ -61,6 +64,8 @@ import org.pasidkit.allocator.EpochDomain;
  *   cannot both write it; the release that takes it to 0 moves the id HELD -> RETIRED (nobody else can: the id is
  *   HELD with no holder left only between those two steps).
  * - 16 ids a word: two bits each plus the version. 128 ids a cache line; the 512-id exhaustion churn range is four.
+ * - The sweep line (generation, try-lock, sweep count) is its own cache line in the buffer: written by sweeps only, so
+ *   a failing search's load of the generation hits a line that stays shared between sweeps.
  */
 public final class GraceIdBitmap
 {
