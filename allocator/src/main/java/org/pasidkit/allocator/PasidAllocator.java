@@ -88,7 +88,7 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  *   churn ops; about none after). The rest stay in retire order in the rings and the queue: FIFO reuse, pinned by
  *   PasidAllocatorModelTest.retiredIdsAreReusedInRetireOrder (sending all but one to the bitmap broke that order).
  */
-public sealed class PasidAllocator implements IdAllocator permits PasidAllocator.Direct, PasidAllocator.DirectGrace
+public sealed class PasidAllocator implements IdAllocator permits PasidAllocator.WithoutCaches
 {
     /** Default lowest id: 0 means "no PASID" and is never handed out. */
     public static final int DEFAULT_MIN_ID = 1;
@@ -220,13 +220,43 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     }
 
     /**
+     * An allocator without per-CPU caches (a small range, {@link Builder#perCpuCaches}): {@link Direct} without a
+     * grace period, {@link DirectGrace} with one. What has no cache is said here once.
+     */
+    abstract static sealed class WithoutCaches extends PasidAllocator permits Direct, DirectGrace
+    {
+        WithoutCaches(final Builder builder)
+        {
+            super(builder);
+        }
+
+        @Override
+        public final void releaseThreadCache()
+        {
+            // no cache
+        }
+
+        @Override
+        public final int stripes()
+        {
+            return 0;
+        }
+
+        @Override
+        public final boolean hasPerCpuCaches()
+        {
+            return false;
+        }
+    }
+
+    /**
      * The allocator without caches (a small range without a grace period, {@link Builder#perCpuCaches}): a
      * {@link VersionedIdBitmap} alone. It overrides every method that touches a structure, so the cached allocator
      * carries no test of which one it is and no field of this one (with the test in {@code allocate} and {@code free}
      * the grace pair measured about 1 ns slower, an interleaved A/B of 3 rounds; a JVM that never builds this class
      * devirtualizes the cached calls by class hierarchy analysis). The superclass's structures are null here.
      */
-    static final class Direct extends PasidAllocator
+    static final class Direct extends WithoutCaches
     {
         private final VersionedIdBitmap bitmap;
 
@@ -287,11 +317,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return bitmap.tryClaim(id);
         }
 
-        @Override
-        public void releaseThreadCache()
-        {
-            // no cache
-        }
 
         @Override
         public long nativeBytes()
@@ -299,17 +324,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return bitmap.nativeBytes();
         }
 
-        @Override
-        public int stripes()
-        {
-            return 0;
-        }
-
-        @Override
-        public boolean hasPerCpuCaches()
-        {
-            return false;
-        }
 
         /** From the id's bit: in use or free, the only two states here. */
         @Override
@@ -339,7 +353,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      * sweep's batch, in the order of the search. Strict FIFO (least recently retired first) needs the per-CPU caches'
      * retire rings: {@code perCpuCaches(true)}.</p>
      */
-    static final class DirectGrace extends PasidAllocator
+    static final class DirectGrace extends WithoutCaches
     {
         /**
          * Sweeps an allocation makes when each frees ids that another thread then takes first, before it answers
@@ -547,11 +561,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return bitmap.tryClaim(id);
         }
 
-        @Override
-        public void releaseThreadCache()
-        {
-            // no cache
-        }
 
         @Override
         public AllocatorCounts counts(final AllocatorCounts into)
@@ -584,17 +593,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return bitmap.nativeBytes();
         }
 
-        @Override
-        public int stripes()
-        {
-            return 0;
-        }
-
-        @Override
-        public boolean hasPerCpuCaches()
-        {
-            return false;
-        }
 
         @Override
         byte state(final int id)

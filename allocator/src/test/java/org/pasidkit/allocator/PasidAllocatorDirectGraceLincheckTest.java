@@ -14,45 +14,25 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  */
 public class PasidAllocatorDirectGraceLincheckTest extends PasidAllocatorGraceLincheckTest
 {
-    /** Allocator ids of the specification's ids 1..4 (index 0 unused). */
-    private static final int[] REAL = {0, 15, 16, 31, 32};
+    private static final TwoWordIds IDS = new TwoWordIds(15, 16, 31, 32);
 
     @Override
     protected PasidAllocator newAllocator()
     {
         final PasidAllocator allocator = PasidAllocator.builder().range(1, 32).maxReaders(2).build();
         assertFalse(allocator.hasPerCpuCaches(), "a 32-id range with a grace period is built without caches");
-        for (int id = 1; id <= 32; id++)
-        {
-            if (0 == logical(id) && !allocator.reserve(id))
-            {
-                throw new IllegalStateException("could not reserve id " + id + " of a fresh allocator");
-            }
-        }
-        return allocator;
+        return IDS.reserveOthers(allocator, 32);
     }
 
     @Override
     protected int real(final int id)
     {
-        return REAL[id];
+        return IDS.real(id);
     }
 
-    /** The specification's id of an allocator id: 1..4, or 0 for an id outside the four; sentinels unchanged. */
     @Override
     protected int logical(final int realId)
     {
-        if (realId <= 0)
-        {
-            return realId;
-        }
-        for (int i = 1; i < REAL.length; i++)
-        {
-            if (REAL[i] == realId)
-            {
-                return i;
-            }
-        }
-        return 0;
+        return IDS.logical(realId);
     }
 }

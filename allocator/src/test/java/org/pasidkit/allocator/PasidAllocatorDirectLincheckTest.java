@@ -21,8 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  */
 public class PasidAllocatorDirectLincheckTest extends PasidAllocatorLincheckTest
 {
-    /** Allocator ids of the specification's ids 1..4 (index 0 unused). */
-    private static final int[] REAL = {0, 31, 32, 63, 64};
+    private static final TwoWordIds IDS = new TwoWordIds(31, 32, 63, 64);
 
     /**
      * The race the versioned bitmap's second pass answers, both ways round: one id free, in one word; another thread
@@ -62,37 +61,18 @@ public class PasidAllocatorDirectLincheckTest extends PasidAllocatorLincheckTest
     {
         final PasidAllocator allocator = PasidAllocator.builder().range(1, 64).immediateReuse().build();
         assertFalse(allocator.hasPerCpuCaches(), "a 64-id range without a grace period is built without caches");
-        for (int id = 1; id <= 64; id++)
-        {
-            if (0 == logical(id) && !allocator.reserve(id))
-            {
-                throw new IllegalStateException("could not reserve id " + id + " of a fresh allocator");
-            }
-        }
-        return allocator;
+        return IDS.reserveOthers(allocator, 64);
     }
 
     @Override
     protected int real(final int id)
     {
-        return REAL[id];
+        return IDS.real(id);
     }
 
-    /** The specification's id of an allocator id: 1..4, or 0 for an id outside the four; sentinels unchanged. */
     @Override
     protected int logical(final int realId)
     {
-        if (realId <= 0)
-        {
-            return realId;
-        }
-        for (int i = 1; i < REAL.length; i++)
-        {
-            if (REAL[i] == realId)
-            {
-                return i;
-            }
-        }
-        return 0;
+        return IDS.logical(realId);
     }
 }

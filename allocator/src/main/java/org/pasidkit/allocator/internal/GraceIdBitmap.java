@@ -150,10 +150,6 @@ public final class GraceIdBitmap
      */
     public int claim(final int lo, final int hi, final int startWord)
     {
-        if (lo == minId && hi == maxId)
-        {
-            return claim(startWord);
-        }
         final int first = wordOf(lo);
         final int last = wordOf(hi);
         final int start = startWord < first || startWord > last ? first : startWord;
@@ -206,58 +202,10 @@ public final class GraceIdBitmap
         }
     }
 
-    /**
-     * {@link #claim(int, int, int)} of the whole range: the same search with no per-word range mask (the ids past
-     * {@code maxId} are IN_USE for ever, so no search takes them).
-     */
+    /** {@link #claim(int, int, int)} of the whole range. */
     public int claim(final int startWord)
     {
-        final int last = wordCount - 1;
-        final int start = startWord < 0 || startWord > last ? 0 : startWord;
-        while (true)
-        {
-            final long generation = words.getLongVolatile(generationOffset);
-            long versions = 0;
-            int retired = 0;
-            long held = 0;
-            int w = start;
-            for (int n = last; n >= 0; n--)
-            {
-                final int offset = wordOffset(w);
-                long word = words.getLongVolatile(offset);
-                long free;
-                while (0 != (free = freePairs(word)))
-                {
-                    final long bit = free & -free;
-                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
-                    {
-                        return idOf(w, bit);
-                    }
-                    Thread.onSpinWait();
-                    word = words.getLongVolatile(offset);
-                }
-                versions += word >>> VERSION_SHIFT;
-                retired += Long.bitCount(retiredPairs(word));
-                held |= (word >>> 1) & ~word;
-                w = w == last ? 0 : w + 1;
-            }
-            final int answer = 0 != retired ? -1 - retired :
-                0 != (held & GraceIdBitmapDescriptor.LOW_BITS) ? NONE_FREE_SOME_HELD : NONE_FREE;
-            if (NONE_FREE != answer && noSweepFreedSince(generation))
-            {
-                return answer;
-            }
-            long again = 0;
-            for (w = 0; w <= last; w++)
-            {
-                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
-            }
-            if (again == versions)
-            {
-                return answer;
-            }
-            Thread.onSpinWait();
-        }
+        return claim(minId, maxId, startWord);
     }
 
     /**
