@@ -61,6 +61,10 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  *   bytes, no rings, no move counts: each operation writes one line, as sbitmap does. Every promise below holds, the
  *   progress ones trivially (nothing waits for another thread). The hints (one per stripe's worth of threads, by
  *   thread id) are raced with plain stores: a stale hint only moves where a search starts.
+ * - Without caches, with a grace period (GraceIdBitmap, DirectGrace): the same shape with 2-bit states; a free is one
+ *   CAS to RETIRED, and sweeps (a try-lock; paced, see DirectGrace.noneFree) stamp and free retired ids. The price of
+ *   the pacing: a lone freed id comes back within SWEEP_EVERY_FAILURES allocations of a thread, not at the first;
+ *   eager sweeps made every free of the exhaustion churn pay one (RESULTS.md).
  * - Hot path, cache hit: allocate = probe + enter (an opaque store, AsymmetricFence.light(), a load) + a plain pop +
  *   exit (a release store): no atomic instruction, and with membarrier no fence (issue 13; the thief that may take
  *   from the ring pays AsymmetricFence.heavy() instead); free without grace =
