@@ -42,7 +42,14 @@ final class Lives
             throw new IllegalArgumentException(pasidBits + "-bit PASIDs cannot reach the allocator's range [" +
                 allocator.minId() + ", " + allocator.maxId() + "]");
         }
-        final int pasid = hi == allocator.maxId() ? allocator.allocate() : allocator.allocate(allocator.minId(), hi);
+        int pasid = allocateBelow(hi);
+        if (IdAllocator.ALL_IN_GRACE == pasid && allocator.reclaim() > 0)
+        {
+            // NOTE: an allocator without caches (a small space) paces the sweeps its allocations make, so a PASID
+            // freed a moment ago may still be RETIRED though no reader holds it back; a bind is rare and under the
+            // control lock, so it reclaims (a sweep) and asks once more rather than refuse it "in grace".
+            pasid = allocateBelow(hi);
+        }
         if (pasid <= 0)
         {
             throw new IdsExhaustedException("no free PASID in [" + allocator.minId() + ", " + hi + "]" +
@@ -50,6 +57,11 @@ final class Lives
                 IdAllocator.ALL_IN_GRACE == pasid);
         }
         return pasid;
+    }
+
+    private int allocateBelow(final int hi)
+    {
+        return hi == allocator.maxId() ? allocator.allocate() : allocator.allocate(allocator.minId(), hi);
     }
 
     /** ACTIVE for a new life; returns its generation. */

@@ -131,6 +131,30 @@ class PasidSpaceTest
     }
 
     @Test
+    void aSmallSpaceReusesAPasidFreedAMomentAgoAtTheNextBind()
+    {
+        // 63 PASIDs: an allocator without caches, whose allocations sweep retired ids in batches of 3 (or every 16th
+        // failure); the bind reclaims when the allocator answers "all in grace", so no reader means no refusal
+        final PasidSpace small = PasidSpace.builder().maxPasid(63).build();
+        assertFalse(small.allocator().hasPerCpuCaches());
+        final Device d = small.addDevice(1, 20, true, null);
+        final Bond[] bonds = new Bond[63];
+        for (int i = 0; i < bonds.length; i++)
+        {
+            bonds[i] = small.bind(mm(small, 100 + i), d, "x", 0);
+        }
+        for (int round = 0; round < 5; round++)
+        {
+            final Bond freed = bonds[round * 7];
+            small.exit(mm(small, 100 + round * 7));
+            small.unbind(freed);
+            final Bond again = small.bind(mm(small, 1_000 + round), d, "y", 0);
+            assertEquals(freed.pasid(), again.pasid(), "round " + round + ": the only free PASID, at the first bind");
+            bonds[round * 7] = again;
+        }
+    }
+
+    @Test
     void staleHandlesAreRefusedAndNeverActOnTheNextOwner()
     {
         final PasidSpace tiny = PasidSpace.builder().maxPasid(1).build();
