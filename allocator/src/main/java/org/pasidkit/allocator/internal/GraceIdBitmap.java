@@ -33,7 +33,9 @@ import org.pasidkit.allocator.EpochDomain;
  *   <li>Progress: {@link #claim}, {@link #tryClaim}, {@link #retire}, {@link #retireHeld} and {@link #release} are
  *       lock-free: every change is a {@code compareAndSetLong} of one word, retried only when another thread changed
  *       that word (a {@link #retireHeld} racing another retire of the same id spins until that one settles).
- *       {@link #sweep} never waits for another thread.</li>
+ *       {@link #sweep} never waits for another thread; a sweeper preempted inside its sweep holds back every other
+ *       sweep (they return {@link #SWEEP_BUSY}) until it runs again, as the cached allocator's reclaim pass does:
+ *       reclamation is delayed, nothing is lost, and allocations still answer.</li>
  *   <li>Linearization: every transition at its successful CAS. {@link #claim} answering "none free, some retired or
  *       held" at its second load of the sweep generation, when that equals its first and is even (only a sweep makes
  *       an id FREE, so the pass's words gained no free id up to then, and their RETIRED and HELD ids are still not
