@@ -50,7 +50,10 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  *   <li>Reuse: with a grace period (the default) a freed id is reused only after (a) its holders released it,
  *       (b) two epoch advances, (c) the quarantine time; ids reclaimed inline go to the tail of the reclaiming
  *       thread's FIFO cache, so retired ids are reused oldest first: exactly within one thread's frees, at the
- *       granularity of a retire bag (a run of one stripe's retired ids) across threads.</li>
+ *       granularity of a retire bag (a run of one stripe's retired ids) across threads. Without caches (a small
+ *       range, {@code DirectGrace}) reuse is delayed and cyclic instead: a retired id comes back in a sweep, which an
+ *       allocation runs only when it finds no free id (paced: a lone freed id within {@link #SWEEP_EVERY_FAILURES}
+ *       allocations of a thread), or {@link #reclaim} runs.</li>
  * </ul>
  */
 /*
