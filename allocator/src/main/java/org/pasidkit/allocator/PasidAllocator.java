@@ -324,7 +324,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return bitmap.tryClaim(id);
         }
 
-
         @Override
         public long nativeBytes()
         {
@@ -409,7 +408,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         public int allocate()
         {
             final int hintIndex = hintIndex();
-            final int slot = (hintIndex / DIRECT_HINT_STRIDE) * NONE_FREE_STRIDE;
+            final int slot = slotOf(hintIndex);
             final long generation = bitmap.generation();
             if ((long)LONGS.getOpaque(noneFree, slot) == generation)
             {
@@ -441,20 +440,20 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 moveHint(hintIndex, bitmap.wordOf(id));
                 return id;
             }
-            return noneFree(lo, hi, hintIndex, (hintIndex / DIRECT_HINT_STRIDE) * NONE_FREE_STRIDE, id);
+            return noneFree(lo, hi, hintIndex, slotOf(hintIndex), id);
+        }
+
+        /** The "none free" record of the hint at {@code hintIndex} in {@link #noneFree}. */
+        private static int slotOf(final int hintIndex)
+        {
+            return (hintIndex / DIRECT_HINT_STRIDE) * NONE_FREE_STRIDE;
         }
 
         /** A whole-range allocation while the generation says none is free: a count, every so often a sweep. */
         private int stillNoneFree(final int slot, final int hintIndex)
         {
-            final long failures = (long)LONGS.getOpaque(noneFree, slot + 1) + 1;
-            if (failures < SWEEP_EVERY_FAILURES)
-            {
-                LONGS.setOpaque(noneFree, slot + 1, failures);
-                return ALL_IN_GRACE;
-            }
-            LONGS.setOpaque(noneFree, slot + 1, 0L);
-            return sweepAndClaim(minId(), maxId(), hintIndex, GraceIdBitmap.NONE_FREE_SOME_RETIRED);
+            return paced(slot) ? ALL_IN_GRACE :
+                sweepAndClaim(minId(), maxId(), hintIndex, GraceIdBitmap.NONE_FREE_SOME_RETIRED);
         }
 
         /**
@@ -474,15 +473,27 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 // sweeps once a batch of ids is retired, or at every SWEEP_EVERY_FAILURES-th answer "none free" of its
                 // hint's threads (so a lone retired id comes back too); the others answer ALL_IN_GRACE, true of their
                 // search.
-                final long failures = (long)LONGS.getOpaque(noneFree, slot + 1) + 1;
-                if (failures < SWEEP_EVERY_FAILURES)
+                if (paced(slot))
                 {
-                    LONGS.setOpaque(noneFree, slot + 1, failures);
                     return ALL_IN_GRACE;
                 }
             }
-            LONGS.setOpaque(noneFree, slot + 1, 0L);
+            else
+            {
+                LONGS.setOpaque(noneFree, slot + 1, 0L);
+            }
             return sweepAndClaim(lo, hi, hintIndex, found);
+        }
+
+        /**
+         * Counts one answer "none free" of the hint whose record is at {@code slot}: true if it is answered without a
+         * sweep, false (the count starts again) if this one sweeps, every {@link #SWEEP_EVERY_FAILURES}-th.
+         */
+        private boolean paced(final int slot)
+        {
+            final long failures = (long)LONGS.getOpaque(noneFree, slot + 1) + 1;
+            LONGS.setOpaque(noneFree, slot + 1, failures < SWEEP_EVERY_FAILURES ? failures : 0L);
+            return failures < SWEEP_EVERY_FAILURES;
         }
 
         /** Sweeps and searches again while sweeps free ids that others take first (bounded); else the answer. */
@@ -567,7 +578,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             checkId(id);
             return bitmap.tryClaim(id);
         }
-
 
         @Override
         public AllocatorCounts counts(final AllocatorCounts into)
