@@ -40,12 +40,12 @@ import org.openjdk.jmh.results.ScalarResult;
 import org.pasidkit.bench.baseline.Baselines;
 
 /**
- * Exhaustion churn: two threads allocate and free at random on a range of {@value #RANGE} ids, each holding up to
- * three quarters of it ({@value #MAX_HELD} ids), so together they want more than there is: a large share of the
+ * Exhaustion churn: two threads allocate and free at random on a range of {@code range} ids ({@value #RANGE} by
+ * default, a 9-bit PASID space; {@code -p range=N} runs another width), each holding up to three quarters of it, so together they want more than there is: a large share of the
  * allocations answer "no id" ({@link IdAllocator#EXHAUSTED} or {@link IdAllocator#ALL_IN_GRACE}), the rest contend
  * for the same few bitmap words. A narrow device (9-bit PASIDs), a per-owner quota or a full VM host is in this state.
  *
- * <p>One op: with a thread holding nothing, an allocation; holding {@value #MAX_HELD}, a free of a held id picked at
+ * <p>One op: with a thread holding nothing, an allocation; holding three quarters of the range, a free of a held id picked at
  * random; otherwise a free with probability 1/4, else an allocation, so each thread pushes towards its limit and the
  * range stays exhausted most of the time. Every allocation is timed ({@code nanoTime} before and after, the same cost
  * for every impl); the time of each one that answered "no id" goes into the thread's HdrHistogram. Results: the
@@ -56,7 +56,7 @@ import org.pasidkit.bench.baseline.Baselines;
  *
  * <p>Impls: {@code pasidkit} (no grace period: for a range this small the default build has no per-CPU caches, a
  * versioned bitmap alone, {@link PasidAllocator#DIRECT_MAX_IDS}), {@code pasidkit-grace} (the default build: freed ids wait out their
- * grace period, no reader registered) and the six baselines, each over {@code [1, }{@value #RANGE}{@code ]}.</p>
+ * grace period, no reader registered) and the six baselines, each over {@code [1, range]}.</p>
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -69,10 +69,8 @@ import org.pasidkit.bench.baseline.Baselines;
 @State(Scope.Benchmark)
 public class PasidAllocatorExhaustionChurnBenchmark
 {
-    /** Ids in the range: a 9-bit PASID space. */
+    /** Ids in the default range: a 9-bit PASID space. */
     static final int RANGE = 512;
-    /** Most ids one thread holds: three quarters of the range. */
-    static final int MAX_HELD = RANGE * 3 / 4;
     /** Largest latency the histograms track (longer answers are recorded as this). */
     static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(1);
 
@@ -80,21 +78,33 @@ public class PasidAllocatorExhaustionChurnBenchmark
         "tl-magazine"})
     public String impl;
 
+    /** Ids in the range {@code [1, range]}: {@value #RANGE} in the quick suite. */
+    @Param({"" + RANGE})
+    public int range;
+
     IdAllocator allocator;
+    /** Most ids one thread holds: three quarters of the range. */
+    int maxHeld;
 
     @Setup(Level.Trial)
     public void createAllocator()
     {
+        if (range < 4 || range > PasidAllocator.DEFAULT_MAX_ID)
+        {
+            throw new IllegalArgumentException("range " + range + " must be in [4, " + PasidAllocator.DEFAULT_MAX_ID +
+                "]");
+        }
+        maxHeld = range * 3 / 4;
         switch (impl)
         {
             case "pasidkit":
-                allocator = PasidAllocator.builder().range(1, RANGE).immediateReuse().build();
+                allocator = PasidAllocator.builder().range(1, range).immediateReuse().build();
                 break;
             case "pasidkit-grace":
-                allocator = PasidAllocator.builder().range(1, RANGE).build();
+                allocator = PasidAllocator.builder().range(1, range).build();
                 break;
             default:
-                allocator = Baselines.create(impl, 1, RANGE);
+                allocator = Baselines.create(impl, 1, range);
         }
         synchronized (MERGED)
         {
@@ -112,7 +122,7 @@ public class PasidAllocatorExhaustionChurnBenchmark
         holder.random = x;
         final int count = holder.count;
         final int[] held = holder.held;
-        if (MAX_HELD == count || (count > 0 && 0 == (x & 3)))
+        if (maxHeld == count || (count > 0 && 0 == (x & 3)))
         {
             final int slot = (int)((x >>> 1) % count);
             final int id = held[slot];
@@ -144,7 +154,7 @@ public class PasidAllocatorExhaustionChurnBenchmark
     /** A thread's held ids, its random state and its histogram of "no id" answers. */
     abstract static class HolderFields extends HolderPadding1
     {
-        final int[] held = new int[MAX_HELD];
+        int[] held;
         final Histogram exhausted = new Histogram(HIGHEST_TRACKABLE_NS, 3);
         int count;
         long random;
@@ -163,8 +173,9 @@ public class PasidAllocatorExhaustionChurnBenchmark
         private static final java.util.concurrent.atomic.AtomicLong SEEDS = new java.util.concurrent.atomic.AtomicLong();
 
         @Setup(Level.Trial)
-        public void seed()
+        public void seed(final PasidAllocatorExhaustionChurnBenchmark benchmark)
         {
+            held = new int[benchmark.range * 3 / 4];
             random = 0x9E3779B97F4A7C15L * (1 + SEEDS.incrementAndGet());
         }
 
