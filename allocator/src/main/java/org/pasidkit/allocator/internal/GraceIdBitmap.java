@@ -337,12 +337,14 @@ public final class GraceIdBitmap
         }
         try
         {
-            final long waiting = pass(domain, clock);
+            final long waiting = pass(domain, clock, false);
             int freed = (int)(waiting >>> 32);
             if (0 == freed && 0 != (int)waiting && advance && domain.tryAdvance())
             {
                 domain.tryAdvance();
-                freed = (int)(pass(domain, clock) >>> 32);
+                // NOTE: only the words that held ids this sweep stamped: the ids it may free now. An id retired since
+                // the first pass is stamped by the next sweep instead (a later stamp: never early).
+                freed = (int)(pass(domain, clock, true) >>> 32);
             }
             words.putLongOpaque(sweepsOffset, words.getLong(sweepsOffset) + 1); // NOTE: only the sweeper writes it
             return freed;
@@ -354,17 +356,22 @@ public final class GraceIdBitmap
     }
 
     /**
-     * One pass of the sweeper over every word.
+     * One pass of the sweeper over every word, or only over the words that hold ids it has stamped.
      *
-     * @return ids freed in the high 32 bits, RETIRED ids left in the low 32.
+     * @param stampedOnly skip the words without a stamped id still RETIRED at the last pass.
+     * @return ids freed in the high 32 bits, RETIRED ids left in the low 32 (of the words visited).
      */
-    private long pass(final EpochDomain domain, final NanoClock clock)
+    private long pass(final EpochDomain domain, final NanoClock clock, final boolean stampedOnly)
     {
         long nowNs = 0;
         int freed = 0;
         int left = 0;
         for (int w = 0; w < wordCount; w++)
         {
+            if (stampedOnly && 0 == seenPairs[w])
+            {
+                continue;
+            }
             final int offset = wordOffset(w);
             long word = words.getLongVolatile(offset);
             final long retired = retiredPairs(word);
