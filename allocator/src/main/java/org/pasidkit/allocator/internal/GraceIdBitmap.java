@@ -60,8 +60,8 @@ import org.pasidkit.allocator.EpochDomain;
  *   overwritten by a racing double free that read an older epoch (its CAS then fails, its stamp stays): one epoch
  *   early. Stamped by the single sweeper after it saw the id RETIRED, a stamp is never early and a free writes one
  *   line, its word. The price: an id waits for the sweep that first sees it, then two advances; a reclaim that finds
- *   nothing eligible sweeps, advances (twice if the readers allow) and sweeps again, so with no reader holding the
- *   epoch back one call reclaims every retired id.
+ *   nothing eligible sweeps, advances (twice if the readers allow) and sweeps again (only the words it stamped ids in),
+ *   so with no reader holding the epoch back one call reclaims every id retired before it.
  * - Holders (HELD): the count is set by a CAS from 0 before the IN_USE -> HELD CAS, so two racing retires of one id
  *   cannot both write it; the release that takes it to 0 moves the id HELD -> RETIRED (nobody else can: the id is
  *   HELD with no holder left only between those two steps).
@@ -325,7 +325,8 @@ public final class GraceIdBitmap
     /**
      * Frees the RETIRED ids whose grace has passed (the epoch is two ahead of their stamp) and stamps the ones not seen
      * before; if that freed nothing and some wait, and {@code advance}, tries to advance the epoch twice and, if it
-     * moved, sweeps again. One sweep at a time.
+     * moved, sweeps again over the words holding the ids it stamped (one retired meanwhile waits for the next sweep's
+     * stamp). One sweep at a time.
      *
      * @return ids freed, or {@link #SWEEP_BUSY} if another thread is sweeping (nothing done).
      */
