@@ -41,22 +41,23 @@ import org.pasidkit.bench.baseline.Baselines;
 
 /**
  * Exhaustion churn: two threads allocate and free at random on a range of {@code range} ids ({@value #RANGE} by
- * default, a 9-bit PASID space; {@code -p range=N} runs another width), each holding up to three quarters of it, so together they want more than there is: a large share of the
- * allocations answer "no id" ({@link IdAllocator#EXHAUSTED} or {@link IdAllocator#ALL_IN_GRACE}), the rest contend
- * for the same few bitmap words. A narrow device (9-bit PASIDs), a per-owner quota or a full VM host is in this state.
+ * default, a 9-bit PASID space; {@code -p range=N} runs another width), each holding up to three quarters of it, so
+ * together they want more than there is: a large share of the allocations answer "no id"
+ * ({@link IdAllocator#EXHAUSTED} or {@link IdAllocator#ALL_IN_GRACE}), the rest contend for the same few bitmap
+ * words. A narrow device (9-bit PASIDs), a per-owner quota or a full VM host is in this state.
  *
- * <p>One op: with a thread holding nothing, an allocation; holding three quarters of the range, a free of a held id picked at
- * random; otherwise a free with probability 1/4, else an allocation, so each thread pushes towards its limit and the
- * range stays exhausted most of the time. Every allocation is timed ({@code nanoTime} before and after, the same cost
+ * <p>One op: with a thread holding nothing, an allocation; holding three quarters of the range, a free of a held id
+ * picked at random; otherwise a free with probability 1/4, else an allocation, so each thread pushes towards its
+ * limit and the range stays exhausted most of the time. Every allocation is timed ({@code nanoTime} before and after, the same cost
  * for every impl); the time of each one that answered "no id" goes into the thread's HdrHistogram. Results: the
  * primary score in ops/us (both threads together); {@code allocFailures} (answers "no id", an event count); with
  * {@code -prof 'org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles'}: {@code exhausted.p50},
  * {@code exhausted.p99}, {@code exhausted.p99.9} (ns, per iteration over both threads, averaged over iterations) and
  * {@code exhausted.max}.</p>
  *
- * <p>Impls: {@code pasidkit} (no grace period: for a range this small the default build has no per-CPU caches, a
- * versioned bitmap alone, {@link PasidAllocator#DIRECT_MAX_IDS}), {@code pasidkit-grace} (the default build: freed ids wait out their
- * grace period, no reader registered) and the six baselines, each over {@code [1, range]}.</p>
+ * <p>Impls: {@code pasidkit} (no grace period: for a range of up to {@link PasidAllocator#DIRECT_MAX_IDS} ids the
+ * default build has no per-CPU caches, a versioned bitmap alone), {@code pasidkit-grace} (the default build: freed
+ * ids wait out their grace period, no reader registered) and the six baselines, each over {@code [1, range]}.</p>
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -89,12 +90,7 @@ public class PasidAllocatorExhaustionChurnBenchmark
     @Setup(Level.Trial)
     public void createAllocator()
     {
-        if (range < 4 || range > PasidAllocator.DEFAULT_MAX_ID)
-        {
-            throw new IllegalArgumentException("range " + range + " must be in [4, " + PasidAllocator.DEFAULT_MAX_ID +
-                "]");
-        }
-        maxHeld = range * 3 / 4;
+        maxHeld = maxHeld(range);
         switch (impl)
         {
             case "pasidkit":
@@ -110,6 +106,21 @@ public class PasidAllocatorExhaustionChurnBenchmark
         {
             MERGED.reset();
         }
+    }
+
+    /**
+     * Most ids one thread holds on a range of {@code range} ids: three quarters of it.
+     *
+     * @throws IllegalArgumentException unless {@code 4 <= range <= 2^20 - 1}.
+     */
+    static int maxHeld(final int range)
+    {
+        if (range < 4 || range > PasidAllocator.DEFAULT_MAX_ID)
+        {
+            throw new IllegalArgumentException("range " + range + " must be in [4, " + PasidAllocator.DEFAULT_MAX_ID +
+                "]");
+        }
+        return range * 3 / 4;
     }
 
     @Benchmark
@@ -175,7 +186,7 @@ public class PasidAllocatorExhaustionChurnBenchmark
         @Setup(Level.Trial)
         public void seed(final PasidAllocatorExhaustionChurnBenchmark benchmark)
         {
-            held = new int[benchmark.range * 3 / 4];
+            held = new int[maxHeld(benchmark.range)];
             random = 0x9E3779B97F4A7C15L * (1 + SEEDS.incrementAndGet());
         }
 
