@@ -19,9 +19,10 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
 /**
  * The PASID allocator: an off-heap claim bitmap, striped per-CPU caches in front of it, and an epoch reclaim queue
  * behind {@link #free}. Ids come from {@code [minId, maxId]} ({@code 1 .. 2^20 - 1} by default); 0 is never
- * handed out. A small range ({@link #DIRECT_MAX_IDS}, no quarantine) is built without caches
- * ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate or free, "no id" two passes of loads
- * (with a grace period, 2-bit states and paced epoch sweeps: {@code DirectGrace}).
+ * handed out. A small range ({@link #DIRECT_MAX_IDS} without a grace period, {@link #DIRECT_GRACE_MAX_IDS} with one;
+ * no quarantine) is built without caches ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate
+ * or free, "no id" two passes of loads (with a grace period, 2-bit states and paced epoch sweeps: {@code DirectGrace}).
+ * Its threads start their searches at homes spread by {@link #spreadIndex}.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -127,6 +128,13 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      */
     public static final int DIRECT_MAX_IDS = 4096;
     /**
+     * Ids up to which the default build with a grace period has no per-CPU caches ({@code DirectGrace}): a larger
+     * bound than {@link #DIRECT_MAX_IDS}, as the cached grace path's scarce mode (retire rings, limbo, lean refills,
+     * exhaustion scans) is slower than sweeps of a bitmap up to 2^14 ids (RESULTS.md: the churn and a two-thread pair
+     * at 6000-16384 ids).
+     */
+    public static final int DIRECT_GRACE_MAX_IDS = 16384;
+    /**
      * Without caches, with a grace period: answers {@link #ALL_IN_GRACE} of one hint's threads (threads whose ids
      * agree in their low bits) after which one sweeps, however few ids are retired: a thread gets a freed id back,
      * with no reader holding the epoch, within this many allocations. Fewer retired than a sixteenth of the range (at
@@ -135,6 +143,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     public static final int SWEEP_EVERY_FAILURES = 16;
     /** Ints between two direct-mode hints: 128 bytes, so adjacent-line prefetch does not pair two hints. */
     private static final int DIRECT_HINT_STRIDE = 32;
+    /** Beside a direct-mode hint: the word its threads start from (its home; {@link #spreadIndex}), never written. */
+    private static final int HINT_HOME = 1;
+    /** Beside a direct-mode hint: the low 32 bits of the sweep generation its threads last saw (DirectGrace). */
+    private static final int HINT_GENERATION = 2;
 
     private final int minId;
     private final int maxId;
@@ -172,7 +184,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             this.directHints = new int[(builder.stripes + 2) * DIRECT_HINT_STRIDE];
             for (int s = 0; s < builder.stripes; s++)
             {
-                directHints[(s + 1) * DIRECT_HINT_STRIDE] = (int)((long)words * s / builder.stripes);
+                final int home = (int)((long)words * spreadIndex(s, builder.stripes) / builder.stripes);
+                directHints[(s + 1) * DIRECT_HINT_STRIDE] = home;
+                directHints[(s + 1) * DIRECT_HINT_STRIDE + HINT_HOME] = home;
+                directHints[(s + 1) * DIRECT_HINT_STRIDE + HINT_GENERATION] = -1;
             }
             this.directHintMask = builder.stripes - 1;
             this.bitmap = null;
@@ -366,6 +381,11 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
          * {@link #ALL_IN_GRACE} (true then: its last search found ids retired and none free).
          */
         static final int MAX_SWEEP_ROUNDS = 64;
+        /**
+         * Spins an allocation whose sweep found another thread sweeping waits for that sweep to end before it searches
+         * again (a sweep of 4096 ids takes microseconds); past them it answers from its last search.
+         */
+        static final int SWEEP_WAIT_SPINS = 1 << 14;
         /** Most retired ids a search may find before its allocation sweeps (fewer on a small range: a 16th of it). */
         static final int MAX_SWEEP_BATCH = 64;
         /** Longs between two hints' "none free" records: 128 bytes, as the hints. */
@@ -414,7 +434,18 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             {
                 return stillNoneFree(slot, hintIndex);
             }
-            final int id = bitmap.claim(directHints[hintIndex]);
+            int hint = directHints[hintIndex];
+            if (directHints[hintIndex + HINT_GENERATION] != (int)generation)
+            {
+                // NOTE: a sweep freed ids since this hint's threads last searched: they start again at the hint's home.
+                // Searches walk forward through FREE ids and leave RETIRED ones behind, so without this two threads
+                // whose homes were half a range apart met at one frontier after a lap and shared its line for every
+                // allocation (plain racy stores: a stale hint only moves where a search starts).
+                hint = directHints[hintIndex + HINT_HOME];
+                directHints[hintIndex] = hint;
+                directHints[hintIndex + HINT_GENERATION] = (int)generation;
+            }
+            final int id = bitmap.claim(hint);
             if (id > 0)
             {
                 moveHint(hintIndex, bitmap.wordOf(id));
@@ -507,6 +538,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 {
                     break; // NOTE: nothing past its grace, and the epoch could not move on: a reader holds it back
                 }
+                if (freed < 0 && !bitmap.awaitSweep(SWEEP_WAIT_SPINS))
+                {
+                    break; // NOTE: the other sweeper is still at it (descheduled?): the last search's answer
+                }
                 answer = bitmap.claim(lo, hi, directHints[hintIndex]);
                 if (answer > 0)
                 {
@@ -515,7 +550,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 }
                 if (freed < 0)
                 {
-                    break; // NOTE: another thread is sweeping: one search for what it freed, then the answer
+                    // NOTE: another thread swept (answering ALL_IN_GRACE while it ran, with ids about to be freed and
+                    // no reader holding any back, failed 10-14% of two threads' allocate/free pairs on 512 ids): one
+                    // search after it ended for what it freed, then the answer.
+                    break;
                 }
             }
             return GraceIdBitmap.NONE_FREE == answer ? EXHAUSTED : ALL_IN_GRACE;
@@ -1394,8 +1432,9 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     }
 
     /**
-     * Whether ids pass through per-CPU caches. Without (a small range without a grace period, {@link #DIRECT_MAX_IDS},
-     * or {@link Builder#perCpuCaches}{@code (false)}) every allocation and free is one CAS on a versioned bitmap word.
+     * Whether ids pass through per-CPU caches. Without (a small range: {@link #DIRECT_MAX_IDS} ids without a grace
+     * period, {@link #DIRECT_GRACE_MAX_IDS} with one; or {@link Builder#perCpuCaches}{@code (false)}) every allocation
+     * and free is one CAS on a bitmap word.
      */
     public boolean hasPerCpuCaches()
     {
@@ -1690,6 +1729,19 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         return (((int)Thread.currentThread().getId() & directHintMask) + 1) * DIRECT_HINT_STRIDE;
     }
 
+    /**
+     * Where the hint of stripe {@code stripe} of {@code stripes} (a power of two) starts, in stripe-widths of the range:
+     * the stripe index with its bits reversed, so that stripes that differ in their low bits (threads created one
+     * after the other) start in different halves, quarters, ... of the range. On a small range every word-aligned
+     * share of a stripe is a fraction of a cache line; in order, stripes 4 and 5 of 8 started two words apart on a
+     * 512-id range, in one line, and two threads' allocate/free pairs fought over it (73 ns a pair against sbitmap's
+     * 16, RESULTS.md).
+     */
+    static int spreadIndex(final int stripe, final int stripes)
+    {
+        return stripes <= 1 ? 0 : Integer.reverse(stripe) >>> (32 - Integer.numberOfTrailingZeros(stripes));
+    }
+
     /** Sets a hint to {@code word}, written only when it moves: threads sharing a hint share its line. */
     final void moveHint(final int hintIndex, final int word)
     {
@@ -1852,7 +1904,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         }
 
         /**
-         * Whether ids pass through per-CPU caches. Default: only for a range above {@link #DIRECT_MAX_IDS} ids, when
+         * Whether ids pass through per-CPU caches. Default: only for a range above {@link #DIRECT_MAX_IDS} ids (above
+         * {@link #DIRECT_GRACE_MAX_IDS} with a grace period), when
          * the stripes, cache capacity or refill batch were set, or with a {@link #quarantine}. Without caches every
          * allocation and free is one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads, and
          * the stripe count only spreads the threads' search hints; with a grace period, retired ids wait in the bitmap
@@ -1924,7 +1977,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             {
                 return !perCpuCaches;
             }
-            return !cacheTuned && 0 == quarantineNs && (long)maxId - minId + 1 <= DIRECT_MAX_IDS;
+            return !cacheTuned && 0 == quarantineNs &&
+                (long)maxId - minId + 1 <= (immediateReuse ? DIRECT_MAX_IDS : DIRECT_GRACE_MAX_IDS);
         }
     }
 }

@@ -40,6 +40,10 @@ class PasidAllocatorDirectTest
             .hasPerCpuCaches(), "one id more: caches");
         assertFalse(PasidAllocator.builder().range(1, 512).build().hasPerCpuCaches(),
             "with a grace period too (PasidAllocatorDirectGraceTest)");
+        assertFalse(PasidAllocator.builder().range(1, PasidAllocator.DIRECT_GRACE_MAX_IDS).build().hasPerCpuCaches(),
+            "a range of DIRECT_GRACE_MAX_IDS ids with a grace period: no caches");
+        assertTrue(PasidAllocator.builder().range(1, PasidAllocator.DIRECT_GRACE_MAX_IDS + 1).build().hasPerCpuCaches(),
+            "one id more: caches");
         assertTrue(PasidAllocator.builder().range(1, 512).quarantine(1, TimeUnit.MILLISECONDS).build()
             .hasPerCpuCaches(), "a quarantine: caches (their retire rings keep the retire times)");
         assertTrue(PasidAllocator.builder().range(1, 512).stripes(2).immediateReuse().build().hasPerCpuCaches(),

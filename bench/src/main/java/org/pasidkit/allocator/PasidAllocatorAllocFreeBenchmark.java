@@ -39,7 +39,8 @@ import org.openjdk.jmh.infra.Control;
 import org.pasidkit.bench.baseline.Baselines;
 
 /**
- * Allocate + free throughput of pasidkit against the six baselines, over ids {@code 1 .. 2^20 - 1}.
+ * Allocate + free throughput of pasidkit against the six baselines, over ids {@code 1 .. maxId} (2^20 - 1 unless
+ * {@code -p maxId=N}).
  *
  * <ul>
  *   <li>{@code pairT1/T2/T4}: allocate one id, free it at once. A cache-based allocator turns this into a LIFO
@@ -85,6 +86,14 @@ public class PasidAllocatorAllocFreeBenchmark
         "atomic-bitmap", "sbitmap", "tl-magazine"})
     public String impl;
 
+    /**
+     * The range's last id ({@code [1, maxId]}): 2^20 - 1 in the quick suite; {@code -p maxId=512} is a narrow device's
+     * range, where the default build has no per-CPU caches ({@link PasidAllocator#DIRECT_MAX_IDS},
+     * {@link PasidAllocator#DIRECT_GRACE_MAX_IDS}).
+     */
+    @Param({"" + PasidAllocator.DEFAULT_MAX_ID})
+    public int maxId;
+
     private IdAllocator allocator;
     /** Readers registered by {@code pasidkit-grace-reader} (kept reachable for the fork's life; they never enter). */
     static final java.util.List<EpochDomain.Reader> IDLE_READERS = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -92,28 +101,44 @@ public class PasidAllocatorAllocFreeBenchmark
     @Setup(Level.Trial)
     public void createAllocator()
     {
-        allocator = create(impl);
+        allocator = create(impl, maxId);
     }
 
     static IdAllocator create(final String impl)
     {
+        return create(impl, PasidAllocator.DEFAULT_MAX_ID);
+    }
+
+    /**
+     * The allocator {@code impl} over {@code [1, maxId]}.
+     *
+     * @throws IllegalArgumentException if {@code maxId} is outside {@code [1, 2^20 - 1]} (naming the value).
+     */
+    static IdAllocator create(final String impl, final int maxId)
+    {
+        if (maxId < PasidAllocator.DEFAULT_MIN_ID || maxId > PasidAllocator.DEFAULT_MAX_ID)
+        {
+            throw new IllegalArgumentException("maxId " + maxId + " must be in [" + PasidAllocator.DEFAULT_MIN_ID +
+                ", " + PasidAllocator.DEFAULT_MAX_ID + "]");
+        }
         switch (impl)
         {
             case "pasidkit":
-                return PasidAllocator.builder().immediateReuse().build();
+                return PasidAllocator.builder().range(PasidAllocator.DEFAULT_MIN_ID, maxId).immediateReuse().build();
             case "pasidkit-grace":
-                return PasidAllocator.builder().build();
+                return PasidAllocator.builder().range(PasidAllocator.DEFAULT_MIN_ID, maxId).build();
             case "pasidkit-grace-reader":
             {
                 // NOTE: one reader registered and never entering: it holds nothing back, but an epoch advance must
                 // then order itself against it (the heavy side of the asymmetric fence, where that is in use), so
                 // this shows what the amortised advance leaves of that cost per pair.
-                final PasidAllocator allocator = PasidAllocator.builder().build();
+                final PasidAllocator allocator =
+                    PasidAllocator.builder().range(PasidAllocator.DEFAULT_MIN_ID, maxId).build();
                 IDLE_READERS.add(allocator.epochDomain().register());
                 return allocator;
             }
             default:
-                return Baselines.create(impl, PasidAllocator.DEFAULT_MIN_ID, PasidAllocator.DEFAULT_MAX_ID);
+                return Baselines.create(impl, PasidAllocator.DEFAULT_MIN_ID, maxId);
         }
     }
 

@@ -57,7 +57,8 @@ import org.pasidkit.bench.baseline.Baselines;
  *
  * <p>Impls: {@code pasidkit} (no grace period: for a range of up to {@link PasidAllocator#DIRECT_MAX_IDS} ids the
  * default build has no per-CPU caches, a versioned bitmap alone), {@code pasidkit-grace} (the default build: freed
- * ids wait out their grace period, no reader registered) and the six baselines, each over {@code [1, range]}.</p>
+ * ids wait out their grace period, no reader registered; up to {@link PasidAllocator#DIRECT_GRACE_MAX_IDS} ids
+ * without caches) and the six baselines, each over {@code [1, range]}.</p>
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

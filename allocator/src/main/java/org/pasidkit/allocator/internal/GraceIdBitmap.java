@@ -432,6 +432,28 @@ public final class GraceIdBitmap
         return ((long)freed << 32) | left;
     }
 
+    /**
+     * Waits for a sweep in progress on another thread to end, spinning at most {@code maxSpins} times: a thread whose
+     * sweep returned {@link #SWEEP_BUSY} then searches for what that sweep freed instead of answering "none free" while
+     * it runs.
+     *
+     * @return true if no sweep is in progress now; false if one still is after the spins (its sweeper may be
+     *     descheduled: the caller answers from its last search).
+     */
+    public boolean awaitSweep(final int maxSpins)
+    {
+        for (int spins = 0; spins < maxSpins; spins++)
+        {
+            // NOTE: acquire, pairs with the release store of 0 at the end of sweep: the ids it freed are seen FREE.
+            if (0 == words.getIntAcquire(sweepingOffset))
+            {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return 0 == words.getIntAcquire(sweepingOffset);
+    }
+
     /** Sweeps done (a diagnostic). */
     public long sweeps()
     {
