@@ -1166,12 +1166,16 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                     continue;
                 }
             }
-            else if (IdStateTable.FREE != state)
+            else if (IdStateTable.FREE != state && IdStateTable.CACHING != state)
             {
                 return false;
             }
             // FREE with the bit still set: another thread is between its state CAS and its bit clear (flush,
-            // direct free, reclaim), or just claimed the bit for a refill. Both finish in a few instructions.
+            // direct free, reclaim), or just claimed the bit for a refill. CACHING: a free is between its state CAS,
+            // where the id stopped being in use (a second free of it is refused from there on), and its push (then
+            // CACHED) or its free to the bitmap (then FREE); answering false there made reserve call a freed id taken
+            // (Lincheck, fenced mode: free(1) refused, then reserve(1) false with nobody holding 1). All finish in a
+            // few instructions.
             Thread.onSpinWait();
         }
     }

@@ -82,6 +82,57 @@ public final class PasidAllocatorTests
     }
 
     @JCStressTest
+    @Description("Range [1, 1]; id 1 is in use. Both actors free it (a racing double free: one is refused); actor 2 " +
+        "then reserves it. Whichever free won, id 1 is freed and nobody allocates it, so the reserve must get it, " +
+        "also while the winning free is between its state CAS (IN_USE -> CACHING) and its push into its ring. " +
+        "r1, r2 = 1 if that actor's free succeeded, 0 if refused; r3 = 1 if the reserve succeeded.")
+    @Outcome(id = {"1, 0, 1", "0, 1, 1"}, expect = Expect.ACCEPTABLE,
+        desc = "one free won, the other was refused; the reserve took the freed id")
+    @Outcome(id = "1, 1, 1", expect = Expect.ACCEPTABLE,
+        desc = "actor 2 freed and reserved id 1, then actor 1's free freed it again (it held it by then)")
+    @Outcome(id = ".*, .*, 0", expect = Expect.FORBIDDEN,
+        desc = "reserve refused a freed id that nobody holds (it read CACHING, a free in flight, as in use)")
+    @Outcome(id = "0, 0, .*", expect = Expect.FORBIDDEN, desc = "both frees refused: the id is lost")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected result")
+    @State
+    public static class RefusedFreeThenReserve
+    {
+        final PasidAllocator allocator = tinyImmediate(1);
+
+        public RefusedFreeThenReserve()
+        {
+            allocator.reserve(1);
+        }
+
+        @Actor
+        public void actor1(final III_Result r)
+        {
+            r.r1 = tryFree(allocator, 1);
+        }
+
+        @Actor
+        public void actor2(final III_Result r)
+        {
+            r.r2 = tryFree(allocator, 1);
+            r.r3 = allocator.reserve(1) ? 1 : 0;
+        }
+    }
+
+    /** 1 if {@code free(id)} succeeded, 0 if it was refused (not in use). */
+    static int tryFree(final PasidAllocator allocator, final int id)
+    {
+        try
+        {
+            allocator.free(id);
+            return 1;
+        }
+        catch (final IllegalArgumentException refused)
+        {
+            return 0;
+        }
+    }
+
+    @JCStressTest
     @Description("Range [1, 2], refill batch 2, all free. Both actors allocate from empty rings: the first refill " +
         "claims both ids with one CAS, hands one out and caches the other; the second thread finds the bitmap full " +
         "and must steal the cached id (the exhaustion scan re-runs while refills move ids). r1, r2 = ids, " +
