@@ -22,7 +22,7 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  * handed out. A small range ({@link #DIRECT_MAX_IDS} without a grace period, {@link #DIRECT_GRACE_MAX_IDS} with one;
  * no quarantine) is built without caches ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate
  * or free, "no id" two passes of loads (with a grace period, 2-bit states and paced epoch sweeps: {@code DirectGrace}).
- * Its threads start their searches at homes spread by {@link #spreadIndex}.
+ * Its threads start their searches at homes spread in the order their hints first allocate ({@link #homeOf}).
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -143,7 +143,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     public static final int SWEEP_EVERY_FAILURES = 16;
     /** Ints between two direct-mode hints: 128 bytes, so adjacent-line prefetch does not pair two hints. */
     private static final int DIRECT_HINT_STRIDE = 32;
-    /** Beside a direct-mode hint: the word its threads start from (its home; {@link #spreadIndex}), never written. */
+    /**
+     * Beside a direct-mode hint: the word its threads start from (its home), -1 until its first allocation assigns it
+     * ({@link #homeOf}).
+     */
     private static final int HINT_HOME = 1;
     /** Beside a direct-mode hint: the low 32 bits of the sweep generation its threads last saw (DirectGrace). */
     private static final int HINT_GENERATION = 2;
@@ -170,6 +173,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     final int[] directHints;
     /** Without caches: the mask of a thread id's low bits that picks its hint ({@link #hintIndex}); else 0. */
     private final int directHintMask;
+    /** Without caches: the words of the bitmap (homes are spread over them); else 0. */
+    private final int directWords;
+    /** Without caches: homes assigned so far, in first-allocation order ({@link #homeOf}); else null. */
+    private final java.util.concurrent.atomic.AtomicInteger homesAssigned;
 
     PasidAllocator(final Builder builder)
     {
@@ -184,12 +191,13 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             this.directHints = new int[(builder.stripes + 2) * DIRECT_HINT_STRIDE];
             for (int s = 0; s < builder.stripes; s++)
             {
-                final int home = (int)((long)words * spreadIndex(s, builder.stripes) / builder.stripes);
-                directHints[(s + 1) * DIRECT_HINT_STRIDE] = home;
-                directHints[(s + 1) * DIRECT_HINT_STRIDE + HINT_HOME] = home;
+                directHints[(s + 1) * DIRECT_HINT_STRIDE] = -1;
+                directHints[(s + 1) * DIRECT_HINT_STRIDE + HINT_HOME] = -1;
                 directHints[(s + 1) * DIRECT_HINT_STRIDE + HINT_GENERATION] = -1;
             }
             this.directHintMask = builder.stripes - 1;
+            this.directWords = words;
+            this.homesAssigned = new java.util.concurrent.atomic.AtomicInteger();
             this.bitmap = null;
             this.states = null;
             this.cache = null;
@@ -207,6 +215,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         this.cache = new StripedIdCache(builder.stripes, builder.cacheCapacity, states);
         this.refillBatch = builder.refillBatch;
         this.directHintMask = 0;
+        this.directWords = 0;
+        this.homesAssigned = null;
         final int words = bitmap.wordCount();
         this.directHints = new int[builder.stripes * 16];
         for (int s = 0; s < builder.stripes; s++)
@@ -308,7 +318,12 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
          */
         private int allocate(final int lo, final int hi, final int hintIndex)
         {
-            final int hint = directHints[hintIndex];
+            int hint = directHints[hintIndex];
+            if (hint < 0)
+            {
+                hint = homeOf(hintIndex); // NOTE: the hint's first allocation (a free may have set it before: then not)
+                directHints[hintIndex] = hint;
+            }
             final int id = bitmap.claim(lo, hi, hint);
             if (id <= 0)
             {
@@ -441,7 +456,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 // Searches walk forward through FREE ids and leave RETIRED ones behind, so without this two threads
                 // whose homes were half a range apart met at one frontier after a lap and shared its line for every
                 // allocation (plain racy stores: a stale hint only moves where a search starts).
-                hint = directHints[hintIndex + HINT_HOME];
+                hint = homeOf(hintIndex);
                 directHints[hintIndex] = hint;
                 directHints[hintIndex + HINT_GENERATION] = (int)generation;
             }
@@ -1734,16 +1749,34 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     }
 
     /**
-     * Where the hint of stripe {@code stripe} of {@code stripes} (a power of two) starts, in stripe-widths of the range:
-     * the stripe index with its bits reversed, so that stripes that differ in their low bits (threads created one
-     * after the other) start in different halves, quarters, ... of the range. On a small range every word-aligned
-     * share of a stripe is a fraction of a cache line; in order, stripes 4 and 5 of 8 started two words apart on a
-     * 512-id range, in one line, and two threads' allocate/free pairs fought over it (73 ns a pair against sbitmap's
-     * 16, RESULTS.md).
+     * Where the {@code n}-th home of {@code stripes} (a power of two) lies, in stripe-widths of the range: {@code n}
+     * with its bits reversed (0, 1/2, 1/4, 3/4, ...), so that consecutive homes are far apart. On a small range a
+     * stripe-width is a fraction of a cache line: homes in stripe order put the hints of stripes 4 and 5 of 8 two
+     * words apart on a 512-id range, in one line, and two threads' allocate/free pairs fought over it (73 ns a pair
+     * against sbitmap's 16, RESULTS.md).
      */
-    static int spreadIndex(final int stripe, final int stripes)
+    static int spreadIndex(final int n, final int stripes)
     {
-        return stripes <= 1 ? 0 : Integer.reverse(stripe) >>> (32 - Integer.numberOfTrailingZeros(stripes));
+        return stripes <= 1 ? 0 : Integer.reverse(n) >>> (32 - Integer.numberOfTrailingZeros(stripes));
+    }
+
+    /**
+     * The home word of the direct-mode hint at {@code hintIndex}, assigned at its first call: the n-th hint to ask gets
+     * {@link #spreadIndex}{@code (n)} stripe-widths into the range (0, 1/2, 1/4, 3/4, ... for 2^k stripes), whatever
+     * the ids of its threads, so the first two threads to allocate start half a range apart. Racy plain stores: two
+     * threads sharing the hint may both assign one, and either is a home.
+     */
+    final int homeOf(final int hintIndex)
+    {
+        int home = directHints[hintIndex + HINT_HOME];
+        if (home < 0)
+        {
+            final int stripes = directHintMask + 1;
+            final int order = homesAssigned.getAndIncrement() & directHintMask;
+            home = (int)((long)directWords * spreadIndex(order, stripes) / stripes);
+            directHints[hintIndex + HINT_HOME] = home;
+        }
+        return home;
     }
 
     /** Sets a hint to {@code word}, written only when it moves: threads sharing a hint share its line. */

@@ -329,7 +329,29 @@ class PasidAllocatorDirectGraceTest
     }
 
     @Test
-    void hintHomesOfStripesThatDifferInTheirLowBitsAreFarApart()
+    void theFirstTwoThreadsToAllocateStartHalfARangeApart() throws Exception
+    {
+        // NOTE: 1024 hint slots, so two threads created one after the other do not share one (thread ids mod 1024).
+        for (final boolean grace : new boolean[] {false, true})
+        {
+            final PasidAllocator.Builder builder = PasidAllocator.builder().range(1, 512).perCpuCaches(false)
+                .stripes(1024);
+            final PasidAllocator a = grace ? builder.build() : builder.immediateReuse().build();
+            final int[] ids = new int[2];
+            for (int t = 0; t < 2; t++)
+            {
+                final int slot = t;
+                final Thread thread = new Thread(() -> ids[slot] = a.allocate());
+                thread.start();
+                thread.join();
+            }
+            assertEquals(1, ids[0], "the first hint to allocate starts at the range's first word");
+            assertEquals(257, ids[1], "the second starts half a range on (grace " + grace + ")");
+        }
+    }
+
+    @Test
+    void homesInFirstAllocationOrderAreFarApart()
     {
         assertEquals(0, PasidAllocator.spreadIndex(0, 1));
         final int[] expected = {0, 4, 2, 6, 1, 5, 3, 7};
