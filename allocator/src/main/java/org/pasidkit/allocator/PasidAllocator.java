@@ -32,9 +32,12 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  *       waits for any refill or flush in flight on another thread (see {@code StripedIdCache#scanBegin}), and a
  *       steal from another thread's cache waits for that thread to leave an operation on it (nanoseconds, unless it
  *       was preempted inside one; {@code StripedIdCache#steal});
- *       {@link #reserve} may spin for the two-instruction window in which another thread is returning that very id
- *       to the bitmap, and a {@link #free} or {@link #retire} of an id that another thread is claiming from the bitmap
- *       at that moment (a double free racing the claim) waits for the claim's state store the same way.
+ *       {@link #reserve} may spin for the few-instruction window in which another thread is returning that very id
+ *       to the bitmap or pushing it into its ring ({@code CACHING}), and a {@link #free} or {@link #retire} of an id
+ *       that another thread is claiming from the bitmap at that moment (a double free racing the claim) waits for the
+ *       claim's state store the same way. Without caches, with a grace period ({@code DirectGrace}), an allocation
+ *       whose sweep finds another thread sweeping waits for that sweep, at most
+ *       {@code DirectGrace.SWEEP_WAIT_SPINS} spins, then answers from its last search.
  *       {@link #allocate(long, TimeUnit)} blocks,
  *       with a timeout, by design.</li>
  *   <li>Allocation: the hot paths (allocate on a cache hit, free, retire, release) allocate no Java objects.
