@@ -196,63 +196,41 @@ class PasidAllocatorDirectGraceTest
     void twoThreadsChurningAnExhaustedRangeLoseNothing() throws Exception
     {
         final PasidAllocator a = grace(1, 64);
-        final CyclicBarrier start = new CyclicBarrier(2);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
         final List<Set<Integer>> heldBy = List.of(new HashSet<>(), new HashSet<>());
-        final Thread[] threads = new Thread[2];
-        for (int t = 0; t < 2; t++)
+        onTwoThreads(t ->
         {
-            final Set<Integer> held = heldBy.get(t);
-            final long seed = 31 + t;
-            threads[t] = new Thread(() ->
+            long x = 31 + t;
+            final List<Integer> mine = new ArrayList<>();
+            for (int i = 0; i < 200_000; i++)
             {
-                try
+                x ^= x << 13;
+                x ^= x >>> 7;
+                x ^= x << 17;
+                if (!mine.isEmpty() && (mine.size() == 48 || 0 == (x & 3)))
                 {
-                    long x = seed;
-                    start.await();
-                    final List<Integer> mine = new ArrayList<>();
-                    for (int i = 0; i < 200_000; i++)
+                    final int id = mine.remove((int)((x >>> 1) % mine.size()));
+                    if (0 == (x & 64))
                     {
-                        x ^= x << 13;
-                        x ^= x >>> 7;
-                        x ^= x << 17;
-                        if (!mine.isEmpty() && (mine.size() == 48 || 0 == (x & 3)))
-                        {
-                            final int id = mine.remove((int)((x >>> 1) % mine.size()));
-                            if (0 == (x & 64))
-                            {
-                                a.free(id);
-                            }
-                            else
-                            {
-                                a.retire(id, 1);
-                                assertEquals(0, a.release(id));
-                            }
-                        }
-                        else
-                        {
-                            final int id = a.allocate();
-                            if (id > 0)
-                            {
-                                assertEquals(IdState.IN_USE, a.stateOf(id));
-                                mine.add(id);
-                            }
-                        }
+                        a.free(id);
                     }
-                    held.addAll(mine);
+                    else
+                    {
+                        a.retire(id, 1);
+                        assertEquals(0, a.release(id));
+                    }
                 }
-                catch (final Throwable ex)
+                else
                 {
-                    failure.compareAndSet(null, ex);
+                    final int id = a.allocate();
+                    if (id > 0)
+                    {
+                        assertEquals(IdState.IN_USE, a.stateOf(id));
+                        mine.add(id);
+                    }
                 }
-            });
-            threads[t].start();
-        }
-        for (final Thread thread : threads)
-        {
-            thread.join();
-        }
-        assertNull(failure.get());
+            }
+            heldBy.get(t).addAll(mine);
+        });
         final Set<Integer> both = new HashSet<>(heldBy.get(0));
         for (final int id : heldBy.get(1))
         {
@@ -280,44 +258,23 @@ class PasidAllocatorDirectGraceTest
     {
         final PasidAllocator a = grace(1, 64);
         final int pairs = 200_000;
-        final CyclicBarrier start = new CyclicBarrier(2);
-        final AtomicReference<Throwable> failure = new AtomicReference<>();
         final long[] inGrace = new long[2 * 16];
-        final Thread[] threads = new Thread[2];
-        for (int t = 0; t < 2; t++)
+        onTwoThreads(t ->
         {
-            final int slot = t * 16;
-            threads[t] = new Thread(() ->
+            for (int i = 0; i < pairs; i++)
             {
-                try
+                final int id = a.allocate();
+                if (id > 0)
                 {
-                    start.await();
-                    for (int i = 0; i < pairs; i++)
-                    {
-                        final int id = a.allocate();
-                        if (id > 0)
-                        {
-                            a.free(id);
-                        }
-                        else
-                        {
-                            assertEquals(IdAllocator.ALL_IN_GRACE, id, "two threads hold at most two of 64 ids");
-                            inGrace[slot]++;
-                        }
-                    }
+                    a.free(id);
                 }
-                catch (final Throwable ex)
+                else
                 {
-                    failure.compareAndSet(null, ex);
+                    assertEquals(IdAllocator.ALL_IN_GRACE, id, "two threads hold at most two of 64 ids");
+                    inGrace[t * 16]++;
                 }
-            });
-            threads[t].start();
-        }
-        for (final Thread thread : threads)
-        {
-            thread.join();
-        }
-        assertNull(failure.get());
+            }
+        });
         final long answers = inGrace[0] + inGrace[16];
         assertTrue(answers * 1000 < 2L * pairs, answers + " of " + 2 * pairs + " allocations answered ALL_IN_GRACE " +
             "(must be under 0.1%: a sweep by the other thread is waited for)");
@@ -364,5 +321,44 @@ class PasidAllocatorDirectGraceTest
         {
             assertTrue(seen.add(PasidAllocator.spreadIndex(s, 1024)), "a permutation of the stripes");
         }
+    }
+
+    /** A thread's part of {@link #onTwoThreads}: {@code thread} is 0 or 1. */
+    interface ThreadBody
+    {
+        void run(int thread) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} on two threads started together (a barrier) and joins them; the first failure of either
+     * (an assertion or an exception) fails the calling test.
+     */
+    private static void onTwoThreads(final ThreadBody body) throws Exception
+    {
+        final CyclicBarrier start = new CyclicBarrier(2);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread[] threads = new Thread[2];
+        for (int t = 0; t < 2; t++)
+        {
+            final int thread = t;
+            threads[t] = new Thread(() ->
+            {
+                try
+                {
+                    start.await();
+                    body.run(thread);
+                }
+                catch (final Throwable ex)
+                {
+                    failure.compareAndSet(null, ex);
+                }
+            });
+            threads[t].start();
+        }
+        for (final Thread thread : threads)
+        {
+            thread.join();
+        }
+        assertNull(failure.get());
     }
 }
