@@ -37,7 +37,6 @@ import org.openjdk.jmh.results.AggregationPolicy;
 import org.openjdk.jmh.results.IterationResult;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.ScalarResult;
-import org.pasidkit.bench.baseline.Baselines;
 
 /**
  * Exhaustion churn: two threads allocate and free at random on a range of {@code range} ids ({@value #RANGE} by
@@ -92,17 +91,7 @@ public class PasidAllocatorExhaustionChurnBenchmark
     public void createAllocator()
     {
         maxHeld = maxHeld(range);
-        switch (impl)
-        {
-            case "pasidkit":
-                allocator = PasidAllocator.builder().range(1, range).immediateReuse().build();
-                break;
-            case "pasidkit-grace":
-                allocator = PasidAllocator.builder().range(1, range).build();
-                break;
-            default:
-                allocator = Baselines.create(impl, 1, range);
-        }
+        allocator = PasidAllocatorAllocFreeBenchmark.create(impl, range);
         synchronized (MERGED)
         {
             MERGED.reset();
