@@ -1286,7 +1286,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         // NOTE: not while ids are scarce: a thread that only frees would hoard them in its ring, where the allocating
         // threads must steal them (a heavy barrier each); the shared pass takes them from its retire ring into the
         // allocating thread's ring instead, oldest first. Into the cache ring inside an operation on it (enter).
-        if (retired >= reclaimQueue.ownReclaimAt(stripe) && 0 == (retired & 31) && !cache.scarce() && cache.enter(stripe))
+        if (0 == (retired & 31) && retired >= reclaimQueue.ownReclaimAt(stripe) && !cache.scarce() && cache.enter(stripe))
         {
             try
             {

@@ -5,6 +5,7 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.NanoClock;
 import org.jctools.queues.MpmcArrayQueue;
@@ -476,7 +477,10 @@ public final class EpochReclaimQueue
      */
     public int retireOwn(final int id, final int stripe)
     {
-        if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
+        // NOTE: the caller frees an id it holds, so its page exists if the id is in use: the plain page load of
+        // addressOfHeld (0 only for an id never allocated, which is not IN_USE), then the CAS on the byte itself.
+        final long state = states.addressOfHeld(id);
+        if (0 == state || !UnsafeApi.compareAndSetByte(null, state, IdStateTable.IN_USE, IdStateTable.RETIRED))
         {
             return -1;
         }
