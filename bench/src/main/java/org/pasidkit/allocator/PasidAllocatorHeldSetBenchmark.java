@@ -24,8 +24,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Allocate + free with a random set of ids held: {@code heldPercent} of {@code 1 .. 2^20 - 1} is in use, chosen at
- * random (every id allocated, then a seeded random subset freed). One op allocates an id, then frees a held id picked
+ * Allocate + free with a random set of ids held: {@code heldPercent} of {@code 1 .. maxId} (2^20 - 1 unless
+ * {@code -p maxId=N}) is in use, chosen at random (every id allocated, then a seeded random subset freed). One op allocates an id, then frees a held id picked
  * at random and holds the new one in its place: the range stays as full as it was and the free ids stay scattered.
  * At {@code 0} nothing is held and an op frees the id it just allocated (the {@code pairT1} workload).
  *
@@ -54,6 +54,14 @@ public class PasidAllocatorHeldSetBenchmark
     @Param({"0", "50", "99", "99.99"})
     public String heldPercent;
 
+    /**
+     * The range's last id ({@code [1, maxId]}): 2^20 - 1 in the quick suite. A smaller range shrinks what a random free
+     * touches (pasidkit's state bytes: one per id, 1 MiB at 2^20, the size of this machine's L2), which separates
+     * the cost of the layout from the cost of the algorithm.
+     */
+    @Param({"" + PasidAllocator.DEFAULT_MAX_ID})
+    public int maxId;
+
     private IdAllocator allocator;
     private int[] held;
     private int heldCount;
@@ -62,8 +70,8 @@ public class PasidAllocatorHeldSetBenchmark
     @Setup(Level.Trial)
     public void fill()
     {
-        allocator = PasidAllocatorAllocFreeBenchmark.create(impl);
-        final int capacity = PasidAllocator.DEFAULT_MAX_ID - PasidAllocator.DEFAULT_MIN_ID + 1;
+        allocator = PasidAllocatorAllocFreeBenchmark.create(impl, maxId);
+        final int capacity = maxId - PasidAllocator.DEFAULT_MIN_ID + 1;
         final int[] all = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {

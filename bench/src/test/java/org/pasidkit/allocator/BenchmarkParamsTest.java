@@ -40,6 +40,36 @@ class BenchmarkParamsTest
     }
 
     @Test
+    void heldSetMaxIdOutsideThePasidSpaceIsRefusedNamingTheValueAndTheRule()
+    {
+        final PasidAllocatorHeldSetBenchmark benchmark = new PasidAllocatorHeldSetBenchmark();
+        benchmark.impl = "pasidkit";
+        benchmark.heldPercent = "50";
+        benchmark.maxId = PasidAllocator.DEFAULT_MAX_ID + 1;
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, benchmark::fill);
+        assertEquals("maxId " + benchmark.maxId + " must be in [1, " + PasidAllocator.DEFAULT_MAX_ID + "]",
+            ex.getMessage());
+    }
+
+    @Test
+    void heldSetMaxIdHoldsItsShareOfOneToMaxIdAndHandsOutIdsInside()
+    {
+        final PasidAllocatorHeldSetBenchmark benchmark = new PasidAllocatorHeldSetBenchmark();
+        benchmark.impl = "pasidkit-grace";
+        benchmark.heldPercent = "50";
+        benchmark.maxId = 64;
+        benchmark.fill();
+        final PasidAllocatorAllocFreeBenchmark.Failures failures = new PasidAllocatorAllocFreeBenchmark.Failures();
+        for (int i = 0; i < 1000; i++)
+        {
+            final int id = benchmark.allocateFreeRandomHeld(failures);
+            assertTrue(id >= 1 && id <= 64, "op " + i + ": id " + id);
+        }
+        assertEquals(0, failures.allocFailures, "32 of 64 ids held: an allocation never finds the range empty");
+        benchmark.release();
+    }
+
+    @Test
     void churnRangeOutsideItsRuleIsRefusedNamingTheValueAndTheRule()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
