@@ -929,8 +929,9 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     }
 
     /**
-     * Hands out a free id inside {@code [lo, hi]} (a device with a narrower PASID width). Bypasses the caches'
-     * fast path: searches the bitmap, then takes a cached id in range from any cache. Lock-free, 0 B.
+     * Hands out a free id inside {@code [lo, hi]} (a device with a narrower PASID width): the oldest id of the
+     * thread's own cache ring if it lies in {@code [lo, hi]} (a pop, as a cache hit of {@link #allocate()}); else
+     * searches the bitmap, then takes a cached id in range from any cache. Lock-free, 0 B.
      *
      * @return an id in {@code [lo, hi]}, or {@link #EXHAUSTED} (every id of the sub-range in use), or
      *     {@link #ALL_IN_GRACE}.
@@ -944,6 +945,19 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             return allocate();
         }
         final int stripe = cache.leasedStripeOf(Thread.currentThread());
+        if (stripe >= 0)
+        {
+            // NOTE: the thread's own ring first, its oldest id only: a thread that allocates for a narrow device frees
+            // into its ring, and its next sub-range allocation found those ids neither in the bitmap (they are claimed
+            // there) nor in the depot, so it searched the bitmap for a fresh one and its frees went round through
+            // the depot and back to the bitmap (47-62 ns a pair against 13 for the whole range). An id outside the
+            // sub-range at the head: the search, as before.
+            final int id = cache.enterPopIn(stripe, lo, hi);
+            if (id > 0)
+            {
+                return id;
+            }
+        }
         return allocateScan(lo, hi, stripe, -1);
     }
 

@@ -115,6 +115,33 @@ class PasidAllocatorTest
         assertThrows(IllegalArgumentException.class, () -> a.allocate(9, 8));
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void subRangeAllocationTakesTheOldestIdOfTheThreadsRingOnlyWhenItLiesInTheSubRange(final boolean grace)
+    {
+        final PasidAllocator.Builder builder = PasidAllocator.builder().range(1, (1 << 20) - 1);
+        final PasidAllocator a = grace ? builder.build() : builder.immediateReuse().build();
+        assertTrue(a.hasPerCpuCaches());
+        final int narrow = a.allocate(1, 1000);
+        assertTrue(narrow >= 1 && narrow <= 1000, "id " + narrow);
+        a.free(narrow);
+        if (grace)
+        {
+            // NOTE: past its grace period (no reader: two advances), into this thread's ring
+            assertEquals(1, a.reclaim());
+        }
+        assertEquals(IdState.CACHED, a.stateOf(narrow), "the free went to this thread's ring");
+        final int other = a.allocate(2000, 3000);
+        assertTrue(other >= 2000 && other <= 3000, "the oldest cached id " + narrow + " lies outside: id " + other);
+        assertEquals(IdState.CACHED, a.stateOf(narrow), "left in the ring");
+        assertEquals(narrow, a.allocate(1, 1000), "the oldest id of the ring, inside the sub-range");
+        assertEquals(IdState.IN_USE, a.stateOf(narrow));
+        final AllocatorCounts counts = a.counts(new AllocatorCounts());
+        assertEquals(2, counts.inUse());
+        assertEquals(a.capacity(), counts.inUse() + counts.free() + counts.cached() + counts.inGrace(),
+            "nothing lost: " + counts);
+    }
+
     @Test
     void subRangeTakesCachedIdsWhenTheBitmapHasNone()
     {

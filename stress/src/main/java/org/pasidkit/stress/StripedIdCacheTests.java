@@ -90,6 +90,62 @@ public final class StripedIdCacheTests
     }
 
     @JCStressTest
+    @Description("Stripe 0's ring holds ids 1, 2 (oldest first). Its owner makes one sub-range allocation of [1, 1] " +
+        "from its own ring (enterPopIn: the oldest id if it lies in the sub-range; r1 = -1 if enter found a thief " +
+        "holding the ring) while a thief steals once from any ring, id 1 first. r1 = popped id (0: the oldest was " +
+        "outside [1, 1]), r2 = stolen id, r3 = ids IN_USE afterwards.")
+    @Outcome(id = "1, 2, 2", expect = Expect.ACCEPTABLE, desc = "owner popped id 1 first, the thief then took id 2")
+    @Outcome(id = "0, 1, 1", expect = Expect.ACCEPTABLE,
+        desc = "the thief took id 1 first; the owner then found id 2 oldest, outside [1, 1], and took nothing")
+    @Outcome(id = "-1, 1, 1", expect = Expect.ACCEPTABLE_INTERESTING,
+        desc = "the owner found the ring held by the thief and went around the cache; the thief took id 1")
+    @Outcome(id = "1, 1, .*", expect = Expect.FORBIDDEN, desc = "id 1 handed out twice")
+    @Outcome(id = "2, .*", expect = Expect.FORBIDDEN, desc = "a sub-range allocation of [1, 1] handed out id 2")
+    @Outcome(id = "0, 2, .*", expect = Expect.FORBIDDEN,
+        desc = "the owner took nothing while id 1, in its sub-range, was the oldest id of its ring")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "unexpected ids or states")
+    @State
+    public static class PopInVsSteal
+    {
+        final IdStateTable states = new IdStateTable(1, 2);
+        final StripedIdCache cache = new StripedIdCache(2, 4, states);
+
+        public PopInVsSteal()
+        {
+            cache.enter(0);
+            for (int id = 1; id <= 2; id++)
+            {
+                states.putRelease(id, IdStateTable.CACHED);
+                cache.push(0, id);
+            }
+            cache.exit(0);
+        }
+
+        @Actor
+        public void owner(final III_Result r)
+        {
+            r.r1 = cache.enterPopIn(0, 1, 1);
+        }
+
+        @Actor
+        public void thief(final III_Result r)
+        {
+            r.r2 = cache.steal(1, 2);
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            int inUse = 0;
+            for (int id = 1; id <= 2; id++)
+            {
+                inUse += IdStateTable.IN_USE == states.get(id) ? 1 : 0;
+            }
+            r.r3 = inUse;
+        }
+    }
+
+    @JCStressTest
     @Description("Stripe 0's ring holds ids 1..16. Its owner pops until the ring is empty, one enter/exit per pop as " +
         "back-to-back allocations do (a pop that enter refuses is retried), while a thief steals once: the thief's take " +
         "overlaps the owner's run of operations. r1 = ids both handed out, r2 = ids handed out in all minus 16, " +

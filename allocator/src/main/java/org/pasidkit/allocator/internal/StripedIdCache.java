@@ -350,6 +350,38 @@ public final class StripedIdCache
     }
 
     /**
+     * Owner only: a sub-range allocation's cache hit, whole: {@link #enter}, then the ring's oldest id if it lies in
+     * {@code [lo, hi]}, popped as {@link #pop} pops it, then {@link #exit}. A thread that allocates for a narrow device
+     * and frees what it allocated finds its own frees at the head of its FIFO ring; the head only, so the ring stays
+     * exact without the thief's slot move. Wait-free, 0 B, no atomic (the membarrier mode) as {@link #enterPop}.
+     *
+     * @return an id of {@code [lo, hi]} now {@code IN_USE}; 0 if the ring is empty or its oldest id lies outside
+     *     {@code [lo, hi]} (nothing changed, the operation has ended); {@link #NOT_ADMITTED} if a thief holds the ring.
+     */
+    public int enterPopIn(final int stripe, final int lo, final int hi)
+    {
+        final long base = baseOf(stripe);
+        final int ringMask = this.ringMask;
+        final IdStateTable states = this.states;
+        if (!enterAt(base))
+        {
+            return NOT_ADMITTED;
+        }
+        int id = 0;
+        final long head = UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET);
+        if (head < UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET))
+        {
+            final int oldest = UnsafeApi.getInt(null, slotAddress(base, head, ringMask));
+            if (oldest >= lo && oldest <= hi)
+            {
+                id = popAt(base, ringMask, states);
+            }
+        }
+        exitAt(base);
+        return id;
+    }
+
+    /**
      * Owner only: a free into the ring whole: an opaque store of busy, the state CAS {@code from -> CACHING}, an
      * acquire load of stop, {@link #push}, a release store of {@code CACHED}, {@link #exit}, with the fields read once
      * as in {@link #enterPop}. One atomic, the CAS: also the store-load fence of the fenced mode. The CAS is a full
