@@ -1086,7 +1086,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
     {
         // NOTE: a read-only search first: a range with no clear bit (the exhaustion case) answers with loads; the
         // claim below starts at the word found.
-        final int word = bitmap.findClearWord(lo, hi, directHints[hintIndex]);
+        final int word = bitmap.findClearWord(lo, hi, startWord(lo, hi, directHints[hintIndex]));
         if (word < 0)
         {
             return 0;
@@ -1102,6 +1102,28 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             states.putRelease(id, IdStateTable.IN_USE);
         }
         return id;
+    }
+
+    /**
+     * Where a direct claim's search starts: the thread's hint if it lies in {@code [lo, hi]}; else (a sub-range
+     * allocation whose hint lies elsewhere in the range) a place in the sub-range picked by the thread's stripe (its
+     * home if it has none), bit-reversed as {@link #spreadIndex} spreads homes. Two threads allocating for narrow
+     * devices then start far apart instead of both at the sub-range's first word, whose state bytes share a line (two
+     * threads' sub-range pairs: 52 ns against 12 for one thread, each recycling an id next to the other's).
+     */
+    private int startWord(final int lo, final int hi, final int hint)
+    {
+        final int firstWord = bitmap.wordOf(lo);
+        final int lastWord = bitmap.wordOf(hi);
+        if (hint >= firstWord && hint <= lastWord)
+        {
+            return hint;
+        }
+        final Thread thread = Thread.currentThread();
+        final int stripe = cache.leasedStripeOf(thread);
+        final int stripes = cache.stripeCount();
+        final int spread = spreadIndex(stripe >= 0 ? stripe : cache.homeOf(thread), stripes);
+        return firstWord + (int)((long)(lastWord - firstWord + 1) * spread / stripes);
     }
 
     /**

@@ -70,6 +70,45 @@ class BenchmarkParamsTest
     }
 
     @Test
+    void subRangeBenchmarkRefusesABadWidthOrAnImplWithoutSubRangesNamingThem()
+    {
+        final IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
+            () -> PasidAllocatorSubRangeBenchmark.create("pasidkit", 0));
+        assertEquals("narrowMaxId 0 must be in [1, " + PasidAllocator.DEFAULT_MAX_ID + "]", width.getMessage());
+        final IllegalArgumentException impl = assertThrows(IllegalArgumentException.class,
+            () -> PasidAllocatorSubRangeBenchmark.create("sbitmap", 65535));
+        assertEquals("impl sbitmap has no sub-range allocation (one of pasidkit, pasidkit-grace, locked-bitset, " +
+            "atomic-bitmap)", impl.getMessage());
+    }
+
+    @Test
+    void subRangeAllocationsOfEveryImplStayInsideAndFindTheFreedIdAgain()
+    {
+        for (final String name : new String[] {"pasidkit", "pasidkit-grace", "locked-bitset", "atomic-bitmap"})
+        {
+            final org.pasidkit.bench.baseline.SubRangeIdAllocator a = PasidAllocatorSubRangeBenchmark.create(name, 200);
+            assertEquals(PasidAllocator.DEFAULT_MAX_ID, a.maxId(), name);
+            final int[] held = new int[200];
+            for (int i = 0; i < 200; i++)
+            {
+                held[i] = a.allocate(1, 200);
+                assertTrue(held[i] >= 1 && held[i] <= 200, name + ": id " + held[i]);
+            }
+            assertEquals(IdAllocator.EXHAUSTED, a.allocate(1, 200), name + ": all 200 held");
+            final int outside = a.allocate(201, 300);
+            assertTrue(outside >= 201 && outside <= 300, name + ": id " + outside);
+            a.free(held[77]);
+            if (a instanceof PasidAllocatorSubRangeBenchmark.PasidkitSubRange)
+            {
+                ((PasidAllocatorSubRangeBenchmark.PasidkitSubRange)a).allocator().reclaim(); // its grace period
+            }
+            assertEquals(held[77], a.allocate(1, 200), name + ": the one free id of the sub-range");
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> a.allocate(9, 8));
+            assertTrue(ex.getMessage().contains("[9, 8]"), name + ": " + ex.getMessage());
+        }
+    }
+
+    @Test
     void churnRangeOutsideItsRuleIsRefusedNamingTheValueAndTheRule()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,

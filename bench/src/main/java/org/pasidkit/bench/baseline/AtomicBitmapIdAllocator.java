@@ -3,8 +3,6 @@ package org.pasidkit.bench.baseline;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
-import org.pasidkit.allocator.IdAllocator;
-
 /**
  * Baseline {@code atomic-bitmap}: the naive lock-free bitmap. An {@link AtomicLongArray} with one bit per id (set =
  * in use), claimed by CAS, and one cursor (a word index) shared by every thread: all threads start their search at
@@ -28,7 +26,7 @@ import org.pasidkit.allocator.IdAllocator;
  * - free does not move the cursor back: a freed id is found again when the cursor wraps, or at once if it lies in
  *   the cursor's word.
  */
-public final class AtomicBitmapIdAllocator implements IdAllocator
+public final class AtomicBitmapIdAllocator implements SubRangeIdAllocator
 {
     public static final String NAME = "atomic-bitmap";
 
@@ -75,6 +73,46 @@ public final class AtomicBitmapIdAllocator implements IdAllocator
                 word = words.get(w);
             }
             w = w + 1 == wordCount ? 0 : w + 1;
+        }
+        return EXHAUSTED;
+    }
+
+    /**
+     * The lowest free id of {@code [lo, hi]} (as {@code ida_alloc_range} picks it), lock-free: the words covering the
+     * sub-range from its first, masked at both ends, each claimed by CAS. The shared cursor is the whole range's and is
+     * left alone. {@link #EXHAUSTED} when one pass saw every word of the sub-range full.
+     */
+    @Override
+    public int allocate(final int lo, final int hi)
+    {
+        IdRanges.checkSubRange(lo, hi, minId, maxId);
+        final int first = lo - minId;
+        final int last = hi - minId;
+        final int lastWord = last >>> 6;
+        for (int w = first >>> 6; w <= lastWord; w++)
+        {
+            long allowed = -1L;
+            if (w == first >>> 6)
+            {
+                allowed &= -1L << (first & 63);
+            }
+            if (w == lastWord)
+            {
+                allowed &= -1L >>> (63 - (last & 63));
+            }
+            long word = words.get(w);
+            long clear = ~word & allowed;
+            while (0 != clear)
+            {
+                final long lowest = clear & -clear;
+                if (words.compareAndSet(w, word, word | lowest))
+                {
+                    return minId + (w << 6) + Long.numberOfTrailingZeros(lowest);
+                }
+                Thread.onSpinWait();
+                word = words.get(w);
+                clear = ~word & allowed;
+            }
         }
         return EXHAUSTED;
     }

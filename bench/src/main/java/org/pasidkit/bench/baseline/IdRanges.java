@@ -39,6 +39,16 @@ final class IdRanges
         }
     }
 
+    /** Throws unless {@code minId <= lo <= hi <= maxId}: a sub-range allocation's bounds. */
+    static void checkSubRange(final int lo, final int hi, final int minId, final int maxId)
+    {
+        if (lo < minId || lo > hi || hi > maxId)
+        {
+            throw new IllegalArgumentException("sub-range [" + lo + ", " + hi + "] must be non-empty and inside the " +
+                "allocator's range [" + minId + ", " + maxId + "]");
+        }
+    }
+
     /** The exception for a free of an id in range that is not in use. */
     static IllegalArgumentException notInUse(final int id, final int minId, final int maxId)
     {

@@ -3,8 +3,6 @@ package org.pasidkit.bench.baseline;
 import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.pasidkit.allocator.IdAllocator;
-
 /**
  * Baseline {@code locked-bitset}: a {@link BitSet} of ids in use behind one {@link ReentrantLock}, searched from a
  * rotating cursor (the id after the last one handed out), as Linux {@code idr_alloc_cyclic} over an IDA does.
@@ -30,7 +28,7 @@ import org.pasidkit.allocator.IdAllocator;
  *   no such cost, so a bit one past the last id is set for good: the highest set bit is never cleared and the
  *   recomputation stops at once. Searches treat an index >= range as "none".
  */
-public final class LockedBitSetIdAllocator implements IdAllocator
+public final class LockedBitSetIdAllocator implements SubRangeIdAllocator
 {
     public static final String NAME = "locked-bitset";
 
@@ -72,6 +70,32 @@ public final class LockedBitSetIdAllocator implements IdAllocator
             inUse.set(index);
             inUseCount++;
             cursor = index + 1 == range ? 0 : index + 1;
+            return minId + index;
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Linux {@code ida_alloc_range}: the lowest free id of {@code [lo, hi]}, under the lock (the cursor is the cyclic
+     * whole-range allocation's and is left alone).
+     */
+    @Override
+    public int allocate(final int lo, final int hi)
+    {
+        IdRanges.checkSubRange(lo, hi, minId, maxId);
+        lock.lock();
+        try
+        {
+            final int index = inUse.nextClearBit(lo - minId);
+            if (index > hi - minId)
+            {
+                return EXHAUSTED;
+            }
+            inUse.set(index);
+            inUseCount++;
             return minId + index;
         }
         finally
