@@ -105,6 +105,7 @@ class BenchmarkParamsTest
             assertEquals(held[77], a.allocate(1, 200), name + ": the one free id of the sub-range");
             final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, () -> a.allocate(9, 8));
             assertTrue(ex.getMessage().contains("[9, 8]"), name + ": " + ex.getMessage());
+            assertEquals(IdAllocator.EXHAUSTED, a.allocate(1, 200), name + ": the refusal changed nothing");
         }
     }
 
