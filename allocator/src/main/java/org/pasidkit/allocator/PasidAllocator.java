@@ -950,7 +950,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             // NOTE: the thread's own ring first, its oldest id only: a thread that allocates for a narrow device frees
             // into its ring, and its next sub-range allocation found those ids neither in the bitmap (they are claimed
             // there) nor in the depot, so it searched the bitmap for a fresh one and its frees went round through
-            // the depot and back to the bitmap (47-62 ns a pair against 13 for the whole range). An id outside the
+            // the depot and back to the bitmap (45-67 ns a pair against 12-13 for the whole range). An id outside the
             // sub-range at the head: the search, as before.
             final int id = cache.enterPopIn(stripe, lo, hi);
             if (id > 0)
@@ -1109,7 +1109,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      * allocation whose hint lies elsewhere in the range) a place in the sub-range picked by the thread's stripe (its
      * home if it has none), bit-reversed as {@link #spreadIndex} spreads homes. Two threads allocating for narrow
      * devices then start far apart instead of both at the sub-range's first word, whose state bytes share a line (two
-     * threads' sub-range pairs: 52 ns against 12 for one thread, each recycling an id next to the other's).
+     * threads' sub-range pairs: 53-61 ns against 12-16 for one thread, each recycling an id next to the other's).
      */
     private int startWord(final int lo, final int hi, final int hint)
     {
