@@ -28,6 +28,31 @@ public final class StripedIdCacheTests
     {
     }
 
+    /** Stripe 0's ring of a 2-stripe cache holding ids 1, 2 (oldest first), both CACHED. */
+    static StripedIdCache ringHoldingOneAndTwo(final IdStateTable states)
+    {
+        final StripedIdCache cache = new StripedIdCache(2, 4, states);
+        cache.enter(0);
+        for (int id = 1; id <= 2; id++)
+        {
+            states.putRelease(id, IdStateTable.CACHED);
+            cache.push(0, id);
+        }
+        cache.exit(0);
+        return cache;
+    }
+
+    /** Ids 1 and 2 that are IN_USE. */
+    static int inUse(final IdStateTable states)
+    {
+        int inUse = 0;
+        for (int id = 1; id <= 2; id++)
+        {
+            inUse += IdStateTable.IN_USE == states.get(id) ? 1 : 0;
+        }
+        return inUse;
+    }
+
     @JCStressTest
     @Description("Stripe 0's ring holds ids 1, 2 (oldest first). Its owner pops once inside enter/exit (r1 = -1 if " +
         "enter found a thief holding the ring) while a thief steals once from any ring; both go for id 1 first. " +
@@ -44,18 +69,7 @@ public final class StripedIdCacheTests
     public static class PopVsSteal
     {
         final IdStateTable states = new IdStateTable(1, 2);
-        final StripedIdCache cache = new StripedIdCache(2, 4, states);
-
-        public PopVsSteal()
-        {
-            cache.enter(0);
-            for (int id = 1; id <= 2; id++)
-            {
-                states.putRelease(id, IdStateTable.CACHED);
-                cache.push(0, id);
-            }
-            cache.exit(0);
-        }
+        final StripedIdCache cache = ringHoldingOneAndTwo(states);
 
         @Actor
         public void owner(final III_Result r)
@@ -80,12 +94,7 @@ public final class StripedIdCacheTests
         @Arbiter
         public void arbiter(final III_Result r)
         {
-            int inUse = 0;
-            for (int id = 1; id <= 2; id++)
-            {
-                inUse += IdStateTable.IN_USE == states.get(id) ? 1 : 0;
-            }
-            r.r3 = inUse;
+            r.r3 = inUse(states);
         }
     }
 
@@ -108,18 +117,7 @@ public final class StripedIdCacheTests
     public static class PopInVsSteal
     {
         final IdStateTable states = new IdStateTable(1, 2);
-        final StripedIdCache cache = new StripedIdCache(2, 4, states);
-
-        public PopInVsSteal()
-        {
-            cache.enter(0);
-            for (int id = 1; id <= 2; id++)
-            {
-                states.putRelease(id, IdStateTable.CACHED);
-                cache.push(0, id);
-            }
-            cache.exit(0);
-        }
+        final StripedIdCache cache = ringHoldingOneAndTwo(states);
 
         @Actor
         public void owner(final III_Result r)
@@ -136,12 +134,7 @@ public final class StripedIdCacheTests
         @Arbiter
         public void arbiter(final III_Result r)
         {
-            int inUse = 0;
-            for (int id = 1; id <= 2; id++)
-            {
-                inUse += IdStateTable.IN_USE == states.get(id) ? 1 : 0;
-            }
-            r.r3 = inUse;
+            r.r3 = inUse(states);
         }
     }
 
