@@ -21,7 +21,8 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  * behind {@link #free}. Ids come from {@code [minId, maxId]} ({@code 1 .. 2^20 - 1} by default); 0 is never
  * handed out. A small range ({@link #DIRECT_MAX_IDS} without a grace period, {@link #DIRECT_GRACE_MAX_IDS} with one;
  * no quarantine) is built without caches ({@link #hasPerCpuCaches()}): a versioned bitmap alone, one CAS per allocate
- * or free, "no id" two passes of loads (with a grace period, 2-bit states and paced epoch sweeps: {@code DirectGrace}).
+ * or free, "no id" two passes of loads, one when nothing changed since the last "no id" (with a grace period, 2-bit
+ * states and paced epoch sweeps: {@code DirectGrace}).
  * Its threads start their searches at homes spread in the order their hints first allocate ({@link #homeOf}).
  *
  * <h2>Assumptions and guarantees</h2>
@@ -64,7 +65,8 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  * Design notes.
  * - Without caches (VersionedIdBitmap, a small range without a grace period): allocate = a search from the thread's
  *   hint and one CAS of the word (claim bit and version); free = one CAS (the bit is the arbiter: a racing double
- *   free finds it clear); "no id" = two passes of loads, valid because every change steps its word's version. No state
+ *   free finds it clear); "no id" = two passes of loads, valid because every change steps its word's version (one pass when every word
+ *   still has the version sum of the hint's last "no id": nothing changed since). No state
  *   bytes, no rings, no move counts: each operation writes one line, as sbitmap does. Every promise below holds, the
  *   progress ones trivially (nothing waits for another thread). The hints (one per stripe's worth of threads, by
  *   thread id) are raced with plain stores: a stale hint only moves where a search starts.
@@ -293,18 +295,57 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      */
     static final class Direct extends WithoutCaches
     {
+        /** Longs between two hints' records in {@link #fullSums}: 128 bytes, as the hints. */
+        private static final int FULL_SUM_STRIDE = 16;
+        private static final java.lang.invoke.VarHandle LONGS =
+            java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
         private final VersionedIdBitmap bitmap;
+        /**
+         * Per hint, {@link #FULL_SUM_STRIDE} apart: the versions sum of the last whole-range search of the hint's
+         * threads that answered "no id", or {@link VersionedIdBitmap#NO_SUM}. Opaque accesses, raced by the threads
+         * that share the hint: any value a search stored is a sum that search validated, whichever thread's.
+         */
+        private final long[] fullSums;
 
         Direct(final Builder builder)
         {
             super(builder);
             this.bitmap = new VersionedIdBitmap(builder.minId, builder.maxId);
+            this.fullSums = new long[(builder.stripes + 2) * FULL_SUM_STRIDE];
+            java.util.Arrays.fill(fullSums, VersionedIdBitmap.NO_SUM);
         }
 
+        /**
+         * One id of the whole range. A search that finds every word full with the versions sum of this hint's last
+         * "no id" answers "no id" after one pass of loads (nothing changed since: the range is still full); otherwise
+         * it validates with a second pass, as every search does, and records the sum. An allocation that keeps
+         * finding the range full (the exhaustion churn) then costs what sbitmap's one pass costs.
+         */
         @Override
         public int allocate()
         {
-            return allocate(minId(), maxId(), hintIndex());
+            final int hintIndex = hintIndex();
+            int hint = directHints[hintIndex];
+            if (hint < 0)
+            {
+                hint = homeOf(hintIndex);
+                directHints[hintIndex] = hint;
+            }
+            final int slot = hintIndex / (DIRECT_HINT_STRIDE / FULL_SUM_STRIDE);
+            final long answer = bitmap.claim(minId(), maxId(), hint, (long)LONGS.getOpaque(fullSums, slot));
+            if (answer <= 0)
+            {
+                final long sum = -1 - answer;
+                if ((long)LONGS.getOpaque(fullSums, slot) != sum)
+                {
+                    LONGS.setOpaque(fullSums, slot, sum); // NOTE: written only when it changes: the hint's threads share the line
+                }
+                return EXHAUSTED;
+            }
+            final int id = (int)answer;
+            moveHint(hintIndex, bitmap.wordOf(id));
+            return id;
         }
 
         @Override
@@ -317,7 +358,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         /**
          * One id of {@code [lo, hi]} from the versioned bitmap, searched from this thread's hint (a word index shared
          * by the threads whose ids agree in their low bits, raced with plain stores: a stale hint only moves where a
-         * search starts). One CAS; "no id" is two passes of loads.
+         * search starts). One CAS; "no id" is two passes of loads, or one when nothing changed since this hint's last
+         * whole-range "no id" ({@link #allocate()}).
          */
         private int allocate(final int lo, final int hi, final int hintIndex)
         {
@@ -1983,7 +2025,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
          * Whether ids pass through per-CPU caches. Default: only for a range above {@link #DIRECT_MAX_IDS} ids (above
          * {@link #DIRECT_GRACE_MAX_IDS} with a grace period), when
          * the stripes, cache capacity or refill batch were set, or with a {@link #quarantine}. Without caches every
-         * allocation and free is one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads, and
+         * allocation and free is one CAS on a versioned bitmap word (sbitmap's cost), "no id" two passes of loads (one
+         * when nothing changed since the last), and
          * the stripe count only spreads the threads' search hints; with a grace period, retired ids wait in the bitmap
          * (two bits an id) and a sweep frees them, and reuse is delayed and cyclic instead of FIFO
          * ({@code DirectGrace}). {@code false} with a quarantine is refused: the quarantine needs the retire rings.

@@ -15,7 +15,7 @@ import org.pasidkit.allocator.internal.VersionedIdBitmap;
 /*
  * Races on VersionedIdBitmap, the bitmap of the allocator without caches: claims and releases are one CAS of a word
  * that also steps the word's version, and a search answers "no id" only when a second pass finds every version as
- * the first pass left it.
+ * the first pass left it (or its one pass finds them as an earlier search that answered "no id" left them).
  *
  * Run (after `mvn -B -ntp -pl stress -am package`):
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
@@ -60,6 +60,55 @@ public final class VersionedIdBitmapTests
         public void search(final III_Result r)
         {
             r.r1 = bitmap.claim(1, IDS, 0);
+        }
+
+        @Actor
+        public void freeBehindClaimAhead(final III_Result r)
+        {
+            bitmap.release(1);
+            r.r2 = bitmap.claim(225, IDS, 7);
+        }
+
+        @Arbiter
+        public void arbiter(final III_Result r)
+        {
+            r.r3 = (int)bitmap.claimedCount();
+        }
+    }
+
+    @JCStressTest
+    @Description("SearchVsFreeBehindAndClaimAhead, the search given the versions sum of an earlier search that found " +
+        "every id claimed (the allocator passes its last 'no id' sum so that a repeated 'no id' costs one pass): " +
+        "256 was released since, so the range is no longer full. A pass that finds every word full but with " +
+        "another sum must not answer 'no id' on the strength of the old sum.")
+    @Outcome(id = "256, 0, 255", expect = Expect.ACCEPTABLE,
+        desc = "the search took 256 first; the other actor's claim found its sub-range full")
+    @Outcome(id = "1, 256, 256", expect = Expect.ACCEPTABLE,
+        desc = "the other actor released 1 and took 256; the search found 1")
+    @Outcome(id = "0, 256, 255", expect = Expect.FORBIDDEN,
+        desc = "the search said 'no id' on the old sum while an id was free at every instant of the call")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "an id handed out twice, lost, or a claim outside its range")
+    @State
+    public static class SearchWithOldFullSumVsFreeBehindAndClaimAhead
+    {
+        final VersionedIdBitmap bitmap = new VersionedIdBitmap(1, IDS);
+        final long fullSum;
+
+        public SearchWithOldFullSumVsFreeBehindAndClaimAhead()
+        {
+            for (int id = 1; id <= IDS; id++)
+            {
+                bitmap.tryClaim(id);
+            }
+            fullSum = -1 - bitmap.claim(1, IDS, 0, VersionedIdBitmap.NO_SUM);
+            bitmap.release(IDS);
+        }
+
+        @Actor
+        public void search(final III_Result r)
+        {
+            final long answer = bitmap.claim(1, IDS, 0, fullSum);
+            r.r1 = answer > 0 ? (int)answer : 0;
         }
 
         @Actor

@@ -155,6 +155,10 @@ public final class GraceIdBitmap
         final int first = wordOf(lo);
         final int last = wordOf(hi);
         final int start = startWord < first || startWord > last ? first : startWord;
+        // NOTE: only the range's first and last words can hold ids outside it (the padding past maxId is always held):
+        // every other word's mask is LOW_BITS, so a pass does no range arithmetic per word (as VersionedIdBitmap).
+        final long firstPairs = rangePairs(first, lo, hi);
+        final long lastPairs = rangePairs(last, lo, hi);
         while (true)
         {
             final long generation = words.getLongVolatile(generationOffset);
@@ -165,7 +169,7 @@ public final class GraceIdBitmap
             for (int n = last - first; n >= 0; n--)
             {
                 final int offset = wordOffset(w);
-                final long allowed = rangePairs(w, lo, hi);
+                final long allowed = w == first ? firstPairs : w == last ? lastPairs : GraceIdBitmapDescriptor.LOW_BITS;
                 long word = words.getLongVolatile(offset);
                 long free;
                 while (0 != (free = freePairs(word) & allowed))

@@ -12,7 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 /**
  * Off-heap claim bitmap whose words carry a version, for an allocator without caches (a small range): bit {@code i}
  * of word {@code w} is set while id {@code minId + 32 w + i} is in use, and the bit is the only record of it. An
- * allocation is one CAS, a free is one CAS, and "no id" is two passes of loads, validated without any write.
+ * allocation is one CAS, a free is one CAS, and "no id" is two passes of loads, validated without any write (one pass
+ * when the caller gives the versions sum of its last "no id" and nothing changed since).
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -21,12 +22,15 @@ import org.agrona.concurrent.UnsafeBuffer;
  *       thread changed that word; a search that cannot validate its "no id" retries only when another thread
  *       changed a word of the range meanwhile.</li>
  *   <li>Linearization: {@link #claim}, {@link #tryClaim} and {@link #release} at their successful CAS. {@link #claim}
- *       returning 0 (nothing free in the range) at the end of its first pass: the second pass found every word of
- *       the range with the version it had when the first pass last read it, so no word changed between the two
- *       reads, and at the instant between the passes every id of the range was claimed.</li>
+ *       answering "no id" at an instant between two passes that each found every word of the range full with the same
+ *       versions sum: each word had the same version at both reads, so no word changed between them, and at that
+ *       instant every id of the range was claimed. The earlier pass may be an earlier call's ({@code fullSum}): its
+ *       reads came before this call began, so the instant is this call's first read.</li>
  *   <li>Invariant: claim bits past {@code maxId} in the last word are set at construction and never cleared; every
  *       CAS that changes a word adds one to its version.</li>
- *   <li>Assumption: no word changes 2^32 times between a search's two reads of it (the versions wrap). A thread
+ *   <li>Assumption: no word changes 2^32 times between a search's two reads of it (the versions wrap), nor
+ *       (with {@code fullSum}) between the earlier search's read and this one's; sums are compared whole, so a
+ *       false match needs at least 2^32 changes of the range's words in all. A thread
  *       descheduled for the 30 s that 2^32 CASes of one word take here would be needed; the same bound as a
  *       32-bit sequence counter (Linux {@code seqcount_t}).</li>
  *   <li>Allocation: none after construction.</li>
@@ -41,13 +45,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   of no single instant. The cached allocator validates with move counters that every free to the bitmap writes (a
  *   second line per free, read by every failing search); here the word itself says that it changed, so a free and a
  *   claim each write exactly one line, the word, as in sbitmap, and a failing search writes nothing.
- * - The second pass compares the sum of the versions: each version only grows (modulo 2^32) by one per change, so
+ * - The passes compare the sum of the versions: each version only grows (modulo 2^32) by one per change, so
  *   the sums are equal only if no word changed (under the wrap assumption above).
  * - 32 ids a word instead of 64: the price of the version. 256 ids a cache line; the 512-id range of the exhaustion
  *   churn is two lines.
  */
 public final class VersionedIdBitmap
 {
+    /** {@link #claim(int, int, int, long)}'s "no versions sum known". */
+    public static final long NO_SUM = -1;
+
     private final UnsafeBuffer words;
     private final int minId;
     private final int maxId;
@@ -92,9 +99,28 @@ public final class VersionedIdBitmap
      */
     public int claim(final int lo, final int hi, final int startWord)
     {
+        final long answer = claim(lo, hi, startWord, NO_SUM);
+        return answer > 0 ? (int)answer : 0;
+    }
+
+    /**
+     * {@link #claim(int, int, int)}, given the versions sum of an earlier search of the same {@code [lo, hi]} that found
+     * every word full ({@code fullSum}, or {@link #NO_SUM}): a search whose first pass finds every word full with that
+     * same sum answers "no id" after that one pass (no word changed since the earlier search read it).
+     *
+     * @return the id ({@code > 0}), now claimed; or {@code -1 - sum} if every id of {@code [lo, hi]} was claimed at one
+     *     instant during the call, {@code sum} ({@code >= 0}) being the versions sum to pass as {@code fullSum} next time.
+     */
+    public long claim(final int lo, final int hi, final int startWord, final long fullSum)
+    {
         final int first = wordOf(lo);
         final int last = wordOf(hi);
         final int start = startWord < first || startWord > last ? first : startWord;
+        // NOTE: only the range's first and last words can hold ids outside it (and the padding past maxId is always
+        // claimed): every other word's mask is CLAIM_MASK, so a pass does no range arithmetic per word.
+        final long firstMask = rangeMask(first, lo, hi);
+        final long lastMask = rangeMask(last, lo, hi);
+        long previous = fullSum;
         while (true)
         {
             long versions = 0;
@@ -102,7 +128,7 @@ public final class VersionedIdBitmap
             for (int n = last - first; n >= 0; n--)
             {
                 final int offset = wordOffset(w);
-                final long allowed = rangeMask(w, lo, hi);
+                final long allowed = w == first ? firstMask : w == last ? lastMask : CLAIM_MASK;
                 long word = words.getLongVolatile(offset);
                 long clear;
                 while (0 != (clear = ~word & allowed))
@@ -118,17 +144,16 @@ public final class VersionedIdBitmap
                 versions += word >>> VERSION_SHIFT;
                 w = w == last ? first : w + 1;
             }
-            // NOTE: the second pass reads only versions: equal sums mean no word of the range changed between its two
-            // reads, so the instant between the passes saw all of them full (the class's linearization argument).
-            long again = 0;
-            for (w = first; w <= last; w++)
+            // NOTE: a pass that found every word full with the sum of the last such pass (of this call, or of the
+            // earlier search that gave fullSum) validates "no id": equal sums mean no word of the range changed between
+            // its two reads, so the instant between them saw all of them full (the class's linearization argument). A
+            // pass that disagrees is the first of the next pair: it claims what it finds free, so a free behind the
+            // search costs one pass, not two.
+            if (versions == previous)
             {
-                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
+                return -1 - versions;
             }
-            if (again == versions)
-            {
-                return 0;
-            }
+            previous = versions;
             Thread.onSpinWait();
         }
     }

@@ -49,4 +49,29 @@ class VersionedIdBitmapTest
         assertFalse(bitmap.tryClaim(100));
         assertEquals(12, bitmap.claimedCount());
     }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 32, 100})
+    void aFullSumAnswersNoIdOnlyWhileNothingChanged(final int ids)
+    {
+        final int lo = 10;
+        final int hi = 10 + ids - 1;
+        final VersionedIdBitmap bitmap = new VersionedIdBitmap(lo, hi);
+        for (int i = 0; i < ids; i++)
+        {
+            assertTrue(bitmap.claim(lo, hi, 0, VersionedIdBitmap.NO_SUM) > 0);
+        }
+        final long none = bitmap.claim(lo, hi, 0, VersionedIdBitmap.NO_SUM);
+        assertTrue(none < 0, "full: " + none);
+        final long sum = -1 - none;
+        assertEquals(none, bitmap.claim(lo, hi, 0, sum), "nothing changed: the same sum, the same answer");
+        // A free and a claim of the same id: full again, but each change stepped a version.
+        assertTrue(bitmap.release(lo));
+        assertEquals(lo, bitmap.claim(lo, hi, 0, sum), "a free id is found whatever sum is given");
+        final long again = bitmap.claim(lo, hi, 0, sum);
+        assertEquals(-1 - (sum + 2), again, "the old sum no longer validates: two passes, the new sum");
+        assertTrue(bitmap.release(hi));
+        assertEquals(hi, bitmap.claim(lo, hi, 0, sum + 2), "a sum recorded before a free does not hide it");
+        assertEquals(ids, bitmap.claimedCount());
+    }
 }
