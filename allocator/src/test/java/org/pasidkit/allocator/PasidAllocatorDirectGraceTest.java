@@ -43,14 +43,15 @@ class PasidAllocatorDirectGraceTest
             assertTrue(id >= 3 && id <= 42 && seen.add(id), "id " + id);
         }
         assertEquals(IdAllocator.EXHAUSTED, a.allocate());
-        assertFalse(assertThrows(IdsExhaustedException.class, a::allocateOrThrow).inGrace());
+        assertFalse(assertThrows(IdsExhaustedException.class, a::allocateOrThrow).inGrace(),
+            "the range's versions sum unchanged since the last 'no id': one pass, the same answer");
         a.free(17);
         assertEquals(IdState.RETIRED, a.stateOf(17));
         assertEquals(IdAllocator.ALL_IN_GRACE, a.allocate(3, 42));
         assertTrue(assertThrows(IdsExhaustedException.class, a::allocateOrThrow).inGrace());
         assertEquals(1, a.reclaim(), "no reader: one reclaim advances twice and frees the id");
         assertEquals(IdState.FREE, a.stateOf(17));
-        assertEquals(17, a.allocate());
+        assertEquals(17, a.allocate(), "the full sum recorded before the free does not hide the freed id");
         assertEquals(IdAllocator.EXHAUSTED, a.allocate());
     }
 

@@ -23,7 +23,7 @@ import org.pasidkit.allocator.EpochDomain;
 /**
  * Off-heap state bitmap of an allocator without caches that has a grace period (a small range): every id's state,
  * FREE, IN_USE, HELD or RETIRED, is two bits of a versioned word, and those bits are the only record of it. An
- * allocation is one CAS (FREE to IN_USE), a free is one CAS (IN_USE to RETIRED), "no id" is two passes of loads, and
+ * allocation is one CAS (FREE to IN_USE), a free is one CAS (IN_USE to RETIRED), "no id" is one or two passes of loads, and
  * retired ids go back to FREE in a sweep: one CAS per word, once their grace period has passed.
  *
  * <h2>Assumptions and guarantees</h2>
@@ -39,9 +39,10 @@ import org.pasidkit.allocator.EpochDomain;
  *   <li>Linearization: every transition at its successful CAS. {@link #claim} answering "none free, some retired or
  *       held" at its second load of the sweep generation, when that equals its first and is even (only a sweep makes
  *       an id FREE, so the pass's words gained no free id up to then, and their RETIRED and HELD ids are still not
- *       free); otherwise, and always for "none free, none retired or held", at the instant between its two passes
- *       (the second pass found every word with the version the first pass last read, so no word changed between the
- *       two reads).</li>
+ *       free); otherwise, and always for "none free, none retired or held", at an instant between two passes that found
+ *       every word of the range with the same versions sum (no word changed between its two reads); for a whole-range
+ *       search the earlier pass may be that of an earlier search that answered "none free, none retired or held", so
+ *       a range that stays full costs one pass.</li>
  *   <li>Grace exact, never early: a RETIRED id is freed only by a sweep, and only once the epoch is two ahead of its
  *       stamp; the stamp is the epoch read after the first sweep that saw the id RETIRED, so it is at least the epoch
  *       of the retire (the retire's CAS happened before that sweep's load of the word). Only sweeps write stamps and
@@ -66,13 +67,16 @@ import org.pasidkit.allocator.EpochDomain;
  *   cannot both write it; the release that takes it to 0 moves the id HELD -> RETIRED (nobody else can: the id is
  *   HELD with no holder left only between those two steps).
  * - 16 ids a word: two bits each plus the version. 128 ids a cache line; the 512-id exhaustion churn range is four.
- * - The sweep line (generation, try-lock, sweep count) is its own cache line in the buffer: written by sweeps only, so
- *   a failing search's load of the generation hits a line that stays shared between sweeps.
+ * - The sweep line (generation, try-lock, sweep count, full sum) is its own cache line in the buffer: written by
+ *   sweeps, and by a "none free" search only when the full sum changes, so a failing search's load of the generation
+ *   hits a line that stays shared between sweeps.
  */
 public final class GraceIdBitmap
 {
     /** {@link #claim}: no id free, none retired or held. */
     public static final int NONE_FREE = 0;
+    /** The full sum's "no search answered NONE_FREE yet". */
+    private static final long NO_SUM = -1;
     /** {@link #claim}: no id free, some held (none retired). */
     public static final int NONE_FREE_SOME_HELD = -1;
     /**
@@ -100,6 +104,11 @@ public final class GraceIdBitmap
     private final int sweepingOffset;
     /** Offset of the count of sweeps done: written by the sweeper (opaque), read with an opaque load. */
     private final int sweepsOffset;
+    /**
+     * Offset of the versions sum of the last whole-range search that answered {@link #NONE_FREE} (opaque accesses,
+     * raced by searches: any value stored is a sum its search validated).
+     */
+    private final int fullSumOffset;
 
     /**
      * Allocates the bitmap (native memory: 8 bytes per 16 ids, rounded up to a cache line) and the sweeper's stamps
@@ -126,6 +135,8 @@ public final class GraceIdBitmap
         this.generationOffset = sweepLine + GraceIdBitmapDescriptor.GENERATION_OFFSET;
         this.sweepingOffset = sweepLine + GraceIdBitmapDescriptor.SWEEPING_OFFSET;
         this.sweepsOffset = sweepLine + GraceIdBitmapDescriptor.SWEEPS_OFFSET;
+        this.fullSumOffset = sweepLine + GraceIdBitmapDescriptor.FULL_SUM_OFFSET;
+        words.putLongRelease(fullSumOffset, NO_SUM);
         this.holders = new AtomicIntegerArray((int)ids);
         this.seenPairs = new long[wordCount];
         this.stamps = new int[(int)ids];
@@ -159,6 +170,8 @@ public final class GraceIdBitmap
         // every other word's mask is LOW_BITS, so a pass does no range arithmetic per word (as VersionedIdBitmap).
         final long firstPairs = rangePairs(first, lo, hi);
         final long lastPairs = rangePairs(last, lo, hi);
+        final boolean whole = lo == minId && hi == maxId;
+        long previous = whole ? words.getLongOpaque(fullSumOffset) : NO_SUM;
         while (true)
         {
             final long generation = words.getLongVolatile(generationOffset);
@@ -171,20 +184,25 @@ public final class GraceIdBitmap
                 final int offset = wordOffset(w);
                 final long allowed = w == first ? firstPairs : w == last ? lastPairs : GraceIdBitmapDescriptor.LOW_BITS;
                 long word = words.getLongVolatile(offset);
-                long free;
-                while (0 != (free = freePairs(word) & allowed))
+                // NOTE: a word whose ids in range are all IN_USE (01 each: the pairs' low bits set, high bits clear) has
+                // nothing to claim or count: one compare instead of the classification (a full range's pass).
+                if ((word & (allowed | (allowed << 1))) != allowed)
                 {
-                    final long bit = free & -free;
-                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                    long free;
+                    while (0 != (free = freePairs(word) & allowed))
                     {
-                        return idOf(w, bit);
+                        final long bit = free & -free;
+                        if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                        {
+                            return idOf(w, bit);
+                        }
+                        Thread.onSpinWait();
+                        word = words.getLongVolatile(offset);
                     }
-                    Thread.onSpinWait();
-                    word = words.getLongVolatile(offset);
+                    retired += Long.bitCount(retiredPairs(word) & allowed);
+                    held |= heldPairs(word) & allowed;
                 }
                 versions += word >>> VERSION_SHIFT;
-                retired += Long.bitCount(retiredPairs(word) & allowed);
-                held |= heldPairs(word) & allowed;
                 w = w == last ? first : w + 1;
             }
             final int answer = 0 != retired ? -1 - retired : 0 != held ? NONE_FREE_SOME_HELD : NONE_FREE;
@@ -192,18 +210,20 @@ public final class GraceIdBitmap
             {
                 return answer;
             }
-            // NOTE: the second pass reads only versions: equal sums mean no word of the range changed between its two
-            // reads, so the instant between the passes saw all of them without a free id, and with the retired and
-            // held ids the first pass saw (VersionedIdBitmap's argument).
-            long again = 0;
-            for (w = first; w <= last; w++)
+            // NOTE: two passes with equal versions sums validate the answer: no word of the range changed between its
+            // two reads, so the instant between them saw all of them without a free id, and with the retired and held
+            // ids both passes saw (VersionedIdBitmap's argument). The earlier pass may be an earlier whole-range
+            // search's that answered NONE_FREE (the full sum): a range that stays full then costs one pass. A pass that
+            // disagrees is the first of the next pair: it claims what it finds free.
+            if (versions == previous)
             {
-                again += words.getLongVolatile(wordOffset(w)) >>> VERSION_SHIFT;
-            }
-            if (again == versions)
-            {
+                if (whole && NONE_FREE == answer && words.getLongOpaque(fullSumOffset) != versions)
+                {
+                    words.putLongOpaque(fullSumOffset, versions); // NOTE: only when it changes: the line stays shared
+                }
                 return answer;
             }
+            previous = versions;
             Thread.onSpinWait();
         }
     }

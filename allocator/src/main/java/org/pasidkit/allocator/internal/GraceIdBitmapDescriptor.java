@@ -15,12 +15,13 @@ package org.pasidkit.allocator.internal;
  *   8 bytes a word, words back to back (8 words, 128 ids, a cache line); ids past maxId in the last word are IN_USE
  *   for ever.
  *
- *   After the words, from the next cache line (the sweep line, written only by sweeps):
- *   0               8               16              24             64
- *   +---------------+-------+-------+---------------+--- ... ------+
- *   | generation    |sweep- | (pad) | sweeps done   |   (pad)      |
- *   | odd: freeing  |ing    |       |               |              |
- *   +---------------+-------+-------+---------------+--- ... ------+
+ *   After the words, from the next cache line (the sweep line, written by sweeps and by a whole-range search that
+ *   answers "none free, none retired or held" with a versions sum it did not find there):
+ *   0               8               16              24              32             64
+ *   +---------------+-------+-------+---------------+---------------+--- ... ------+
+ *   | generation    |sweep- | (pad) | sweeps done   | full sum      |   (pad)      |
+ *   | odd: freeing  |ing    |       |               | (-1: none)    |              |
+ *   +---------------+-------+-------+---------------+---------------+--- ... ------+
  * </pre>
  */
 public final class GraceIdBitmapDescriptor
@@ -65,6 +66,11 @@ public final class GraceIdBitmapDescriptor
     public static final int SWEEPING_OFFSET = 8;
     /** Offset of the count of sweeps done from the sweep line. */
     public static final int SWEEPS_OFFSET = 16;
+    /**
+     * Offset from the sweep line of the versions sum of the last whole-range search that answered "none free, none
+     * retired or held" (-1 if none did yet).
+     */
+    public static final int FULL_SUM_OFFSET = 24;
 
     /** Offset of the sweep line: the words rounded up to a cache line. */
     public static int sweepLineOffset(final long ids)
