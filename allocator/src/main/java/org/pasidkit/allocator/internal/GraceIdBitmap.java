@@ -16,6 +16,7 @@ import static org.pasidkit.allocator.internal.GraceIdBitmapDescriptor.wordOffset
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.pasidkit.allocator.EpochDomain;
@@ -172,6 +173,9 @@ public final class GraceIdBitmap
         final long lastPairs = rangePairs(last, lo, hi);
         final boolean whole = lo == minId && hi == maxId;
         long previous = whole ? words.getLongOpaque(fullSumOffset) : NO_SUM;
+        // NOTE: the pass reads the words by native address, the buffer's address in a local: a volatile load through
+        // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
+        final long address = words.addressOffset();
         while (true)
         {
             final long generation = words.getLongVolatile(generationOffset);
@@ -183,7 +187,7 @@ public final class GraceIdBitmap
             {
                 final int offset = wordOffset(w);
                 final long allowed = w == first ? firstPairs : w == last ? lastPairs : GraceIdBitmapDescriptor.LOW_BITS;
-                long word = words.getLongVolatile(offset);
+                long word = UnsafeApi.getLongVolatile(null, address + offset);
                 // NOTE: a word whose ids in range are all IN_USE (01 each: the pairs' low bits set, high bits clear) has
                 // nothing to claim or count: one compare instead of the classification (a full range's pass).
                 if ((word & (allowed | (allowed << 1))) != allowed)

@@ -7,6 +7,7 @@ import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.WORD_S
 import static org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor.wordOffset;
 
 import org.agrona.BufferUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -121,6 +122,9 @@ public final class VersionedIdBitmap
         final long firstMask = rangeMask(first, lo, hi);
         final long lastMask = rangeMask(last, lo, hi);
         long previous = fullSum;
+        // NOTE: the pass reads the words by native address, the buffer's address in a local: a volatile load through
+        // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
+        final long address = words.addressOffset();
         while (true)
         {
             long versions = 0;
@@ -129,7 +133,7 @@ public final class VersionedIdBitmap
             {
                 final int offset = wordOffset(w);
                 final long allowed = w == first ? firstMask : w == last ? lastMask : CLAIM_MASK;
-                long word = words.getLongVolatile(offset);
+                long word = UnsafeApi.getLongVolatile(null, address + offset);
                 long clear;
                 while (0 != (clear = ~word & allowed))
                 {
