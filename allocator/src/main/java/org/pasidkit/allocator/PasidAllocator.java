@@ -316,36 +316,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             java.util.Arrays.fill(fullSums, VersionedIdBitmap.NO_SUM);
         }
 
-        /**
-         * One id of the whole range. A search that finds every word full with the versions sum of this hint's last
-         * "no id" answers "no id" after one pass of loads (nothing changed since: the range is still full); otherwise
-         * it validates with a second pass, as every search does, and records the sum. An allocation that keeps
-         * finding the range full (the exhaustion churn) then costs what sbitmap's one pass costs.
-         */
         @Override
         public int allocate()
         {
-            final int hintIndex = hintIndex();
-            int hint = directHints[hintIndex];
-            if (hint < 0)
-            {
-                hint = homeOf(hintIndex);
-                directHints[hintIndex] = hint;
-            }
-            final int slot = hintIndex / (DIRECT_HINT_STRIDE / FULL_SUM_STRIDE);
-            final long answer = bitmap.claim(minId(), maxId(), hint, (long)LONGS.getOpaque(fullSums, slot));
-            if (answer <= 0)
-            {
-                final long sum = -1 - answer;
-                if ((long)LONGS.getOpaque(fullSums, slot) != sum)
-                {
-                    LONGS.setOpaque(fullSums, slot, sum); // NOTE: written only when it changes: the hint's threads share the line
-                }
-                return EXHAUSTED;
-            }
-            final int id = (int)answer;
-            moveHint(hintIndex, bitmap.wordOf(id));
-            return id;
+            return allocate(minId(), maxId(), hintIndex());
         }
 
         @Override
@@ -358,8 +332,9 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         /**
          * One id of {@code [lo, hi]} from the versioned bitmap, searched from this thread's hint (a word index shared
          * by the threads whose ids agree in their low bits, raced with plain stores: a stale hint only moves where a
-         * search starts). One CAS; "no id" is two passes of loads, or one when nothing changed since this hint's last
-         * whole-range "no id" ({@link #allocate()}).
+         * search starts). One CAS; "no id" is two passes of loads. For the whole range, one pass when every word is
+         * full with the versions sum of this hint's last "no id" (nothing changed since: the range is still full),
+         * and a "no id" records its sum: an allocation that keeps finding the range full costs one pass.
          */
         private int allocate(final int lo, final int hi, final int hintIndex)
         {
@@ -369,11 +344,20 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 hint = homeOf(hintIndex); // NOTE: the hint's first allocation (a free may have set it before: then not)
                 directHints[hintIndex] = hint;
             }
-            final int id = bitmap.claim(lo, hi, hint);
-            if (id <= 0)
+            final boolean whole = lo == minId() && hi == maxId();
+            final int slot = hintIndex / (DIRECT_HINT_STRIDE / FULL_SUM_STRIDE);
+            final long answer = bitmap.claim(lo, hi, hint,
+                whole ? (long)LONGS.getOpaque(fullSums, slot) : VersionedIdBitmap.NO_SUM);
+            if (answer <= 0)
             {
+                final long sum = -1 - answer;
+                if (whole && (long)LONGS.getOpaque(fullSums, slot) != sum)
+                {
+                    LONGS.setOpaque(fullSums, slot, sum); // NOTE: only when it changes: the hint's threads share the line
+                }
                 return EXHAUSTED;
             }
+            final int id = (int)answer;
             moveHint(hintIndex, bitmap.wordOf(id));
             return id;
         }

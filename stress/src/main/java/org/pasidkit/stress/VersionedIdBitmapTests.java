@@ -31,6 +31,24 @@ public final class VersionedIdBitmapTests
     /** Ids of the search race: 8 words of 32, so the search reads eight words one after the other. */
     static final int IDS = 256;
 
+    /** The search races' start: every id claimed but {@link #IDS} (the last word's last). */
+    static VersionedIdBitmap allClaimedButTheLast()
+    {
+        final VersionedIdBitmap bitmap = new VersionedIdBitmap(1, IDS);
+        for (int id = 1; id < IDS; id++)
+        {
+            bitmap.tryClaim(id);
+        }
+        return bitmap;
+    }
+
+    /** The search races' other actor: releases id 1 (word 0, behind the search), then claims in the last word. */
+    static int freeBehindThenClaimAhead(final VersionedIdBitmap bitmap)
+    {
+        bitmap.release(1);
+        return bitmap.claim(225, IDS, 7);
+    }
+
     @JCStressTest
     @Description("A search of the whole range vs a free behind it and a claim ahead of it: ids 1..255 are claimed, " +
         "256 (the last word) is free. The searcher starts at word 0; the other actor releases id 1 (word 0) and then " +
@@ -46,15 +64,7 @@ public final class VersionedIdBitmapTests
     @State
     public static class SearchVsFreeBehindAndClaimAhead
     {
-        final VersionedIdBitmap bitmap = new VersionedIdBitmap(1, IDS);
-
-        public SearchVsFreeBehindAndClaimAhead()
-        {
-            for (int id = 1; id < IDS; id++)
-            {
-                bitmap.tryClaim(id);
-            }
-        }
+        final VersionedIdBitmap bitmap = allClaimedButTheLast();
 
         @Actor
         public void search(final III_Result r)
@@ -65,8 +75,7 @@ public final class VersionedIdBitmapTests
         @Actor
         public void freeBehindClaimAhead(final III_Result r)
         {
-            bitmap.release(1);
-            r.r2 = bitmap.claim(225, IDS, 7);
+            r.r2 = freeBehindThenClaimAhead(bitmap);
         }
 
         @Arbiter
@@ -91,15 +100,12 @@ public final class VersionedIdBitmapTests
     @State
     public static class SearchWithOldFullSumVsFreeBehindAndClaimAhead
     {
-        final VersionedIdBitmap bitmap = new VersionedIdBitmap(1, IDS);
+        final VersionedIdBitmap bitmap = allClaimedButTheLast();
         final long fullSum;
 
         public SearchWithOldFullSumVsFreeBehindAndClaimAhead()
         {
-            for (int id = 1; id <= IDS; id++)
-            {
-                bitmap.tryClaim(id);
-            }
+            bitmap.tryClaim(IDS);
             fullSum = -1 - bitmap.claim(1, IDS, 0, VersionedIdBitmap.NO_SUM);
             bitmap.release(IDS);
         }
@@ -114,8 +120,7 @@ public final class VersionedIdBitmapTests
         @Actor
         public void freeBehindClaimAhead(final III_Result r)
         {
-            bitmap.release(1);
-            r.r2 = bitmap.claim(225, IDS, 7);
+            r.r2 = freeBehindThenClaimAhead(bitmap);
         }
 
         @Arbiter
