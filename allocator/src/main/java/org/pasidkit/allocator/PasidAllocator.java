@@ -65,8 +65,8 @@ import org.pasidkit.allocator.internal.VersionedIdBitmapDescriptor;
  * Design notes.
  * - Without caches (VersionedIdBitmap, a small range without a grace period): allocate = a search from the thread's
  *   hint and one CAS of the word (claim bit and version); free = one CAS (the bit is the arbiter: a racing double
- *   free finds it clear); "no id" = two passes of loads, valid because every change steps its word's version (one pass when every word
- *   still has the version sum of the hint's last "no id": nothing changed since). No state
+ *   free finds it clear); "no id" = two passes of loads, valid because every change steps its word's version (one
+ *   pass when every word still has the versions sum of the hint's last "no id": nothing changed since). No state
  *   bytes, no rings, no move counts: each operation writes one line, as sbitmap does. Every promise below holds, the
  *   progress ones trivially (nothing waits for another thread). The hints (one per stripe's worth of threads, by
  *   thread id) are raced with plain stores: a stale hint only moves where a search starts.
@@ -353,7 +353,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 final long sum = -1 - answer;
                 if (whole && (long)LONGS.getOpaque(fullSums, slot) != sum)
                 {
-                    LONGS.setOpaque(fullSums, slot, sum); // NOTE: only when it changes: the hint's threads share the line
+                    // NOTE: written only when it changes: the hint's threads share the line
+                    LONGS.setOpaque(fullSums, slot, sum);
                 }
                 return EXHAUSTED;
             }

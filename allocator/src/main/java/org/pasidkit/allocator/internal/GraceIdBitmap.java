@@ -24,8 +24,8 @@ import org.pasidkit.allocator.EpochDomain;
 /**
  * Off-heap state bitmap of an allocator without caches that has a grace period (a small range): every id's state,
  * FREE, IN_USE, HELD or RETIRED, is two bits of a versioned word, and those bits are the only record of it. An
- * allocation is one CAS (FREE to IN_USE), a free is one CAS (IN_USE to RETIRED), "no id" is one or two passes of loads, and
- * retired ids go back to FREE in a sweep: one CAS per word, once their grace period has passed.
+ * allocation is one CAS (FREE to IN_USE), a free is one CAS (IN_USE to RETIRED), "no id" is one or two passes of
+ * loads, and retired ids go back to FREE in a sweep: one CAS per word, once their grace period has passed.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -188,8 +188,8 @@ public final class GraceIdBitmap
                 final int offset = wordOffset(w);
                 final long allowed = w == first ? firstPairs : w == last ? lastPairs : GraceIdBitmapDescriptor.LOW_BITS;
                 long word = UnsafeApi.getLongVolatile(null, address + offset);
-                // NOTE: a word whose ids in range are all IN_USE (01 each: the pairs' low bits set, high bits clear) has
-                // nothing to claim or count: one compare instead of the classification (a full range's pass).
+                // NOTE: a word whose ids in range are all IN_USE (01 each: the pairs' low bits set, high bits clear)
+                // has nothing to claim or count: one compare instead of the classification (a full range's pass).
                 if ((word & (allowed | (allowed << 1))) != allowed)
                 {
                     long free;

@@ -105,12 +105,13 @@ public final class VersionedIdBitmap
     }
 
     /**
-     * {@link #claim(int, int, int)}, given the versions sum of an earlier search of the same {@code [lo, hi]} that found
-     * every word full ({@code fullSum}, or {@link #NO_SUM}): a search whose first pass finds every word full with that
-     * same sum answers "no id" after that one pass (no word changed since the earlier search read it).
+     * {@link #claim(int, int, int)}, given the versions sum of an earlier search of the same {@code [lo, hi]} that
+     * found every word full ({@code fullSum}, or {@link #NO_SUM}): a search whose first pass finds every word full with
+     * that same sum answers "no id" after that one pass (no word changed since the earlier search read it).
      *
-     * @return the id ({@code > 0}), now claimed; or {@code -1 - sum} if every id of {@code [lo, hi]} was claimed at one
-     *     instant during the call, {@code sum} ({@code >= 0}) being the versions sum to pass as {@code fullSum} next time.
+     * @return the id ({@code > 0}), now claimed; or {@code -1 - sum} if every id of {@code [lo, hi]} was claimed at
+     *     one instant during the call, {@code sum} ({@code >= 0}) being the versions sum to pass as {@code fullSum}
+     *     next time.
      */
     public long claim(final int lo, final int hi, final int startWord, final long fullSum)
     {

@@ -112,7 +112,7 @@ public final class BenchCommand implements Callable<Integer>
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorExhaustionChurnBenchmark\\.churn$", 1)
             .with("impl", "locked-bitset", "mpmc-queue", "clq", "atomic-bitmap", "tl-magazine")
             .profiler("org.pasidkit.allocator.PasidAllocatorExhaustionChurnBenchmark$Percentiles"),
-        // #12: "no id" on a full 512-id range, one thread (what the churn's failing allocations cost without contention).
+        // #12: "no id" on a full 512-id range, one thread (the churn's failing allocations without contention).
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorNoIdBenchmark\\.", 1).with("impl", "pasidkit",
             "pasidkit-grace", "sbitmap", "atomic-bitmap"),
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorNoIdBenchmark\\.", 0).with("impl", "locked-bitset"),
