@@ -176,6 +176,21 @@ public final class GraceIdBitmap
         // NOTE: the pass reads the words by native address, the buffer's address in a local: a volatile load through
         // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
         final long address = words.addressOffset();
+        if (NO_SUM != previous)
+        {
+            // NOTE: a whole range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. The
+            // padding past maxId is IN_USE too, so a word whose 16 pairs are all 01 holds nothing free, retired or held;
+            // a sum that is not the full sum is still a NONE_FREE pass the loop below can pair with.
+            final long sum = inUseWordsSum(address, first, last);
+            if (sum == previous)
+            {
+                return NONE_FREE;
+            }
+            if (NO_SUM != sum)
+            {
+                previous = sum;
+            }
+        }
         while (true)
         {
             final long generation = words.getLongVolatile(generationOffset);
@@ -230,6 +245,22 @@ public final class GraceIdBitmap
             previous = versions;
             Thread.onSpinWait();
         }
+    }
+
+    /** The versions sum of words {@code [first, last]} if every id in them is IN_USE, else {@link #NO_SUM}. */
+    private static long inUseWordsSum(final long address, final int first, final int last)
+    {
+        long versions = 0;
+        for (int w = first; w <= last; w++)
+        {
+            final long word = UnsafeApi.getLongVolatile(null, address + wordOffset(w));
+            if (GraceIdBitmapDescriptor.LOW_BITS != (word & GraceIdBitmapDescriptor.STATE_MASK))
+            {
+                return NO_SUM;
+            }
+            versions += word >>> VERSION_SHIFT;
+        }
+        return versions;
     }
 
     /** {@link #claim(int, int, int)} of the whole range. */

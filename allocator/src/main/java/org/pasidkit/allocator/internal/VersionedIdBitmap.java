@@ -122,10 +122,25 @@ public final class VersionedIdBitmap
         // claimed): every other word's mask is CLAIM_MASK, so a pass does no range arithmetic per word.
         final long firstMask = rangeMask(first, lo, hi);
         final long lastMask = rangeMask(last, lo, hi);
-        long previous = fullSum;
         // NOTE: the pass reads the words by native address, the buffer's address in a local: a volatile load through
         // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
         final long address = words.addressOffset();
+        long previous = fullSum;
+        if (NO_SUM != fullSum)
+        {
+            // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every word
+            // of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum, is a
+            // full pass the loop below can pair with (the same argument as the loop's).
+            final long sum = fullWordsSum(address, first, last);
+            if (sum == fullSum)
+            {
+                return -1 - sum;
+            }
+            if (NO_SUM != sum)
+            {
+                previous = sum;
+            }
+        }
         while (true)
         {
             long versions = 0;
@@ -161,6 +176,22 @@ public final class VersionedIdBitmap
             previous = versions;
             Thread.onSpinWait();
         }
+    }
+
+    /** The versions sum of words {@code [first, last]} if every one has all its claim bits set, else {@link #NO_SUM}. */
+    private static long fullWordsSum(final long address, final int first, final int last)
+    {
+        long versions = 0;
+        for (int w = first; w <= last; w++)
+        {
+            final long word = UnsafeApi.getLongVolatile(null, address + wordOffset(w));
+            if (CLAIM_MASK != (word & CLAIM_MASK))
+            {
+                return NO_SUM;
+            }
+            versions += word >>> VERSION_SHIFT;
+        }
+        return versions;
     }
 
     /** Claims exactly {@code id}; false if it was already claimed. */
