@@ -178,9 +178,9 @@ public final class GraceIdBitmap
         final long address = words.addressOffset();
         if (NO_SUM != previous)
         {
-            // NOTE: a whole range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. The
-            // padding past maxId is IN_USE too, so a word whose 16 pairs are all 01 holds nothing free, retired or held;
-            // a sum that is not the full sum is still a NONE_FREE pass the loop below can pair with.
+            // NOTE: a whole range that stays full (a repeated "no id"): one tight pass of loads, compares and adds.
+            // The padding past maxId is IN_USE too, so a word whose 16 pairs are all 01 holds nothing free, retired or
+            // held; a sum that is not the full sum is still a NONE_FREE pass the loop below can pair with.
             final long sum = inUseWordsSum(address, first, last);
             if (sum == previous)
             {

@@ -128,9 +128,9 @@ public final class VersionedIdBitmap
         long previous = fullSum;
         if (NO_SUM != fullSum)
         {
-            // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every word
-            // of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum, is a
-            // full pass the loop below can pair with (the same argument as the loop's).
+            // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every
+            // word of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum,
+            // is a full pass the loop below can pair with (the same argument as the loop's).
             final long sum = fullWordsSum(address, first, last);
             if (sum == fullSum)
             {
@@ -178,7 +178,9 @@ public final class VersionedIdBitmap
         }
     }
 
-    /** The versions sum of words {@code [first, last]} if every one has all its claim bits set, else {@link #NO_SUM}. */
+    /**
+     * The versions sum of words {@code [first, last]} if every one has all its claim bits set, else {@link #NO_SUM}.
+     */
     private static long fullWordsSum(final long address, final int first, final int last)
     {
         long versions = 0;
