@@ -110,6 +110,27 @@ public class PasidAllocatorAllocFreeBenchmark
     }
 
     /**
+     * Allocates {@code count} ids from {@code allocator} (the set-up of the held-set and "no id" benchmarks).
+     *
+     * @throws IllegalStateException naming the impl and the allocation if one answers a sentinel.
+     */
+    static int[] allocateAll(final IdAllocator allocator, final String impl, final int count)
+    {
+        final int[] ids = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            final int id = allocator.allocate();
+            if (id <= 0)
+            {
+                throw new IllegalStateException(impl + ": allocation " + i + " of " + count + " failed (" + id +
+                    ") while filling the range");
+            }
+            ids[i] = id;
+        }
+        return ids;
+    }
+
+    /**
      * The allocator {@code impl} over {@code [1, maxId]}.
      *
      * @throws IllegalArgumentException if {@code maxId} is outside {@code [1, 2^20 - 1]} (naming the value).

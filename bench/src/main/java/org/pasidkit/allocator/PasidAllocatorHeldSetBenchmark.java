@@ -72,17 +72,7 @@ public class PasidAllocatorHeldSetBenchmark
     {
         allocator = PasidAllocatorAllocFreeBenchmark.create(impl, maxId);
         final int capacity = maxId - PasidAllocator.DEFAULT_MIN_ID + 1;
-        final int[] all = new int[capacity];
-        for (int i = 0; i < capacity; i++)
-        {
-            final int id = allocator.allocate();
-            if (id <= 0)
-            {
-                throw new IllegalStateException(impl + ": allocation " + i + " of " + capacity + " failed (" + id +
-                    ") while filling the range");
-            }
-            all[i] = id;
-        }
+        final int[] all = PasidAllocatorAllocFreeBenchmark.allocateAll(allocator, impl, capacity);
         // A seeded Fisher-Yates shuffle: the first heldCount ids stay held, the rest are freed.
         final java.util.SplittableRandom shuffle = new java.util.SplittableRandom(42);
         for (int i = capacity - 1; i > 0; i--)

@@ -61,17 +61,7 @@ public class PasidAllocatorNoIdBenchmark
     public void fill()
     {
         allocator = PasidAllocatorAllocFreeBenchmark.create(impl, range);
-        held = new int[range];
-        for (int i = 0; i < range; i++)
-        {
-            final int id = allocator.allocate();
-            if (id <= 0)
-            {
-                throw new IllegalStateException(impl + ": allocation " + i + " of " + range + " failed (" + id +
-                    ") while filling the range");
-            }
-            held[i] = id;
-        }
+        held = PasidAllocatorAllocFreeBenchmark.allocateAll(allocator, impl, range);
     }
 
     @TearDown(Level.Trial)
