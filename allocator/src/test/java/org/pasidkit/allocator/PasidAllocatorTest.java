@@ -572,14 +572,16 @@ class PasidAllocatorTest
     void graceBacklogStaysBoundedWithTwoAllocatingThreads(final int stripes) throws Exception
     {
         final PasidAllocator allocator = PasidAllocator.builder().stripes(stripes).build();
-        // NOTE: the design bound is backlogBound() (each stripe's limbo (EpochReclaimQueue.limboCapacity) + BACKLOG_BOUND_PER_STRIPE) while a reclaimer runs; the median sample stays
-        // near or below it (7-1026 ids here). A reclaimer descheduled mid-pass holds the single-consumer try-lock, and the
-        // other thread, after a bounded wait, takes fresh ids, so the backlog bursts until the reclaimer runs again:
-        // bursts of 4K-24K ids here (37K once under load 8). Before the fix the other thread never waited and the
-        // bursts reached 58K-232K in the same 2 s (the whole range on longer runs). The limit separates the two.
-        final long burstLimit = 48 * 1024;
-        // The allocation path insists only above the bound, so a busy backlog hovers around it (median 1026 seen
-        // with 1 stripe under load): the median may pass it by one insisting pass (at most 4 x RECLAIM_PASS_LIMIT).
+        // NOTE: the design bound is backlogBound() (each stripe's limbo (EpochReclaimQueue.limboCapacity) +
+        // BACKLOG_BOUND_PER_STRIPE) while a reclaimer runs. The allocation path insists only above the bound, so a busy
+        // backlog hovers around it: the median may pass it by one insisting pass (at most 4 x RECLAIM_PASS_LIMIT).
+        // A reclaimer descheduled mid-pass holds the single-consumer try-lock, and the other thread, after a bounded
+        // wait, takes fresh ids, so the backlog bursts until the reclaimer runs again. A burst's height is the length
+        // of the stall times the retire rate (CI once saw a max of 102K ids at 2 stripes with its median at 9298: 2.4 ms
+        // of that run's 42M pairs/s), so the maximum is printed, not asserted: the test asserts that bursts are rare,
+        // the 90th percentile within twice the bound. It separates the fix from the bug it guards
+        // against (no wait for a busy reclaimer, BUSY_WAIT_LIMIT = 0): 1 stripe, 90th percentile 8.3K-8.8K ids with
+        // the wait, 38.7K and 41.9K without (bound 13,312; 2026-12-05).
         final long bound = allocator.backlogBound() + 4L * PasidAllocator.RECLAIM_PASS_LIMIT;
         final long deadlineNs = System.nanoTime() + 2_000_000_000L;
         final java.util.Queue<String> failures = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -624,17 +626,18 @@ class PasidAllocatorTest
         }
         java.util.Arrays.sort(samples, 0, sampled);
         final long median = samples[sampled / 2];
+        final long p90 = samples[sampled * 9 / 10];
         for (final Thread worker : workers)
         {
             worker.join();
         }
         assertTrue(failures.isEmpty(), failures.toString());
-        System.out.println("stripes " + stripes + ": reclaim backlog median " + median + ", max " + maxBacklog +
+        System.out.println("stripes " + stripes + ": reclaim backlog median " + median + ", p90 " + p90 + ", max " + maxBacklog +
             " ids over " + sampled + " samples, " + (pairs[0] + pairs[16]) + " pairs (bound " + bound + ")");
         assertTrue(pairs[0] + pairs[16] > 10_000, "too few pairs to say anything: " + (pairs[0] + pairs[16]));
         assertTrue(sampled >= 20, "too few samples: " + sampled);
-        assertTrue(median <= bound && maxBacklog <= burstLimit, "reclaim backlog median " + median + " ids (bound " +
-            bound + "), max " + maxBacklog + " (limit " + burstLimit + ") over " + sampled + " samples, " +
-            (pairs[0] + pairs[16]) + " pairs");
+        assertTrue(median <= bound && p90 <= 2 * bound, "reclaim backlog median " + median + " ids (bound " + bound +
+            "), 90th percentile " + p90 + " (limit " + 2 * bound + "), max " + maxBacklog + " over " + sampled +
+            " samples, " + (pairs[0] + pairs[16]) + " pairs");
     }
 }
