@@ -178,9 +178,9 @@ public final class IdStateTable
         final int minId = this.minId;
         int index = -1;
         long page = 0;
-        for (long i = from; i < to; i++)
+        for (int i = (int)from, end = i + (int)(to - from); i != end; i++)
         {
-            final int offset = ids[(int)i & mask] - minId;
+            final int offset = ids[i & mask] - minId;
             final int pageIndex = offset >>> PAGE_SHIFT;
             if (pageIndex != index)
             {

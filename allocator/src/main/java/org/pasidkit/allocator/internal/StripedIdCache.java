@@ -529,12 +529,16 @@ public final class StripedIdCache
         {
             return false;
         }
-        for (long i = 0; i < n; i++)
+        final long slots = base + StripeDescriptor.SLOTS_OFFSET;
+        final int first = (int)from;
+        final int at = (int)tail;
+        for (int i = 0, count = (int)n; i < count; i++)
         {
             // NOTE: opaque slot stores and one plain tail store, as in push (its notes: a pre-scan misses at most
             // ids being pushed, and an owner move is waited out and re-run by a scan). Addressed from locals, so the
-            // opaque stores reload nothing.
-            UnsafeApi.putIntOpaque(null, slotAddress(base, tail + i, ringMask), ids[(int)(from + i) & mask]);
+            // opaque stores reload nothing; an int counter, so that C2 compiles a counted loop.
+            UnsafeApi.putIntOpaque(
+                null, slots + (long)((at + i) & ringMask) * StripeDescriptor.SLOT_LENGTH, ids[(first + i) & mask]);
         }
         UnsafeApi.putLong(null, base + StripeDescriptor.TAIL_OFFSET, tail + n);
         return true;
