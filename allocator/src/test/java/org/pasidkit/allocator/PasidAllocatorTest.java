@@ -577,8 +577,8 @@ class PasidAllocatorTest
         // backlog hovers around it: the median may pass it by one insisting pass (at most 4 x RECLAIM_PASS_LIMIT). A
         // reclaimer descheduled mid-pass holds the single-consumer try-lock, and the other thread, after a bounded
         // wait, takes fresh ids, so the backlog bursts until the reclaimer runs again. A burst's height is the length
-        // of the stall times the retire rate (CI once saw a max of 102K ids at 2 stripes with its median at 9298: 2.4
-        // ms of that run's 42M pairs/s), so the maximum is printed, not asserted: the test asserts that bursts are
+        // of the stall times the retire rate (CI once saw a max of 102K ids at 2 stripes with its median at 9298:
+        // 2.4 ms of that run's 42M pairs/s), so the maximum is printed, not asserted: the test asserts that bursts are
         // rare, the 90th percentile within twice the bound. That separates the fix from the bug it guards against (no
         // wait for a busy reclaimer, BUSY_WAIT_LIMIT = 0): 1 stripe, 90th percentile 8.3K-8.8K ids with the wait (eight
         // runs), 38.7K and 41.9K without (the bound 13,312; 2026-12-05).
