@@ -39,8 +39,14 @@ import org.openjdk.jmh.infra.Control;
  *       free that must reject a racing double free are both strongly non-commutative operations; a linearizable
  *       implementation needs an atomic read-modify-write or a store-load fence in each (Attiya et al., "Laws of
  *       Order", POPL 2011), and both cost about one CAS here. So this is the floor of any allocator that never
- *       strands ids and catches every double free: pasidkit does exactly these two CASes per pair, plus its cache
- *       bookkeeping.</li>
+ *       strands ids and catches every double free with symmetric fences: pasidkit's fenced mode does these two
+ *       atomics per pair (a cache hit's store-load fence, the free's CAS), plus its cache bookkeeping.</li>
+ *   <li>{@code storeCasPairT1}, {@code storeCasPairT2}: the asymmetric path's floor (issue 13): allocate's plain
+ *       store of {@code IN_USE} (an owner's pop from its own stripe, no atomic: a thief pays the heavy barrier
+ *       instead) and free's CAS {@code IN_USE -> CACHED}, which issue 13 keeps (a racing double free is between two
+ *       light sides: no asymmetric fence arbitrates it). One atomic per pair and nothing else: pasidkit's cache hit
+ *       in the membarrier mode does exactly these, plus its ring and stripe bookkeeping, with or without a grace
+ *       period (with one the free's CAS goes to {@code RETIRED}).</li>
  *   <li>{@code crossRingOnly} (group: 1 producer + 1 consumer): the {@code cross} workload with the allocator taken
  *       out: the producer offers a counter through the same SPSC ring of ints, the consumer polls it. What is left
  *       is the cost of moving one int and the ring's cache lines between the two cores: every cross-thread figure
@@ -87,6 +93,29 @@ public class AllocFreeFloorBenchmark
     public boolean casPairT2(final StateByte state)
     {
         return casPair(state.address);
+    }
+
+    @Benchmark
+    @Threads(1)
+    public boolean storeCasPairT1(final StateByte state)
+    {
+        return storeCasPair(state.address);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public boolean storeCasPairT2(final StateByte state)
+    {
+        return storeCasPair(state.address);
+    }
+
+    private static boolean storeCasPair(final long address)
+    {
+        // NOTE: allocate's plain store of IN_USE (StripedIdCache.popAt: putPlainHeld), then free's CAS IN_USE -> CACHED,
+        // as PasidAllocator does on a cache hit in the membarrier mode. The CAS reads the stored byte, so the store
+        // cannot be dropped.
+        UnsafeApi.putByte(null, address, IN_USE);
+        return UnsafeApi.compareAndSetByte(null, address, IN_USE, CACHED);
     }
 
     private static boolean casPair(final long address)
