@@ -7,10 +7,16 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The goals table puts the asymmetric path's floor, measured in the same run, beside each of issue 13's pair goals. */
-class GoalsFloorTest
+/** What the goals table says for rows it is given (synthetic rows, named as the report names real ones). */
+class GoalsTest
 {
     private static BenchRow row(final String benchmark, final String impl, final int threads, final double median)
+    {
+        return row(benchmark, impl, threads, median, 0.0);
+    }
+
+    private static BenchRow row(final String benchmark, final String impl, final int threads, final double median,
+        final double bytesPerOp)
     {
         final BenchRow row = new BenchRow();
         row.benchmark = "org.pasidkit.allocator." + benchmark;
@@ -20,6 +26,7 @@ class GoalsFloorTest
         row.score = median;
         row.scoreError = 0.1;
         row.median = median;
+        row.allocBytesPerOp = bytesPerOp;
         if (null != impl)
         {
             row.params.put("impl", impl);
@@ -67,5 +74,27 @@ class GoalsFloorTest
         assertTrue(md.contains("| #13 | floor (context): one plain store and one CAS of a byte per pair (an owner's pop, " +
             "the free's CAS) and nothing else, 1 thread: the least the asymmetric path does | not measured | context |"),
             md);
+    }
+
+    @Test
+    void aBindMayAllocateItsBondAndNothingElseWhileHotPathsMustAllocateNothing()
+    {
+        final List<BenchRow> rows = new ArrayList<>();
+        rows.add(row(Goals.ALLOC_FREE + "pairT1", "pasidkit", 1, 10.0, 0.001));
+        rows.add(row("PasidSpaceBindBenchmark.bindSecondDevice", null, 1, 100.0, 48.001));
+
+        final String md = Goals.render(rows);
+
+        assertTrue(md.contains("| #2-#7 | 0 B/op on every pasidkit hot path (< 0.5 B/op: JMH noise; not the binds, " +
+            "which return a new Bond) | max 0.001 B/op over 1 rows (PasidAllocatorAllocFree.pair x1) | met |"), md);
+        assertTrue(md.contains("| #14 | bind of a second device allocates only its Bond (48 B; < 48.5 B/op) | " +
+            "48.001 B/op | met |"), md);
+
+        rows.set(1, row("PasidSpaceBindBenchmark.bindSecondDevice", null, 1, 100.0, 72.0));
+        assertTrue(Goals.render(rows).contains("| #14 | bind of a second device allocates only its Bond (48 B; < " +
+            "48.5 B/op) | 72.000 B/op | **missed** |"));
+        rows.set(0, row(Goals.ALLOC_FREE + "pairT1", "pasidkit", 1, 10.0, 16.0));
+        assertTrue(Goals.render(rows).contains("max 16.000 B/op over 1 rows (PasidAllocatorAllocFree.pair x1) | " +
+            "**missed** |"));
     }
 }
