@@ -332,8 +332,7 @@ final class Goals
                 continue;
             }
             if (!row.implementation.startsWith("pasidkit") || Double.isNaN(row.allocBytesPerOp) ||
-                row.benchmark.contains("GraceLatency") || row.benchmark.endsWith(".bindFirstDevice") ||
-                row.benchmark.endsWith(".bindFreshAddressSpace"))
+                row.benchmark.contains("GraceLatency") || row.benchmark.contains(".PasidSpaceBindBenchmark.bind"))
             {
                 continue;
             }
@@ -346,8 +345,10 @@ final class Goals
         }
         // JMH's own infrastructure shows up as a few hundredths of a byte per op; an allocation on the measured path
         // is at least 16 B per op that performs it. The grace-latency benchmark is left out: its few ops per
-        // iteration carry the trial's set-up and report bytes (see its javadoc); so are the two bind benchmarks that
-        // create an address space per op (documented as allocating: the AddressSpace and its copy-on-write array).
+        // iteration carry the trial's set-up and report bytes (see its javadoc); so is every bind benchmark: each
+        // bind returns a new Bond, those that create an address space also allocate it and its copy-on-write array,
+        // and bindWhileReading's one row averages its binder's Bonds over its reader's lookups (measured allocation-free
+        // on their own in PasidSpaceLookupBenchmark).
         line(md, "#2-#7", "0 B/op on every pasidkit hot path (< 0.5 B/op: JMH noise; not the binds, which return a " +
             "new Bond)", pasidkitRows == 0 ? "not measured" : String.format(Locale.ROOT, "max %.3f B/op over %d rows%s",
             worst, pasidkitRows, worst > 0 ? " (" + worstName + ")" : ""), pasidkitRows > 0 && worst < 0.5);
