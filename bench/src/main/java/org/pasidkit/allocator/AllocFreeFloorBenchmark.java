@@ -72,12 +72,22 @@ public class AllocFreeFloorBenchmark
         java.nio.ByteBuffer block;
         long address;
 
+        /** This thread's host probe: the floor's figure is read beside the pairs', so it says its vCPU's state too. */
+        final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
+
         @Setup(Level.Trial)
         public void allocate()
         {
             block = BufferUtil.allocateDirectAligned(128, 128);
             address = BufferUtil.address(block) + 64;
             UnsafeApi.putByteRelease(null, address, CACHED);
+        }
+
+        /** After each iteration, outside its measured time (HostProbe). */
+        @TearDown(Level.Iteration)
+        public void probeHost()
+        {
+            hostProbe.record();
         }
     }
 

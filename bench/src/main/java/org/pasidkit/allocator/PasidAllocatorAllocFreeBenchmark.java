@@ -325,11 +325,20 @@ public class PasidAllocatorAllocFreeBenchmark
     public static class Failures extends FailuresPadding
     {
         public long allocFailures;
+        /** This thread's host probe (not a counter: JMH reports only public fields). */
+        private final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
 
         @Setup(Level.Iteration)
         public void reset()
         {
             allocFailures = 0;
+        }
+
+        /** After each iteration, outside its measured time: the state of the vCPU this thread ran on (HostProbe). */
+        @TearDown(Level.Iteration)
+        public void probeHost()
+        {
+            hostProbe.record();
         }
     }
 

@@ -250,6 +250,7 @@ public final class BenchCommand implements Callable<Integer>
                     .include(entry.regex())
                     .addProfiler("gc")
                     .addProfiler(org.pasidkit.bench.HeavyBarrierProfiler.class)
+                    .addProfiler(org.pasidkit.bench.HostProbeProfiler.class)
                     .shouldFailOnError(true)
                     .result(part.toString())
                     .resultFormat(ResultFormatType.JSON);

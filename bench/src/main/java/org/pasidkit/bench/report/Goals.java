@@ -46,8 +46,8 @@ final class Goals
         {
             final double scaling = 2 * value(t1) / value(t2);
             line(md, "#2", "2 threads get >= 1.6x the throughput of 1", String.format(Locale.ROOT,
-                "%.2fx (%s ns per pair per thread at 2 threads, %s at 1)", scaling, fmt(value(t2)), fmt(value(t1))),
-                scaling >= 1.6);
+                "%.2fx (%s ns per pair per thread at 2 threads, %s at 1%s)", scaling, fmt(value(t2)), fmt(value(t1)),
+                probes(t2, t1)), scaling >= 1.6);
         }
         final BenchRow casT1 = find(rows, FLOOR + "casPairT1", null);
         final BenchRow casT2 = find(rows, FLOOR + "casPairT2", null);
@@ -121,8 +121,8 @@ final class Goals
         {
             final double scaling = 2 * value(graceT1) / value(graceT2);
             line(md, "#12", "grace: 2 threads get >= 1.8x the throughput of 1", String.format(Locale.ROOT,
-                "%.2fx (%s ns per pair per thread at 2 threads, %s at 1)", scaling, fmt(value(graceT2)),
-                fmt(value(graceT1))), scaling >= 1.8);
+                "%.2fx (%s ns per pair per thread at 2 threads, %s at 1%s)", scaling, fmt(value(graceT2)),
+                fmt(value(graceT1)), probes(graceT2, graceT1)), scaling >= 1.8);
         }
         for (final String method : new String[]{"pairT1", "pairT2", "pairT4"})
         {
@@ -382,8 +382,19 @@ final class Goals
             return;
         }
         final double speedup = mine.lowerIsBetter() ? value(best) / value(mine) : value(mine) / value(best);
-        line(md, issue, goal, String.format(Locale.ROOT, "%.2fx (%s %s vs %s %s)", speedup, fmt(value(mine)),
-            mine.unit, best.implementation, fmt(value(best))), speedup >= factor);
+        line(md, issue, goal, String.format(Locale.ROOT, "%.2fx (%s %s vs %s %s%s)", speedup, fmt(value(mine)),
+            mine.unit, best.implementation, fmt(value(best)), probes(mine, best)), speedup >= factor);
+    }
+
+    /**
+     * The host probe means of two compared rows ({@code HostProbeProfiler}), or "" if either has none: "; host probe
+     * 6.12 / 8.40 ns".
+     */
+    static String probes(final BenchRow mine, final BenchRow other)
+    {
+        final Double a = mine.secondary.get("host.probe");
+        final Double b = other.secondary.get("host.probe");
+        return null == a || null == b ? "" : "; host probe " + fmt(a) + " / " + fmt(b) + " ns";
     }
 
     /**

@@ -58,6 +58,7 @@ final class Report
             .append("` on ").append(LocalDateTime.now().withNano(0)).append(" from `").append(source).append("`.\n\n");
         md.append("Machine: ").append(machine()).append("\n\n");
         md.append(fence());
+        md.append(hostState());
         md.append("Every benchmark ran with `-prof gc` (B/op is `gc.alloc.rate.norm`) and `-foe true`, forked with ")
             .append("`-Xms512m -Xmx512m -XX:+AlwaysPreTouch`, Agrona bounds checks off. Scores are JMH means with their ")
             .append("99.9% error, then the median of the measurement iterations; this 2-core machine is noisy, so ")
@@ -78,7 +79,91 @@ final class Report
             }
             chart(subject.getKey(), subject.getValue(), md);
         }
+        md.append(hostStatePerRow());
         Files.writeString(out.resolve("REPORT.md"), md.toString(), StandardCharsets.UTF_8);
+    }
+
+    /** A row's probe mean at or above this multiple of the run's lowest counts as measured in the slow state. */
+    static final double SLOW_STATE_FACTOR = 1.15;
+
+    /** The lowest {@code host.probe} mean of the run's rows, or NaN if none carries one. */
+    static double fastestProbe(final List<BenchRow> rows)
+    {
+        double fastest = Double.NaN;
+        for (final BenchRow row : rows)
+        {
+            final Double probe = row.secondary.get("host.probe");
+            if (null != probe && !(probe >= fastest))
+            {
+                fastest = probe;
+            }
+        }
+        return fastest;
+    }
+
+    /**
+     * The host probe ({@code HostProbeProfiler}): the range of its means over the run's rows and how many rows ran in
+     * the slow state (probe mean at least {@link #SLOW_STATE_FACTOR} times the run's lowest).
+     */
+    private String hostState()
+    {
+        final double fastest = fastestProbe(rows);
+        if (Double.isNaN(fastest))
+        {
+            return "Host state: the results carry no host probe (run without HostProbeProfiler).\n\n";
+        }
+        double slowest = fastest;
+        int probed = 0;
+        int slow = 0;
+        for (final BenchRow row : rows)
+        {
+            final Double probe = row.secondary.get("host.probe");
+            if (null != probe)
+            {
+                probed++;
+                slowest = Math.max(slowest, probe);
+                slow += probe >= SLOW_STATE_FACTOR * fastest ? 1 : 0;
+            }
+        }
+        return String.format(Locale.ROOT, "Host state: a fixed probe loop (12 L1-resident loads, adds and stores a step, " +
+            "`HostProbe`), run by each benchmark thread after every measured iteration, took %s to %s ns per step " +
+            "(means over the %d rows that record it); %d rows ran at %.2fx the fastest or more: this VM's slow state " +
+            "(at times one vCPU, or both, runs slower for tens of seconds or more, with no steal time; a thread stays on " +
+            "the vCPU it started on, so a fork's figure depends on where it landed; pasidkit's pair slows more than " +
+            "sbitmap's: bench/RESULTS.md). A ratio between two rows measured in different states compares the host as " +
+            "much as the code: the goals below print each compared row's probe, the last table every row's.\n\n",
+            fmt(fastest), fmt(slowest), probed, slow, SLOW_STATE_FACTOR);
+    }
+
+    /** Every row's host probe: mean over its measured iterations (all forks), and the fastest and slowest of them. */
+    private String hostStatePerRow()
+    {
+        final double fastest = fastestProbe(rows);
+        if (Double.isNaN(fastest))
+        {
+            return "";
+        }
+        final StringBuilder md = new StringBuilder("## Host state per row\n\n")
+            .append("The probe of `HostProbeProfiler` (ns per step; lower is a faster host) after each measured ")
+            .append("iteration: mean, fastest and slowest iteration of the row's forks; 'slow' marks a mean at ")
+            .append(String.format(Locale.ROOT, "%.2fx the run's fastest row (%s ns) or more.\n\n", SLOW_STATE_FACTOR,
+                fmt(fastest)))
+            .append("| benchmark | threads | params | probe mean | fastest | slowest | state |\n")
+            .append("|---|---:|---|---:|---:|---:|---|\n");
+        for (final BenchRow row : rows)
+        {
+            final Double probe = row.secondary.get("host.probe");
+            if (null == probe)
+            {
+                continue;
+            }
+            md.append("| ").append(row.benchmark).append(" | ").append(row.threads).append(" | ")
+                .append(row.params.isEmpty() ? "" : row.params.toString()).append(" | ").append(fmt(probe)).append(" | ")
+                .append(fmt(row.secondary.getOrDefault("host.probe.min", Double.NaN))).append(" | ")
+                .append(fmt(row.secondary.getOrDefault("host.probe.max", Double.NaN))).append(" | ")
+                .append(probe >= SLOW_STATE_FACTOR * fastest ? "slow" : "").append(" |\n");
+        }
+        return md.append('\n').toString();
     }
 
     private static void table(final StringBuilder md, final String workload, final List<BenchRow> rows)
@@ -164,13 +249,14 @@ final class Report
                 row.percentiles.forEach((k, v) -> md.append(k).append(' ').append(fmt(v)).append(' ')
                     .append(row.unit).append("; "));
             }
-            // NOTE: the fence.* metrics of HeavyBarrierProfiler are in the report's Fence section, not repeated here.
-            if (row.secondary.keySet().stream().anyMatch((k) -> !k.startsWith("fence.")))
+            // NOTE: the fence.* metrics of HeavyBarrierProfiler are in the report's Fence section, the host.* of
+            // HostProbeProfiler in its host state table, not repeated here.
+            if (row.secondary.keySet().stream().anyMatch((k) -> !k.startsWith("fence.") && !k.startsWith("host.")))
             {
                 md.append("\n").append(row.implementation).append(" @ ").append(row.threads).append(" threads, counters: ");
                 row.secondary.forEach((k, v) ->
                 {
-                    if (!k.startsWith("fence."))
+                    if (!k.startsWith("fence.") && !k.startsWith("host."))
                     {
                         md.append(k).append(' ').append(fmt(v)).append("; ");
                     }

@@ -101,4 +101,54 @@ class GoalsTest
         assertTrue(Goals.render(rows).contains("max 16.000 B/op over 1 rows (PasidAllocatorAllocFree.pair x1) | " +
             "**missed** |"));
     }
+
+    @Test
+    void ratioGoalsPrintTheHostProbeOfBothComparedRowsWhenTheyCarryOne()
+    {
+        final List<BenchRow> rows = new ArrayList<>();
+        final BenchRow mine = row(Goals.ALLOC_FREE + "pairT1", "pasidkit", 1, 10.0);
+        final BenchRow theirs = row(Goals.ALLOC_FREE + "pairT1", "atomic-bitmap", 1, 12.0);
+        rows.add(mine);
+        rows.add(theirs);
+
+        assertTrue(Goals.render(rows).contains("| #7 | allocate+free, 1 thread: >= 1.5x the best non-stranding baseline | " +
+            "1.20x (10.00 ns/op vs atomic-bitmap 12.00) | **missed** |"));
+
+        // NOTE: measured in two host states (HostProbeProfiler): the line says so with both probes.
+        mine.secondary.put("host.probe", 6.1);
+        theirs.secondary.put("host.probe", 8.4);
+        assertTrue(Goals.render(rows).contains("| #7 | allocate+free, 1 thread: >= 1.5x the best non-stranding baseline | " +
+            "1.20x (10.00 ns/op vs atomic-bitmap 12.00; host probe 6.10 / 8.40 ns) | **missed** |"));
+    }
+
+    @Test
+    void theReportSaysWhichRowsRanInTheSlowHostState(@org.junit.jupiter.api.io.TempDir final java.nio.file.Path dir)
+        throws java.io.IOException
+    {
+        final List<BenchRow> rows = new ArrayList<>();
+        final BenchRow fast = row(Goals.ALLOC_FREE + "pairT1", "pasidkit", 1, 10.0);
+        fast.secondary.put("host.probe", 6.0);
+        fast.secondary.put("host.probe.min", 5.9);
+        fast.secondary.put("host.probe.max", 6.2);
+        final BenchRow slow = row(Goals.ALLOC_FREE + "pairT1", "sbitmap", 1, 14.0);
+        slow.secondary.put("host.probe", 6.9); // 1.15x the fastest: the slow state's threshold
+        slow.secondary.put("host.probe.min", 6.1);
+        slow.secondary.put("host.probe.max", 8.5);
+        final BenchRow unprobed = row(Goals.ALLOC_FREE + "pairT1", "clq", 1, 50.0);
+        rows.add(fast);
+        rows.add(slow);
+        rows.add(unprobed);
+
+        new Report(rows, dir, "quick", "test").write();
+        final String md = java.nio.file.Files.readString(dir.resolve("REPORT.md"));
+
+        assertTrue(md.contains("took 6.00 to 6.90 ns per step (means over the 2 rows that record it); 1 rows ran at " +
+            "1.15x the fastest or more: this VM's slow state"), md);
+        assertTrue(md.contains("| org.pasidkit.allocator.PasidAllocatorAllocFreeBenchmark.pairT1 | 1 | {impl=pasidkit} | " +
+            "6.00 | 5.90 | 6.20 |  |"), md);
+        assertTrue(md.contains("| org.pasidkit.allocator.PasidAllocatorAllocFreeBenchmark.pairT1 | 1 | {impl=sbitmap} | " +
+            "6.90 | 6.10 | 8.50 | slow |"), md);
+        assertTrue(!md.contains("{impl=clq} | "), md); // no probe: not in the host table
+        assertTrue(!md.contains("counters: host.probe"), md); // not repeated under the workload tables
+    }
 }
