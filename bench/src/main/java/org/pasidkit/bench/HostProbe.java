@@ -22,7 +22,8 @@ import org.agrona.UnsafeApi;
  *
  * <p>The loop: 12 loads, adds and stores of longs per step, each in its own line of one native page (L1-resident, no
  * atomic), the fastest of {@value #ROUNDS} rounds of {@value #STEPS} steps (a round can be interrupted, or run before
- * the loop is compiled): about 8 ms. One instance per benchmark thread (its page is that thread's).</p>
+ * the loop is compiled): about 8 ms; then {@link #probeCasNs} (uncontended CASes, about 4 ms). One instance per
+ * benchmark thread (its page is that thread's).</p>
  */
 public final class HostProbe
 {
@@ -32,6 +33,8 @@ public final class HostProbe
     static final int STEPS = 200_000;
     /** Rounds per probe; the fastest counts. */
     static final int ROUNDS = 5;
+    /** CASes per round of the second probe. */
+    static final int CAS_STEPS = 100_000;
 
     private static final Path THREAD_STAT = Path.of("/proc/thread-self/stat");
     private static final Object LOCK = new Object();
@@ -41,6 +44,7 @@ public final class HostProbe
     private static double maxNs = Double.NaN;
     private static int cpuSamples;
     private static double cpuSum;
+    private static double casSumNs;
 
     private final ByteBuffer page = BufferUtil.allocateDirectAligned(4096, 4096);
     private final long[] addresses = new long[LINES];
@@ -55,15 +59,17 @@ public final class HostProbe
         }
     }
 
-    /** Runs the probe on the calling thread and records its figure and CPU for {@link HostProbeProfiler}. */
+    /** Runs the probes on the calling thread and records their figures and CPU for {@link HostProbeProfiler}. */
     public void record()
     {
         final double ns = probeNs();
+        final double casNs = probeCasNs();
         final int cpu = currentCpu();
         synchronized (LOCK)
         {
             samples++;
             sumNs += ns;
+            casSumNs += casNs;
             minNs = samples == 1 ? ns : Math.min(minNs, ns);
             maxNs = samples == 1 ? ns : Math.max(maxNs, ns);
             if (cpu >= 0)
@@ -83,6 +89,31 @@ public final class HostProbe
             final long startNs = System.nanoTime();
             sink += round(addresses, STEPS);
             best = Math.min(best, (System.nanoTime() - startNs) / (double)STEPS);
+        }
+        return best;
+    }
+
+    /**
+     * The second probe: uncontended CASes of a long in the page's last line (the thread's own), the fastest of
+     * {@link #ROUNDS} rounds of {@value #CAS_STEPS}, in ns per CAS: the atomic an allocator's pair pays, which the
+     * first probe has none of.
+     */
+    double probeCasNs()
+    {
+        final long address = BufferUtil.address(page) + 4096 - 64;
+        double best = Double.MAX_VALUE;
+        for (int r = 0; r < ROUNDS; r++)
+        {
+            final long startNs = System.nanoTime();
+            long v = UnsafeApi.getLong(null, address);
+            for (int i = 0; i < CAS_STEPS; i++)
+            {
+                if (UnsafeApi.compareAndSetLong(null, address, v, v + 1))
+                {
+                    v++;
+                }
+            }
+            best = Math.min(best, (System.nanoTime() - startNs) / (double)CAS_STEPS);
         }
         return best;
     }
@@ -122,8 +153,8 @@ public final class HostProbe
     }
 
     /**
-     * What the threads recorded since the last call, then cleared: {samples, mean ns, min ns, max ns, mean CPU}; null
-     * if none recorded.
+     * What the threads recorded since the last call, then cleared: {samples, mean ns, min ns, max ns, mean CPU, mean ns
+     * per CAS}; null if none recorded.
      */
     static double[] drain()
     {
@@ -133,13 +164,15 @@ public final class HostProbe
             {
                 return null;
             }
-            final double[] out = {samples, sumNs / samples, minNs, maxNs, 0 == cpuSamples ? Double.NaN : cpuSum / cpuSamples};
+            final double meanCpu = 0 == cpuSamples ? Double.NaN : cpuSum / cpuSamples;
+            final double[] out = {samples, sumNs / samples, minNs, maxNs, meanCpu, casSumNs / samples};
             samples = 0;
             sumNs = 0;
             minNs = Double.NaN;
             maxNs = Double.NaN;
             cpuSamples = 0;
             cpuSum = 0;
+            casSumNs = 0;
             return out;
         }
     }

@@ -15,9 +15,10 @@ import org.openjdk.jmh.results.ScalarResult;
  * JMH profiler (runs in the fork): reports what the iteration's benchmark threads recorded with {@link HostProbe} (in
  * their iteration-level {@code TearDown}) as secondary results: {@code host.probe} (ns per probe step, mean over the
  * threads, iterations and forks), {@code host.probe.min} and {@code host.probe.max} (the fastest and slowest thread
- * iteration), and {@code host.cpu} (the mean CPU number the threads ran on: on 2 CPUs, the share of thread iterations
- * on CPU 1). A benchmark whose threads do not record reports none of them (the probe must run on the measured thread:
- * the fork's main thread may sit on the other vCPU). {@code ./pasidkit bench} adds it to every benchmark; by hand:
+ * iteration), {@code host.probe.cas} (ns per uncontended CAS of the second probe, mean) and {@code host.cpu} (the
+ * mean CPU number the threads ran on: on 2 CPUs, the share of thread iterations on CPU 1). A benchmark whose threads
+ * do not record reports none of them (the probe must run on the measured thread: the fork's main thread may sit on
+ * the other vCPU). {@code ./pasidkit bench} adds it to every benchmark; by hand:
  * {@code -prof org.pasidkit.bench.HostProbeProfiler}.
  */
 public final class HostProbeProfiler implements InternalProfiler
@@ -47,7 +48,8 @@ public final class HostProbeProfiler implements InternalProfiler
         final ScalarResult probe = new ScalarResult("host.probe", sample[1], "ns/step", AggregationPolicy.AVG);
         final ScalarResult min = new ScalarResult("host.probe.min", sample[2], "ns/step", AggregationPolicy.MIN);
         final ScalarResult max = new ScalarResult("host.probe.max", sample[3], "ns/step", AggregationPolicy.MAX);
-        return Double.isNaN(sample[4]) ? List.of(probe, min, max) :
-            List.of(probe, min, max, new ScalarResult("host.cpu", sample[4], "cpu", AggregationPolicy.AVG));
+        final ScalarResult cas = new ScalarResult("host.probe.cas", sample[5], "ns/CAS", AggregationPolicy.AVG);
+        return Double.isNaN(sample[4]) ? List.of(probe, min, max, cas) :
+            List.of(probe, min, max, cas, new ScalarResult("host.cpu", sample[4], "cpu", AggregationPolicy.AVG));
     }
 }

@@ -30,6 +30,7 @@ class HostProbeTest
         {
             assertTrue(sample[4] >= 0, "mean CPU " + sample[4]); // a CPU number (the JVM may see fewer than exist)
         }
+        assertTrue(sample[5] > 0, "mean ns per CAS " + sample[5]);
         assertNull(HostProbe.drain(), "drained: nothing until the next record");
     }
 
