@@ -146,10 +146,12 @@ final class Report
         final StringBuilder md = new StringBuilder("## Host state per row\n\n")
             .append("The probe of `HostProbeProfiler` (ns per step; lower is a faster host) after each measured ")
             .append("iteration: mean, fastest and slowest iteration of the row's forks; 'slow' marks a mean at ")
-            .append(String.format(Locale.ROOT, "%.2fx the run's fastest row (%s ns) or more.\n\n", SLOW_STATE_FACTOR,
-                fmt(fastest)))
-            .append("| benchmark | threads | params | probe mean | fastest | slowest | state |\n")
-            .append("|---|---:|---|---:|---:|---:|---|\n");
+            .append(String.format(Locale.ROOT, "%.2fx the run's fastest row (%s ns) or more. Beside it, the second ",
+                SLOW_STATE_FACTOR, fmt(fastest)))
+            .append("probe's ns per uncontended CAS (the same in both states) and the mean CPU number the threads ran ")
+            .append("on (on 2 CPUs, the share of thread iterations on CPU 1).\n\n")
+            .append("| benchmark | threads | params | probe mean | fastest | slowest | state | ns per CAS | mean CPU |\n")
+            .append("|---|---:|---|---:|---:|---:|---|---:|---:|\n");
         for (final BenchRow row : rows)
         {
             final Double probe = row.secondary.get("host.probe");
@@ -161,7 +163,9 @@ final class Report
                 .append(row.params.isEmpty() ? "" : row.params.toString()).append(" | ").append(fmt(probe)).append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.probe.min", Double.NaN))).append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.probe.max", Double.NaN))).append(" | ")
-                .append(probe >= SLOW_STATE_FACTOR * fastest ? "slow" : "").append(" |\n");
+                .append(probe >= SLOW_STATE_FACTOR * fastest ? "slow" : "").append(" | ")
+                .append(fmt(row.secondary.getOrDefault("host.probe.cas", Double.NaN))).append(" | ")
+                .append(fmt(row.secondary.getOrDefault("host.cpu", Double.NaN))).append(" |\n");
         }
         return md.append('\n').toString();
     }

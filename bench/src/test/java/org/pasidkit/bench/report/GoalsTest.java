@@ -134,6 +134,8 @@ class GoalsTest
         slow.secondary.put("host.probe", 6.9); // 1.15x the fastest: the slow state's threshold
         slow.secondary.put("host.probe.min", 6.1);
         slow.secondary.put("host.probe.max", 8.5);
+        slow.secondary.put("host.probe.cas", 5.6);
+        slow.secondary.put("host.cpu", 1.0);
         final BenchRow unprobed = row(Goals.ALLOC_FREE + "pairT1", "clq", 1, 50.0);
         rows.add(fast);
         rows.add(slow);
@@ -145,9 +147,9 @@ class GoalsTest
         assertTrue(md.contains("took 6.00 to 6.90 ns per step (means over the 2 rows that record it); 1 rows ran at " +
             "1.15x the fastest or more: this VM's slow state"), md);
         assertTrue(md.contains("| org.pasidkit.allocator.PasidAllocatorAllocFreeBenchmark.pairT1 | 1 | {impl=pasidkit} | " +
-            "6.00 | 5.90 | 6.20 |  |"), md);
+            "6.00 | 5.90 | 6.20 |  | NaN | NaN |"), md);
         assertTrue(md.contains("| org.pasidkit.allocator.PasidAllocatorAllocFreeBenchmark.pairT1 | 1 | {impl=sbitmap} | " +
-            "6.90 | 6.10 | 8.50 | slow |"), md);
+            "6.90 | 6.10 | 8.50 | slow | 5.60 | 1.00 |"), md);
         assertTrue(!md.contains("{impl=clq} | "), md); // no probe: not in the host table
         assertTrue(!md.contains("counters: host.probe"), md); // not repeated under the workload tables
     }
