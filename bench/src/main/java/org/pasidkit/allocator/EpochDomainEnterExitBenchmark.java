@@ -102,6 +102,16 @@ public class EpochDomainEnterExitBenchmark
         {
             idle.close();
         }
+
+        /** This thread's host probe (HostProbe). */
+        private final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
+
+        /** After each iteration, outside its measured time. */
+        @TearDown(Level.Iteration)
+        public void probeHost()
+        {
+            hostProbe.record();
+        }
     }
 
     /** Keeps a thread's hot fields off the lines of whatever JMH or the heap put before them. */
@@ -140,6 +150,16 @@ public class EpochDomainEnterExitBenchmark
         public void tearDown()
         {
             reader.close();
+        }
+
+        /** This thread's host probe (HostProbe; not a hot field: after the padding). */
+        private final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
+
+        /** After each iteration, outside its measured time. */
+        @TearDown(Level.Iteration)
+        public void probeHost()
+        {
+            hostProbe.record();
         }
     }
 

@@ -69,6 +69,15 @@ public class PasidAllocatorFullRangeBenchmark
     private long random = 0x9E3779B97F4A7C15L;
     private long failures;
 
+    /** This thread's host probe (HostProbe): after each iteration, outside its measured time. */
+    private final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
+
+    @TearDown(Level.Iteration)
+    public void probeHost()
+    {
+        hostProbe.record();
+    }
+
     @Setup(Level.Trial)
     public void fill() throws InterruptedException
     {

@@ -57,6 +57,15 @@ public class PasidAllocatorNoIdBenchmark
     private IdAllocator allocator;
     private int[] held;
 
+    /** This thread's host probe (HostProbe): after each iteration, outside its measured time. */
+    private final org.pasidkit.bench.HostProbe hostProbe = new org.pasidkit.bench.HostProbe();
+
+    @TearDown(Level.Iteration)
+    public void probeHost()
+    {
+        hostProbe.record();
+    }
+
     @Setup(Level.Trial)
     public void fill()
     {

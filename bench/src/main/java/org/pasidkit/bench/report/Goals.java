@@ -369,8 +369,10 @@ final class Goals
             return;
         }
         final double v = value(row);
-        line(md, issue, goal, String.format(Locale.ROOT, "%s %s (mean %s ± %s)%s", fmt(v), unit, fmt(row.score),
-            fmt(row.scoreError), v <= limit ? "" : String.format(Locale.ROOT, ", %.2fx over", v / limit)), v <= limit);
+        final Double probe = row.secondary.get("host.probe");
+        line(md, issue, goal, String.format(Locale.ROOT, "%s %s (mean %s ± %s%s)%s", fmt(v), unit, fmt(row.score),
+            fmt(row.scoreError), null == probe ? "" : "; host probe " + fmt(probe) + " ns",
+            v <= limit ? "" : String.format(Locale.ROOT, ", %.2fx over", v / limit)), v <= limit);
     }
 
     private static void againstBest(final StringBuilder md, final String issue, final String goal, final BenchRow mine,

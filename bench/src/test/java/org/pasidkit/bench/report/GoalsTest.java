@@ -119,6 +119,9 @@ class GoalsTest
         theirs.secondary.put("host.probe", 8.4);
         assertTrue(Goals.render(rows).contains("| #7 | allocate+free, 1 thread: >= 1.5x the best non-stranding baseline | " +
             "1.20x (10.00 ns/op vs atomic-bitmap 12.00; host probe 6.10 / 8.40 ns) | **missed** |"));
+        // NOTE: an absolute goal prints its one row's probe.
+        assertTrue(Goals.render(rows).contains("| #2 | allocate+free, 1 thread, cache hit: <= 10 ns per pair | 10.00 ns " +
+            "(mean 10.00 ± 0.100; host probe 6.10 ns) | met |"));
     }
 
     @Test
