@@ -369,10 +369,9 @@ final class Goals
             return;
         }
         final double v = value(row);
-        final Double probe = row.secondary.get("host.probe");
         line(md, issue, goal, String.format(Locale.ROOT, "%s %s (mean %s ± %s%s)%s", fmt(v), unit, fmt(row.score),
-            fmt(row.scoreError), null == probe ? "" : "; host probe " + fmt(probe) + " ns",
-            v <= limit ? "" : String.format(Locale.ROOT, ", %.2fx over", v / limit)), v <= limit);
+            fmt(row.scoreError), probes(row, null), v <= limit ? "" : String.format(Locale.ROOT, ", %.2fx over",
+            v / limit)), v <= limit);
     }
 
     private static void againstBest(final StringBuilder md, final String issue, final String goal, final BenchRow mine,
@@ -389,14 +388,14 @@ final class Goals
     }
 
     /**
-     * The host probe means of two compared rows ({@code HostProbeProfiler}), or "" if either has none: "; host probe
-     * 6.12 / 8.40 ns".
+     * The host probe means ({@code HostProbeProfiler}) of a row, "; host probe 6.12 ns", or of two compared rows
+     * ({@code other} not null), "; host probe 6.12 / 8.40 ns"; "" if a row has none.
      */
     static String probes(final BenchRow mine, final BenchRow other)
     {
-        final Double a = mine.secondary.get("host.probe");
-        final Double b = other.secondary.get("host.probe");
-        return null == a || null == b ? "" : "; host probe " + fmt(a) + " / " + fmt(b) + " ns";
+        final Double a = mine.secondary.get(Report.HOST_PROBE);
+        final Double b = null == other ? a : other.secondary.get(Report.HOST_PROBE);
+        return null == a || null == b ? "" : "; host probe " + fmt(a) + (null == other ? "" : " / " + fmt(b)) + " ns";
     }
 
     /**

@@ -85,6 +85,14 @@ final class Report
 
     /** A row's probe mean at or above this multiple of the run's lowest counts as measured in the slow state. */
     static final double SLOW_STATE_FACTOR = 1.15;
+    /** The secondary result of {@code HostProbeProfiler} a row's probe mean is read from. */
+    static final String HOST_PROBE = "host.probe";
+
+    /** Whether a probe mean counts as the slow state, against the run's fastest ({@link #fastestProbe}). */
+    private static boolean slow(final double probe, final double fastest)
+    {
+        return probe >= SLOW_STATE_FACTOR * fastest;
+    }
 
     /** The lowest {@code host.probe} mean of the run's rows, or NaN if none carries one. */
     static double fastestProbe(final List<BenchRow> rows)
@@ -92,7 +100,7 @@ final class Report
         double fastest = Double.NaN;
         for (final BenchRow row : rows)
         {
-            final Double probe = row.secondary.get("host.probe");
+            final Double probe = row.secondary.get(HOST_PROBE);
             if (null != probe && !(probe >= fastest))
             {
                 fastest = probe;
@@ -117,12 +125,12 @@ final class Report
         int slow = 0;
         for (final BenchRow row : rows)
         {
-            final Double probe = row.secondary.get("host.probe");
+            final Double probe = row.secondary.get(HOST_PROBE);
             if (null != probe)
             {
                 probed++;
                 slowest = Math.max(slowest, probe);
-                slow += probe >= SLOW_STATE_FACTOR * fastest ? 1 : 0;
+                slow += slow(probe, fastest) ? 1 : 0;
             }
         }
         return String.format(Locale.ROOT, "Host state: a fixed probe loop (12 L1-resident loads, adds and stores a step, " +
@@ -154,7 +162,7 @@ final class Report
             .append("|---|---:|---|---:|---:|---:|---|---:|---:|\n");
         for (final BenchRow row : rows)
         {
-            final Double probe = row.secondary.get("host.probe");
+            final Double probe = row.secondary.get(HOST_PROBE);
             if (null == probe)
             {
                 continue;
@@ -163,7 +171,7 @@ final class Report
                 .append(row.params.isEmpty() ? "" : row.params.toString()).append(" | ").append(fmt(probe)).append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.probe.min", Double.NaN))).append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.probe.max", Double.NaN))).append(" | ")
-                .append(probe >= SLOW_STATE_FACTOR * fastest ? "slow" : "").append(" | ")
+                .append(slow(probe, fastest) ? "slow" : "").append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.probe.cas", Double.NaN))).append(" | ")
                 .append(fmt(row.secondary.getOrDefault("host.cpu", Double.NaN))).append(" |\n");
         }
