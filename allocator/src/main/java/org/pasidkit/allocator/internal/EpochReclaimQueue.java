@@ -477,10 +477,9 @@ public final class EpochReclaimQueue
      */
     public int retireOwn(final int id, final int stripe)
     {
-        // NOTE: the caller frees an id it holds, so its page exists if the id is in use: the plain page load of
-        // addressOfHeld (0 only for an id never allocated, which is not IN_USE), then the CAS on the byte itself.
+        // NOTE: the CAS on the byte itself, at the address addressOfHeld computes (an add: no load, no test).
         final long state = states.addressOfHeld(id);
-        if (0 == state || !UnsafeApi.compareAndSetByte(null, state, IdStateTable.IN_USE, IdStateTable.RETIRED))
+        if (!UnsafeApi.compareAndSetByte(null, state, IdStateTable.IN_USE, IdStateTable.RETIRED))
         {
             return -1;
         }

@@ -2,13 +2,16 @@ package org.pasidkit.allocator.internal;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 
 import org.agrona.BufferUtil;
 import org.agrona.UnsafeApi;
 
 /**
- * One state byte per id, off-heap, in lazily created 4 KiB pages: the arbiter of who owns an id.
+ * One state byte per id, off-heap, in one flat table whose memory is committed page by page on first use: the arbiter
+ * of who owns an id. The byte of id {@code i} is at {@code base - minId + i}: one add, no page lookup, on the
+ * allocation and free fast paths.
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
@@ -16,27 +19,35 @@ import org.agrona.UnsafeApi;
  *       {@link #HELD} is always a {@code compareAndSetByte}, so exactly one thread wins each id. A plain release
  *       store is used only by the thread that exclusively owns the id at that moment (it just claimed the id's
  *       bitmap bit, so no other thread can reach the id).</li>
- *   <li>Progress: wait-free (single CAS attempts; callers decide whether to retry). Creating a page is lock-free: one
- *       CAS on the page's slot; a thread that loses it uses the winner's page.</li>
- *   <li>Invariant (at quiescence): bitmap bit clear &lt;=&gt; state {@link #FREE}. A page not created yet reads as
- *       all {@link #FREE}.</li>
- *   <li>Memory: {@link #nativeBytes()} grows with the pages ids have been used in, not with the range: an idle
- *       2^20 range costs no state memory (it cost 1 MiB before the pages were lazy), one page per 4096 ids once
- *       used (pages are kept for the table's life).</li>
+ *   <li>Progress: wait-free (single CAS attempts; callers decide whether to retry).</li>
+ *   <li>Invariant (at quiescence): bitmap bit clear &lt;=&gt; state {@link #FREE}. A 4 KiB page of the table that no
+ *       state left {@link #FREE} in is all {@link #FREE} and is not marked written.</li>
+ *   <li>Memory: above 4096 ids the table is an anonymous private mapping ({@link AnonymousMapping}, Linux): the
+ *       kernel commits a page on its first write, so an idle 2^20 range costs no state memory (a flat zeroed table
+ *       cost 1 MiB), one page per 4096 ids once used. {@link #nativeBytes()} counts the pages marked written. Where
+ *       the mapping is unavailable (not Linux, JNA cannot load, the kernel refuses) the table is one zeroed direct
+ *       buffer, all committed at once ({@link #lazilyCommitted()} false).</li>
  * </ul>
  *
  * <pre>
- *   page (id - minId) / 4096, created on the first write of a state in it:
- *   byte at (id - minId) % 4096:   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 5 CACHING | 0xFF padding
+ *   byte at base + (id - minId):   0 FREE | 1 CACHED | 2 IN_USE | 3 RETIRED | 4 HELD | 5 CACHING
+ *   written[(id - minId) / 4096]:  1 once a state in that page left FREE (the first putRelease there)
  * </pre>
  */
 /*
- * Design notes. A page's memory is zeroed (all FREE) by allocateDirect before the CAS that publishes its buffer (a
- * volatile write); its address is then set with a release store by whoever saw the buffer (winner or loser, the same
- * value), and read with an acquire load, so a thread that sees the address also sees the zeroed page. A reader that
- * sees address 0 reads FREE: linearizable, because every write of a non-FREE state comes after the page's
- * publication in the writer's program order, so a thread ordered after such a write sees the address.
- * compareAndSet from a non-FREE state on a page not yet created fails without creating it (the state is FREE).
+ * Design notes.
+ * - Every id leaves FREE through putRelease (the claimer holds the id's bitmap bit). putRelease marks the id's page
+ *   written (a release store) before it stores the state, so a thread that reads a non-FREE state with an acquire
+ *   load and then the page's mark sees it set, and a pass that reads a page's mark as 0 may skip the page: it is all
+ *   FREE, or its first write comes after the mark, after the pass's read of it. Only the counting passes read the
+ *   marks (countStates, anyInGrace, nativeBytes); the fast paths never do.
+ * - compareAndSet from a state other than FREE on a page not marked answers false without the CAS: the page is all
+ *   FREE, and a lock cmpxchg writes its line even when the compare fails, which would commit the page. The fast
+ *   paths' CAS through addressOfHeld has no such test: an id in use is on a written page; a bad free of an id never
+ *   used may commit one page (4 KiB, at most the range's).
+ * - The memory was lazily created 4 KiB pages behind a table of page addresses before: two dependent loads, a bounds
+ *   check and a null test on each of a pair's two state accesses. The flat table took 6-14% off the pair (an
+ *   interleaved same-JVM A/B; RESULTS.md).
  */
 public final class IdStateTable
 {
@@ -58,33 +69,94 @@ public final class IdStateTable
     public static final byte CACHING = 5;
     /** Number of states, for count arrays. */
     public static final int STATE_COUNT = 6;
-    /** Ids one page holds (one 4 KiB native page of state bytes; smaller for a range below 4096 ids). */
+    /** Ids one page of the table holds (one 4 KiB native page of state bytes). */
     public static final int PAGE_IDS = 4096;
 
     private static final int PAGE_SHIFT = 12;
-    private static final int PAGE_MASK = PAGE_IDS - 1;
     private static final long ONES = 0x0101010101010101L;
     private static final long LOW7 = 0x7F7F7F7F7F7F7F7FL;
     private static final long HIGH = 0x8080808080808080L;
-    private static final VarHandle ADDRESSES = MethodHandles.arrayElementVarHandle(long[].class);
-    private static final VarHandle PAGES = MethodHandles.arrayElementVarHandle(ByteBuffer[].class);
+    private static final VarHandle WRITTEN = MethodHandles.arrayElementVarHandle(byte[].class);
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final int minId;
     private final long range;
-    private final int pageBytes;
-    /** Page addresses, 0 until created: release store in {@link #createPage}, acquire load in {@link #page}. */
-    private final long[] addresses;
-    /** The pages' buffers (keeps their memory reachable); the CAS on a slot decides which buffer becomes the page. */
-    private final ByteBuffer[] pages;
+    /** Address of the byte of id 0 (of id {@code minId}: {@code idBase + minId}); may lie before the table. */
+    private final long idBase;
+    private final long tableBytes;
+    private final boolean lazilyCommitted;
+    /** Page marks: release store in {@link #markWritten}, acquire load in {@link #written}. */
+    private final byte[] written;
+    /** The eager table's buffer (keeps its memory reachable), or null when mapped. */
+    private final ByteBuffer eager;
 
+    /** A table that maps its memory lazily where it can (above 4096 ids, on Linux). */
     public IdStateTable(final int minId, final int maxId)
+    {
+        this(minId, maxId, true);
+    }
+
+    /**
+     * @param lazy map the table (committed page by page) if the range is above 4096 ids and the mapping is available;
+     *     false: one zeroed direct buffer (for tests of that fallback).
+     */
+    public IdStateTable(final int minId, final int maxId, final boolean lazy)
     {
         this.minId = minId;
         this.range = (long)maxId - minId + 1;
-        this.pageBytes = (int)Math.min(PAGE_IDS, (range + 63) & -64L);
-        final int pageCount = (int)((range + PAGE_IDS - 1) >>> PAGE_SHIFT);
-        this.addresses = new long[pageCount];
-        this.pages = new ByteBuffer[pageCount];
+        this.written = new byte[(int)((range + PAGE_IDS - 1) >>> PAGE_SHIFT)];
+        long base = 0;
+        long bytes = (range + PAGE_IDS - 1) & -(long)PAGE_IDS;
+        if (lazy && range > PAGE_IDS)
+        {
+            try
+            {
+                base = AnonymousMapping.map(bytes);
+                CLEANER.register(this, new Unmap(base, bytes));
+            }
+            catch (final Throwable ex)
+            {
+                base = 0; // NOTE: the fallback below; lazilyCommitted() says which one this table got
+            }
+        }
+        this.lazilyCommitted = 0 != base;
+        if (0 == base)
+        {
+            bytes = (range + 63) & -64L;
+            this.eager = BufferUtil.allocateDirectAligned((int)bytes, 64);
+            base = BufferUtil.address(eager);
+        }
+        else
+        {
+            this.eager = null;
+        }
+        this.tableBytes = bytes;
+        this.idBase = base - minId;
+    }
+
+    /** Unmaps a mapped table once its IdStateTable is unreachable (holds no reference to it). */
+    private static final class Unmap implements Runnable
+    {
+        private final long address;
+        private final long lengthBytes;
+
+        Unmap(final long address, final long lengthBytes)
+        {
+            this.address = address;
+            this.lengthBytes = lengthBytes;
+        }
+
+        @Override
+        public void run()
+        {
+            AnonymousMapping.unmap(address, lengthBytes);
+        }
+    }
+
+    /** Whether the table's memory is committed page by page on first write (an anonymous mapping). */
+    public boolean lazilyCommitted()
+    {
+        return lazilyCommitted;
     }
 
     public static String name(final byte state)
@@ -104,117 +176,84 @@ public final class IdStateTable
     /** State of {@code id}, acquire load (pairs with {@link #putRelease} and the CASes). */
     public byte get(final int id)
     {
-        final int offset = id - minId;
-        final long page = page(offset >>> PAGE_SHIFT);
-        return 0 == page ? FREE : UnsafeApi.getByteAcquire(null, page + (offset & PAGE_MASK));
+        return UnsafeApi.getByteAcquire(null, idBase + id);
     }
 
     /** State of {@code id}, opaque load: a cheap pre-check before a CAS. */
     public byte getOpaque(final int id)
     {
-        final int offset = id - minId;
-        final long page = page(offset >>> PAGE_SHIFT);
-        return 0 == page ? FREE : UnsafeApi.getByteOpaque(null, page + (offset & PAGE_MASK));
+        return UnsafeApi.getByteOpaque(null, idBase + id);
     }
 
     /**
-     * Release store by the exclusive owner of {@code id}; read by {@link #get} via {@code getByteAcquire}. Creates
-     * the id's page on its first use (allocates a direct buffer: once per 4096 ids).
+     * Release store by the exclusive owner of {@code id}; read by {@link #get} via {@code getByteAcquire}. Marks the
+     * id's page written first (the way every id leaves {@link #FREE}).
      */
     public void putRelease(final int id, final byte state)
     {
-        final int offset = id - minId;
-        UnsafeApi.putByteRelease(null, pageForWrite(offset >>> PAGE_SHIFT) + (offset & PAGE_MASK), state);
+        markWritten((int)(((long)id - minId) >>> PAGE_SHIFT));
+        UnsafeApi.putByteRelease(null, idBase + id, state);
     }
 
     /**
      * The address of the state byte of an id the calling thread holds (its allocation or the ring it holds
-     * happens-before this call), or 0 if the id's page was never created (its state is {@link #FREE}). A plain load
-     * of the page address: the address was stored before the id's state left FREE, which happens-before this call,
-     * so the plain load sees it (JLS 17.4.5); an acquire load backs up a 0. For the fast paths: a plain load is no
-     * compiler barrier, so the fields read before it stay in registers.
+     * happens-before this call), for a CAS or a plain store on the fast paths: one add, no load. For an id never
+     * used the address is valid too (its byte reads {@link #FREE}, so a CAS from another state fails).
      */
     public long addressOfHeld(final int id)
     {
-        final int offset = id - minId;
-        final int index = offset >>> PAGE_SHIFT;
-        long page = addresses[index];
-        if (0 == page && 0 == (page = page(index)))
-        {
-            return 0;
-        }
-        return page + (offset & PAGE_MASK);
+        return idBase + id;
     }
 
     /**
-     * A plain store of the state of an id the calling thread holds and whose page exists (see {@link #addressOfHeld});
-     * the caller publishes it with a later release store.
+     * A plain store of the state of an id the calling thread holds (not {@link #FREE}: its page is marked); the caller
+     * publishes it with a later release store.
      */
     public void putPlainHeld(final int id, final byte state)
     {
-        final int offset = id - minId;
-        final int index = offset >>> PAGE_SHIFT;
-        long page = addresses[index];
-        if (0 == page)
-        {
-            page = pageForWrite(index);
-        }
-        UnsafeApi.putByte(null, page + (offset & PAGE_MASK), state);
+        UnsafeApi.putByte(null, idBase + id, state);
     }
 
     /**
      * {@link #putRelease} of {@code state} for each of {@code ids[from & mask .. to & mask)}, ids the calling thread
      * holds (as {@link #putPlainHeld}): one release fence, then an opaque store per id, so every store the caller made
      * before this call (a batch's ring slots and tail) is seen by a thread that reads one of these states with an
-     * acquire load ({@link #get}). For a batch (an owner's reclaim of its own retired ids): the page address is looked up
-     * once per page, not per id, and nothing is reloaded between the stores.
+     * acquire load ({@link #get}). For a batch (an owner's reclaim of its own retired ids): nothing is reloaded between
+     * the stores.
      */
     public void putReleaseAllHeld(final int[] ids, final long from, final long to, final int mask, final byte state)
     {
         // NOTE: releaseFence then opaque stores: each store is ordered after every access before the fence, as a
         // release store of each would be; read by get() via getByteAcquire.
         VarHandle.releaseFence();
-        final long[] addresses = this.addresses;
-        final int minId = this.minId;
-        int index = -1;
-        long page = 0;
+        final long idBase = this.idBase;
         for (int i = (int)from, end = i + (int)(to - from); i != end; i++)
         {
-            final int offset = ids[i & mask] - minId;
-            final int pageIndex = offset >>> PAGE_SHIFT;
-            if (pageIndex != index)
-            {
-                index = pageIndex;
-                page = addresses[pageIndex];
-                if (0 == page)
-                {
-                    page = pageForWrite(pageIndex);
-                }
-            }
-            UnsafeApi.putByteOpaque(null, page + (offset & PAGE_MASK), state);
+            UnsafeApi.putByteOpaque(null, idBase + ids[i & mask], state);
         }
-    }
-
-    /** The only way to take an id another thread might also reach. Creates the page only to leave {@link #FREE}. */
-    public boolean compareAndSet(final int id, final byte expected, final byte update)
-    {
-        final int offset = id - minId;
-        final int index = offset >>> PAGE_SHIFT;
-        long page = page(index);
-        if (0 == page)
-        {
-            if (FREE != expected)
-            {
-                return false; // NOTE: a page not created yet is all FREE: the CAS fails as it would on the byte
-            }
-            page = createPage(index);
-        }
-        return UnsafeApi.compareAndSetByte(null, page + (offset & PAGE_MASK), expected, update);
     }
 
     /**
-     * Counts every state in one pass over the created pages, 8 ids a step (allocation-free, O(range / 4096) for the
-     * pages never used); ids of a page not created count as {@link #FREE}.
+     * The only way to take an id another thread might also reach. From {@link #FREE} it marks the page written first;
+     * from any other state on a page never written it fails without the CAS (the page is all FREE).
+     */
+    public boolean compareAndSet(final int id, final byte expected, final byte update)
+    {
+        final int index = (int)(((long)id - minId) >>> PAGE_SHIFT);
+        if (FREE == expected)
+        {
+            markWritten(index);
+        }
+        else if (!written(index))
+        {
+            return false; // NOTE: never written: all FREE, the CAS fails as it would on the byte
+        }
+        return UnsafeApi.compareAndSetByte(null, idBase + id, expected, update);
+    }
+
+    /**
+     * Counts every state in one pass over the pages written, 8 ids a step (allocation-free, O(range / 4096) for the
+     * pages never written, which count as {@link #FREE}).
      *
      * @param counts receives the count of each state at its index; length at least {@link #STATE_COUNT}.
      */
@@ -224,15 +263,19 @@ public final class IdStateTable
         {
             counts[s] = 0;
         }
-        for (int index = 0; index < addresses.length; index++)
+        final long tableBase = idBase + minId;
+        for (int index = 0; index < written.length; index++)
         {
-            final long page = page(index);
-            if (0 == page)
+            final long first = (long)index << PAGE_SHIFT;
+            final int ids = (int)Math.min(PAGE_IDS, range - first);
+            if (!written(index))
             {
-                counts[FREE] += Math.min(PAGE_IDS, range - ((long)index << PAGE_SHIFT));
+                counts[FREE] += ids;
                 continue;
             }
-            for (int offset = 0; offset < pageBytes; offset += 8)
+            final long page = tableBase + first;
+            int offset = 0;
+            for (; offset + 8 <= ids; offset += 8)
             {
                 final long word = UnsafeApi.getLongVolatile(null, page + offset);
                 for (int s = 0; s < STATE_COUNT; s++)
@@ -240,21 +283,25 @@ public final class IdStateTable
                     counts[s] += zeroBytes(word ^ (ONES * s));
                 }
             }
+            for (; offset < ids; offset++)
+            {
+                counts[UnsafeApi.getByteVolatile(null, page + offset)]++;
+            }
         }
     }
 
     /**
-     * Whether some id of {@code [lo, hi]} is {@link #RETIRED} or {@link #HELD} (acquire loads, O(hi - lo); pages not
-     * created are skipped): the grace test of a sub-range's exhaustion scan.
+     * Whether some id of {@code [lo, hi]} is {@link #RETIRED} or {@link #HELD} (acquire loads, O(hi - lo); pages never
+     * written are skipped): the grace test of a sub-range's exhaustion scan.
      */
     public boolean anyInGrace(final int lo, final int hi)
     {
         for (long id = lo; id <= hi; id++)
         {
             final int offset = (int)(id - minId);
-            if (0 == page(offset >>> PAGE_SHIFT))
+            if (!written(offset >>> PAGE_SHIFT))
             {
-                id = (long)minId + (offset | PAGE_MASK); // NOTE: a page not created is all FREE: skip to its last id
+                id = (long)minId + (offset | (PAGE_IDS - 1)); // NOTE: a page never written is all FREE: to its last id
                 continue;
             }
             final byte state = get((int)id);
@@ -272,48 +319,38 @@ public final class IdStateTable
         return Long.bitCount(~y & HIGH);
     }
 
-    /** Native bytes of the pages created so far. */
+    /**
+     * Native bytes of the table: the pages written (4 KiB each) when it is mapped, whose memory the kernel committed on
+     * those writes; the whole table when it is not.
+     */
     public long nativeBytes()
     {
-        long bytes = 0;
-        for (int index = 0; index < addresses.length; index++)
+        return lazilyCommitted ? (long)pagesWritten() * PAGE_IDS : tableBytes;
+    }
+
+    /** Pages a state left {@link #FREE} in so far (for tests and counts). */
+    public int pagesWritten()
+    {
+        int pages = 0;
+        for (int index = 0; index < written.length; index++)
         {
-            bytes += 0 == page(index) ? 0 : pageBytes;
+            pages += written(index) ? 1 : 0;
         }
-        return bytes;
+        return pages;
     }
 
-    /** Pages created so far (for tests and counts). */
-    public int pagesCreated()
+    private boolean written(final int index)
     {
-        return (int)(nativeBytes() / pageBytes);
+        return 0 != (byte)WRITTEN.getAcquire(written, index);
     }
 
-    private long page(final int index)
+    private void markWritten(final int index)
     {
-        return (long)ADDRESSES.getAcquire(addresses, index);
-    }
-
-    private long pageForWrite(final int index)
-    {
-        final long page = page(index);
-        return 0 != page ? page : createPage(index);
-    }
-
-    /** Slow path, once per page: allocates a zeroed page and publishes it; a racing creator uses the winner's. */
-    private long createPage(final int index)
-    {
-        final ByteBuffer fresh = BufferUtil.allocateDirectAligned(pageBytes, 64);
-        final long freshAddress = BufferUtil.address(fresh);
-        final long firstOffset = (long)index << PAGE_SHIFT;
-        final long validBytes = Math.min(pageBytes, range - firstOffset);
-        // padding: never an id, counted as no state (one call: Lincheck's model checker reads a long loop as a hang)
-        UnsafeApi.setMemory(freshAddress + validBytes, pageBytes - validBytes, (byte)0xFF);
-        final ByteBuffer page = PAGES.compareAndSet(pages, index, null, fresh) ?
-            fresh : (ByteBuffer)PAGES.getAcquire(pages, index);
-        final long address = BufferUtil.address(page);
-        // NOTE: after the buffer's CAS (or the acquire load that saw the winner's): read by page() via getAcquire
-        ADDRESSES.setRelease(addresses, index, address);
-        return address;
+        // NOTE: a load first: the mark is written once per page, not once per claim (the array is shared by every
+        // claiming thread). Release store: read by written() via getAcquire; before the state store that follows.
+        if (0 == (byte)WRITTEN.getAcquire(written, index))
+        {
+            WRITTEN.setRelease(written, index, (byte)1);
+        }
     }
 }

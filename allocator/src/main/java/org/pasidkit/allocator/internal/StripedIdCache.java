@@ -402,7 +402,7 @@ public final class StripedIdCache
         UnsafeApi.putIntOpaque(null, base + StripeDescriptor.BUSY_OFFSET, 1);
         // NOTE: busy first, then the CAS, then the check of stop (admittedAt): one atomic per free in both
         // modes. The id is CACHING (taken by nobody, counted in use) until it sits in a slot.
-        if (0 == state || !UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
+        if (!UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
         {
             exitAt(base);
             return NOT_IN_STATE;
