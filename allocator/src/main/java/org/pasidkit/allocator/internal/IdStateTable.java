@@ -46,8 +46,8 @@ import org.agrona.UnsafeApi;
  *   paths' CAS through addressOfHeld has no such test: an id in use is on a written page; a bad free of an id never
  *   used may commit one page (4 KiB, at most the range's).
  * - The memory was lazily created 4 KiB pages behind a table of page addresses before: two dependent loads, a bounds
- *   check and a null test on each of a pair's two state accesses. The flat table took 6-14% off the pair (an
- *   interleaved same-JVM A/B; RESULTS.md).
+ *   check and a null test on each of a pair's two state accesses. The flat table runs the immediate pair in 0.94x its
+ *   time and the grace pair in 0.79-0.88x (an interleaved same-JVM A/B; bench/RESULTS.md).
  */
 public final class IdStateTable
 {

