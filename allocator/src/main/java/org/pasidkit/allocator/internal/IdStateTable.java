@@ -26,7 +26,8 @@ import org.agrona.UnsafeApi;
  *       kernel commits a page on its first write, so an idle 2^20 range costs no state memory (a flat zeroed table
  *       cost 1 MiB), one page per 4096 ids once used. {@link #nativeBytes()} counts the pages marked written. Where
  *       the mapping is unavailable (not Linux, JNA cannot load, the kernel refuses) the table is one zeroed direct
- *       buffer, all committed at once ({@link #lazilyCommitted()} false).</li>
+ *       buffer, all committed at once ({@link #lazilyCommitted()} false); a range above about 2^31 ids is then refused
+ *       (a direct buffer holds at most 2^31 - 1 bytes).</li>
  * </ul>
  *
  * <pre>
@@ -78,6 +79,8 @@ public final class IdStateTable
     private static final long HIGH = 0x8080808080808080L;
     private static final VarHandle WRITTEN = MethodHandles.arrayElementVarHandle(byte[].class);
     private static final Cleaner CLEANER = Cleaner.create();
+    /** The largest eager table: a direct buffer's int capacity, less its alignment slack. */
+    private static final long MAX_EAGER_BYTES = Integer.MAX_VALUE - 128;
 
     private final int minId;
     private final long range;
@@ -107,6 +110,7 @@ public final class IdStateTable
         this.written = new byte[(int)((range + PAGE_IDS - 1) >>> PAGE_SHIFT)];
         long base = 0;
         long bytes = (range + PAGE_IDS - 1) & -(long)PAGE_IDS;
+        Throwable notMapped = null;
         if (lazy && range > PAGE_IDS)
         {
             try
@@ -117,12 +121,19 @@ public final class IdStateTable
             catch (final Throwable ex)
             {
                 base = 0; // NOTE: the fallback below; lazilyCommitted() says which one this table got
+                notMapped = ex;
             }
         }
         this.lazilyCommitted = 0 != base;
         if (0 == base)
         {
             bytes = (range + 63) & -64L;
+            if (bytes > MAX_EAGER_BYTES)
+            {
+                throw new IllegalStateException("a state table of " + range + " ids (one byte each) is above " +
+                    MAX_EAGER_BYTES + " bytes, the most a direct buffer holds, and the lazily committed mapping is " +
+                    "unavailable here" + (null == notMapped ? "" : " (" + notMapped + ")"));
+            }
             this.eager = BufferUtil.allocateDirectAligned((int)bytes, 64);
             base = BufferUtil.address(eager);
         }

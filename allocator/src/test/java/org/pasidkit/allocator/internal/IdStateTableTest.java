@@ -2,12 +2,14 @@ package org.pasidkit.allocator.internal;
 
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The state table (mapped and eager) against a plain byte[] model: states, counts and the pages written. */
@@ -87,6 +89,14 @@ class IdStateTableTest
             states.pagesWritten() + ", touched " + touched);
         assertEquals(states.lazilyCommitted() ? (long)states.pagesWritten() * IdStateTable.PAGE_IDS : (range + 63) & -64,
             states.nativeBytes());
+    }
+
+    @Test
+    void anEagerTableAboveADirectBuffersSizeIsRefusedNamingTheRange()
+    {
+        final IllegalStateException ex = assertThrows(IllegalStateException.class,
+            () -> new IdStateTable(1, Integer.MAX_VALUE, false));
+        assertTrue(ex.getMessage().contains("2147483647 ids"), ex.getMessage());
     }
 
     private static boolean isLinux()
