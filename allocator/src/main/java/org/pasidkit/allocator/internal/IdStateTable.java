@@ -202,7 +202,7 @@ public final class IdStateTable
      */
     public void putRelease(final int id, final byte state)
     {
-        markWritten((int)(((long)id - minId) >>> PAGE_SHIFT));
+        markWritten(pageOf(id));
         UnsafeApi.putByteRelease(null, idBase + id, state);
     }
 
@@ -250,7 +250,7 @@ public final class IdStateTable
      */
     public boolean compareAndSet(final int id, final byte expected, final byte update)
     {
-        final int index = (int)(((long)id - minId) >>> PAGE_SHIFT);
+        final int index = pageOf(id);
         if (FREE == expected)
         {
             markWritten(index);
@@ -348,6 +348,12 @@ public final class IdStateTable
             pages += written(index) ? 1 : 0;
         }
         return pages;
+    }
+
+    /** The index of the 4 KiB page of the table that holds {@code id}'s byte (its mark in {@code written}). */
+    private int pageOf(final int id)
+    {
+        return (int)(((long)id - minId) >>> PAGE_SHIFT);
     }
 
     private boolean written(final int index)
