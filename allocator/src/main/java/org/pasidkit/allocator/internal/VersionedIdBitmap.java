@@ -126,7 +126,12 @@ public final class VersionedIdBitmap
         // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
         final long address = words.addressOffset();
         long previous = fullSum;
-        if (NO_SUM != fullSum)
+        // NOTE: the tight pass only when the start word (the hint: where this thread last freed or claimed) has no free
+        // bit. On an exhausted range the id a thread just freed is the one it takes next, in the word its free moved
+        // the hint to: the pass from the range's first word read every full word before it first, and that
+        // allocation cost twice sbitmap's in the exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
+        final long startAllowed = start == first ? firstMask : start == last ? lastMask : CLAIM_MASK;
+        if (NO_SUM != fullSum && 0 == (~UnsafeApi.getLongVolatile(null, address + wordOffset(start)) & startAllowed))
         {
             // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every
             // word of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum,
