@@ -782,58 +782,12 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             }
             if (0 == id)
             {
-                return allocateSlow(stripe);
+                return allocateScan(minId, maxId, stripe, true);
             }
         }
         return allocateAroundCache(stripe);
     }
 
-    /** The ring ran dry; called inside an operation on {@code stripe}, which it ends before any scan. */
-    private int allocateSlow(final int stripe)
-    {
-        int id = 0;
-        long scanToken = -1;
-        try
-        {
-            // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In lean
-            // mode (its last refill found the bitmap without a free id) it drives the grace period of its own ids.
-            if (null != reclaimQueue && 0 == (id = reclaimOwnTake(stripe, reclaimQueue.leanTurn(stripe))))
-            {
-                // NOTE: while ids are scarce the shared pass hands one id over directly, as reclaimOwnTake does.
-                final EpochReclaimQueue.ReclaimSink sink = cache.scarce() ? takeSink(stripe) : stripeSinks[stripe];
-                if (reclaimBeforeRefill(sink) > 0)
-                {
-                    id = takenBy(sink, stripe);
-                }
-            }
-            final boolean scarce = cache.scarce();
-            if (0 == id)
-            {
-                // NOTE: while ids are scarce, the scan token before the depot and the bitmap: if both turn out empty,
-                // that was the first half of the exhaustion scan, and allocateScan goes on with the steal and the
-                // validation instead of a second pass (an allocation that answers "no id" searches the bitmap once).
-                scanToken = scarce ? cache.scanToken() : -1;
-                id = cache.takeFromDepot(stripe);
-            }
-            if (0 == id)
-            {
-                // NOTE: while ids are scarce the ring caches none: one id straight from the bitmap, as a bitmap
-                // allocator claims it.
-                id = scarce ?
-                    claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16) :
-                    cache.refill(stripe, refillBatch, bitmap);
-            }
-            if (0 == id && null != reclaimQueue)
-            {
-                id = reclaimOwnLean(stripe); // NOTE: the bitmap had nothing: drive the grace of the stripe's own ids
-            }
-        }
-        finally
-        {
-            cache.exit(stripe);
-        }
-        return 0 != id ? id : allocateScan(minId, maxId, stripe, scanToken);
-    }
 
     /** No stripe, or a thief holds this thread's ring just now: the bitmap, then the exhaustion scan. */
     private int allocateAroundCache(final int stripe)
@@ -842,7 +796,7 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         {
             reclaimBeforeRefill(bitmapSink);
         }
-        return allocateScan(minId, maxId, stripe, -1);
+        return allocateScan(minId, maxId, stripe, false);
     }
 
     /**
@@ -985,18 +939,82 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
                 return id;
             }
         }
-        return allocateScan(lo, hi, stripe, -1);
+        return allocateScan(lo, hi, stripe, false);
     }
 
     /**
-     * The exhaustion scan: the bitmap, then every ring, valid only if no move of free ids overlapped it; then, with a
-     * grace period, the reclaim that may free ids.
+     * The allocation's whole miss path. With {@code dryRing}, first what a whole-range allocation does when its ring ran
+     * dry (called inside an operation on {@code stripe}, which it ends before any scan): its own aged ids, the shared
+     * reclaim, the depot, a refill from the bitmap. Then the exhaustion scan: the bitmap, then every ring, valid only if
+     * no move of free ids overlapped it; then, with a grace period, the reclaim that may free ids.
      *
-     * @param scanToken a token ({@code StripedIdCache#scanToken}) the caller took before it found the depot empty and
-     *     searched the whole bitmap in vain: the first round starts after that search; -1: a full first round.
+     * @param dryRing true: {@code [lo, hi]} is the whole range and the caller is inside an operation on its stripe's
+     *     empty ring; false: the scan only (no ring, a thief holds it, or a sub-range).
      */
-    private int allocateScan(final int lo, final int hi, final int stripe, final long scanToken)
+    /*
+     * NOTE: one method on purpose, above C2's cap for inlining a hot callee (FreqInlineSize, 325 bytes of bytecode on
+     * HotSpot 17 through 25): the refill was a method of its own (240 bytes), and C2 inlined it into allocate() when
+     * the call was hot, as it is in the grace build whenever the ring runs dry. The inlined miss path cost the cache
+     * hit itself: a JMH fork of the 50%-held set ran the grace build in 19-20 ns while its loop ran in its OSR
+     * compile (refill not inlined) and in 25 ns once the loop's normal compile inlined it, in 8 forks of 9;
+     * -XX:CompileCommand=dontinline on the refill gave 17.6 ns in every fork, and the grace pair 9.65 ns against 10.37
+     * (bench/RESULTS.md). A library cannot pass that flag; this size is the rule it can rely on.
+     */
+    private int allocateScan(final int lo, final int hi, final int stripe, final boolean dryRing)
     {
+        long scanToken = -1;
+        if (dryRing)
+        {
+            // NOTE: the refill phase (the ring ran dry): it ends the operation on the ring before the scan below.
+            int id = 0;
+            try
+            {
+                // NOTE: the owner's own aged ids first (its limbo, FIFO, no shared write), then the shared queue. In
+                // lean mode (its last refill found the bitmap without a free id) it drives the grace period of its own
+                // ids.
+                if (null != reclaimQueue && 0 == (id = reclaimOwnTake(stripe, reclaimQueue.leanTurn(stripe))))
+                {
+                    // NOTE: while ids are scarce the shared pass hands one id over directly, as reclaimOwnTake does.
+                    final EpochReclaimQueue.ReclaimSink sink =
+                        cache.scarce() ? takeSink(stripe) : stripeSinks[stripe];
+                    if (reclaimBeforeRefill(sink) > 0)
+                    {
+                        id = takenBy(sink, stripe);
+                    }
+                }
+                final boolean scarce = cache.scarce();
+                if (0 == id)
+                {
+                    // NOTE: while ids are scarce, the scan token before the depot and the bitmap: if both turn out
+                    // empty, that was the first half of the exhaustion scan, and the scan below goes on with the steal
+                    // and the validation instead of a second pass (an allocation that answers "no id" searches the
+                    // bitmap once).
+                    scanToken = scarce ? cache.scanToken() : -1;
+                    id = cache.takeFromDepot(stripe);
+                }
+                if (0 == id)
+                {
+                    // NOTE: while ids are scarce the ring caches none: one id straight from the bitmap, as a bitmap
+                    // allocator claims it.
+                    id = scarce ?
+                        claimDirect(minId, maxId, cache.homeOf(Thread.currentThread()) * 16) :
+                        cache.refill(stripe, refillBatch, bitmap);
+                }
+                if (0 == id && null != reclaimQueue)
+                {
+                    // NOTE: the bitmap had nothing: drive the grace of the stripe's own ids
+                    id = reclaimOwnLean(stripe);
+                }
+            }
+            finally
+            {
+                cache.exit(stripe);
+            }
+            if (0 != id)
+            {
+                return id;
+            }
+        }
         final Thread thread = Thread.currentThread();
         final int hintIndex = cache.homeOf(thread) * 16;
         int busyRetries = 0;
@@ -1594,9 +1612,9 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
 
     /**
      * The sink of an allocation's reclaim while ids are scarce ({@link #reclaimOwnTake}, and the shared pass of
-     * {@link #allocateSlow} and {@link #allocateScan}): the one id reclaimed goes straight to {@code IN_USE} (a release
-     * store by its exclusive holder: the take that gave it to this thread was a CAS) and is handed to the caller, never
-     * {@code CACHED} in a ring. Its pass is an owner move (as {@link OwnSink}) or a shared one (as
+     * {@link #allocateScan}, in its refill phase and its scan): the one id reclaimed goes straight to {@code IN_USE} (a
+     * release store by its exclusive holder: the take that gave it to this thread was a CAS) and is handed to the
+     * caller, never {@code CACHED} in a ring. Its pass is an owner move (as {@link OwnSink}) or a shared one (as
      * {@link MovingSink}). Owner of the stripe only.
      */
     private final class HandSink implements EpochReclaimQueue.ReclaimSink
