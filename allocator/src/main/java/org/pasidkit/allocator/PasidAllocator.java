@@ -788,7 +788,6 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
         return allocateAroundCache(stripe);
     }
 
-
     /** No stripe, or a thief holds this thread's ring just now: the bitmap, then the exhaustion scan. */
     private int allocateAroundCache(final int stripe)
     {
