@@ -47,6 +47,15 @@ import org.openjdk.jmh.infra.Control;
  *       light sides: no asymmetric fence arbitrates it). One atomic per pair and nothing else: pasidkit's cache hit
  *       in the membarrier mode does exactly these, plus its ring and stripe bookkeeping, with or without a grace
  *       period (with one the free's CAS goes to {@code RETIRED}).</li>
+ *   <li>{@code protocolPairT1}, {@code protocolPairT2}: every memory access of pasidkit's cache-hit pair in the
+ *       membarrier mode, in its order and with its access modes, on a stripe laid out as {@link
+ *       org.pasidkit.allocator.internal.StripeDescriptor} (one per thread) and a state byte per id: allocate's enter
+ *       (opaque store of busy, the light side's compiler barrier, acquire load of stop), pop (head, tail and slot
+ *       loads, the plain {@code IN_USE} store, release store of head), exit (release store of busy); free's enter, CAS
+ *       {@code IN_USE -> CACHING}, load of stop, push (tail and head loads, opaque slot store, tail store), release
+ *       store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check, no call. What is left between
+ *       this and {@code PasidAllocatorAllocFreeBenchmark.pairT1} is the allocator's bookkeeping; what is between
+ *       this and {@code storeCasPairT1} is the protocol's nine stores (each store before the CAS drains with it).</li>
  *   <li>{@code crossRingOnly} (group: 1 producer + 1 consumer): the {@code cross} workload with the allocator taken
  *       out: the producer offers a counter through the same SPSC ring of ints, the consumer polls it. What is left
  *       is the cost of moving one int and the ring's cache lines between the two cores: every cross-thread figure
@@ -64,6 +73,7 @@ public class AllocFreeFloorBenchmark
 {
     private static final byte CACHED = 1;
     private static final byte IN_USE = 2;
+    private static final byte CACHING = 5;
 
     /** One thread's state byte, alone in a 128-byte aligned block of its own (no false sharing). */
     @State(Scope.Thread)
@@ -103,6 +113,109 @@ public class AllocFreeFloorBenchmark
     public boolean casPairT2(final StateByte state)
     {
         return casPair(state.address);
+    }
+
+    /**
+     * One thread's stripe (header and ring as {@link org.pasidkit.allocator.internal.StripeDescriptor} lays them out)
+     * and the state bytes of its ids, off-heap, 128-byte aligned; the ring starts full of {@link #IDS} CACHED ids.
+     */
+    @State(Scope.Thread)
+    public static class ProtocolStripe
+    {
+        /** Ids in the ring, its capacity (a power of two): pasidkit's default cache capacity. */
+        static final int IDS = 256;
+        private static final int BUSY = 0;
+        private static final int STOP = 4;
+        private static final int HEAD = 64;
+        private static final int TAIL = 72;
+        private static final int SLOTS = 128;
+        private static final int STATES = SLOTS + 4 * IDS;
+
+        java.nio.ByteBuffer block;
+        long base;
+
+        @Setup(Level.Trial)
+        public void allocate()
+        {
+            block = BufferUtil.allocateDirectAligned(STATES + IDS + 128, 128);
+            base = BufferUtil.address(block);
+            for (int id = 0; id < IDS; id++)
+            {
+                UnsafeApi.putInt(null, base + SLOTS + 4L * id, id);
+                UnsafeApi.putByte(null, base + STATES + id, CACHED);
+            }
+            UnsafeApi.putLongRelease(null, base + TAIL, IDS);
+        }
+
+        /** Every pair put back what it took: the ring still holds {@link #IDS} ids, each CACHED. */
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            final long size = UnsafeApi.getLongVolatile(null, base + TAIL) - UnsafeApi.getLongVolatile(null, base + HEAD);
+            if (IDS != size)
+            {
+                throw new IllegalStateException("protocol ring holds " + size + " ids, not " + IDS);
+            }
+        }
+    }
+
+    @Benchmark
+    @Threads(1)
+    public int protocolPairT1(final ProtocolStripe stripe)
+    {
+        return protocolPair(stripe.base);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int protocolPairT2(final ProtocolStripe stripe)
+    {
+        return protocolPair(stripe.base);
+    }
+
+    /** StripedIdCache.enterPop then enterPush's accesses, as pasidkit's cache hit makes them (class comment). */
+    private static int protocolPair(final long base)
+    {
+        final int mask = ProtocolStripe.IDS - 1;
+        // allocate: enter, pop, exit
+        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.BUSY, 1);
+        java.lang.invoke.VarHandle.acquireFence(); // NOTE: AsymmetricFence.light() in the membarrier mode
+        if (0 != UnsafeApi.getIntAcquire(null, base + ProtocolStripe.STOP))
+        {
+            return -1;
+        }
+        final long head = UnsafeApi.getLong(null, base + ProtocolStripe.HEAD);
+        if (head >= UnsafeApi.getLong(null, base + ProtocolStripe.TAIL))
+        {
+            return -2;
+        }
+        final int id = UnsafeApi.getInt(null, base + ProtocolStripe.SLOTS + 4L * ((int)head & mask));
+        final long state = base + ProtocolStripe.STATES + id;
+        UnsafeApi.putByte(null, state, IN_USE);
+        UnsafeApi.putLongRelease(null, base + ProtocolStripe.HEAD, head + 1);
+        UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+        // free: enter, CAS, stop, push, CACHED, exit
+        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.BUSY, 1);
+        if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, CACHING))
+        {
+            UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+            return -3;
+        }
+        java.lang.invoke.VarHandle.acquireFence();
+        if (0 != UnsafeApi.getIntAcquire(null, base + ProtocolStripe.STOP))
+        {
+            return -4;
+        }
+        final long tail = UnsafeApi.getLong(null, base + ProtocolStripe.TAIL);
+        if (tail - UnsafeApi.getLong(null, base + ProtocolStripe.HEAD) >= ProtocolStripe.IDS)
+        {
+            return -5;
+        }
+        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.SLOTS + 4L * ((int)tail & mask), id);
+        UnsafeApi.putLong(null, base + ProtocolStripe.TAIL, tail + 1);
+        UnsafeApi.putByteRelease(null, state, CACHED);
+        UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+        return id;
     }
 
     @Benchmark

@@ -183,6 +183,8 @@ final class Goals
         // pop's IN_USE store, the free's CAS that issue 13 keeps), measured in the same run.
         final BenchRow storeCasT1 = find(rows, FLOOR + "storeCasPairT1", null);
         final BenchRow storeCasT2 = find(rows, FLOOR + "storeCasPairT2", null);
+        final BenchRow protocolT1 = find(rows, FLOOR + "protocolPairT1", null);
+        final BenchRow protocolT2 = find(rows, FLOOR + "protocolPairT2", null);
         final BenchRow bestT1 = best(rows, ALLOC_FREE + "pairT1");
         final BenchRow bestT2 = best(rows, ALLOC_FREE + "pairT2");
         final double bestT1Ns = valueOrNaN(bestT1);
@@ -195,9 +197,14 @@ final class Goals
             bestT1, 1.5);
         floor(md, "#13", "one plain store and one CAS of a byte per pair (an owner's pop, the free's CAS) and nothing " +
             "else, 1 thread: the least the asymmetric path does", storeCasT1, bestT1Ns / 1.5, t1);
+        floor(md, "#13", "every memory access of the cache-hit pair's protocol in its order (enter, pop, exit, " +
+            "enter, CAS, push, CACHED, exit: nine stores and the CAS) and nothing else, 1 thread", protocolT1,
+            bestT1Ns / 1.5, t1);
         againstBest(md, "#13", "immediate allocate+free, 2 threads: >= 1.5x the best non-stranding baseline", t2,
             bestT2, 1.5);
         floor(md, "#13", "the same store and CAS, 2 threads (each on its own line)", storeCasT2, bestT2Ns / 1.5, t2);
+        floor(md, "#13", "the protocol's accesses, 2 threads (each on its own stripe)", protocolT2, bestT2Ns / 1.5,
+            t2);
         againstBest(md, "#13", "grace allocate+free (heavy barriers in the loop), 1 thread: >= 1.3x the best " +
             "non-stranding baseline", graceT1, bestT1, 1.3);
         floor(md, "#13", "the same store and CAS, 1 thread", storeCasT1, bestT1Ns / 1.3, graceT1);

@@ -65,6 +65,28 @@ class GoalsTest
     }
 
     @Test
+    void issue13ImmediatePairGoalsShowTheProtocolFloor()
+    {
+        final List<BenchRow> rows = new ArrayList<>();
+        rows.add(row(Goals.ALLOC_FREE + "pairT1", "pasidkit", 1, 9.0));
+        rows.add(row(Goals.ALLOC_FREE + "pairT1", "atomic-bitmap", 1, 11.25));
+        rows.add(row(Goals.ALLOC_FREE + "pairT2", "sbitmap", 2, 12.0));
+        rows.add(row(Goals.FLOOR + "protocolPairT1", null, 1, 7.2));
+        rows.add(row(Goals.FLOOR + "protocolPairT2", null, 2, 7.5));
+
+        final String md = Goals.render(rows);
+
+        // 1.5x atomic-bitmap's 11.25 ns needs 7.5 ns: 1.04x the protocol's 7.2; pasidkit's 9.0 is 1.25x it.
+        assertTrue(md.contains("| #13 | floor (context): every memory access of the cache-hit pair's protocol in its " +
+            "order (enter, pop, exit, enter, CAS, push, CACHED, exit: nine stores and the CAS) and nothing else, 1 " +
+            "thread | 7.20 ns (mean 7.20 ± 0.100); the goal needs <= 7.50 ns = 1.04x the floor; pasidkit 9.00 ns = " +
+            "1.25x the floor | context |"), md);
+        // pasidkit at 2 threads did not run: what the goal needs (12.0 / 1.5 = 8.0 ns), and no pasidkit figure.
+        assertTrue(md.contains("| #13 | floor (context): the protocol's accesses, 2 threads (each on its own stripe) | " +
+            "7.50 ns (mean 7.50 ± 0.100); the goal needs <= 8.00 ns = 1.07x the floor | context |"), md);
+    }
+
+    @Test
     void aFloorThatDidNotRunSaysNotMeasured()
     {
         final List<BenchRow> rows = new ArrayList<>();
