@@ -77,6 +77,11 @@ import org.pasidkit.allocator.internal.EpochDescriptor;
 public final class EpochDomain
 {
     private final UnsafeBuffer buffer;
+    /**
+     * The global epoch's native address: {@link #epoch()} is read on every retire, and a load through {@link #buffer}
+     * first loads the buffer's address from the buffer object (a dependent load).
+     */
+    private final long epochAddress;
     private final int maxReaders;
     private volatile int lastHoldingBack;
 
@@ -89,12 +94,13 @@ public final class EpochDomain
         this.maxReaders = maxReaders;
         this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(EpochDescriptor.lengthBytes(maxReaders), 128));
         buffer.putLongVolatile(EpochDescriptor.GLOBAL_EPOCH_OFFSET, 0L);
+        this.epochAddress = buffer.addressOffset() + EpochDescriptor.GLOBAL_EPOCH_OFFSET;
     }
 
     /** The global epoch (acquire load; pairs with the CAS in {@link #tryAdvance}). */
     public long epoch()
     {
-        return buffer.getLongAcquire(EpochDescriptor.GLOBAL_EPOCH_OFFSET);
+        return UnsafeApi.getLongAcquire(null, epochAddress);
     }
 
     public int maxReaders()

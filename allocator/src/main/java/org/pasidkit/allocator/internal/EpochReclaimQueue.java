@@ -374,7 +374,9 @@ public final class EpochReclaimQueue
         }
         if (0 == holders)
         {
-            if (!states.compareAndSet(id, IdStateTable.IN_USE, IdStateTable.RETIRED))
+            // NOTE: through addressOfHeld, without compareAndSet's test of the id's page: the acquire load above saw
+            // the id IN_USE, so its page is marked written (IdStateTable's design notes).
+            if (!UnsafeApi.compareAndSetByte(null, states.addressOfHeld(id), IdStateTable.IN_USE, IdStateTable.RETIRED))
             {
                 return false;
             }

@@ -127,6 +127,12 @@ public final class StripedIdCache
     /** Read-mostly flags on a line of their own: {@link #SCARCE_OFFSET}. */
     private final UnsafeBuffer shared = new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 128));
     private static final int SCARCE_OFFSET = 128;
+    /**
+     * The scarce flag's native address: {@link #scarce()} is on every free's path, and a load through {@link #shared}
+     * first loads the buffer's address from the buffer object (a dependent load; with bounds checks on, its
+     * capacity too).
+     */
+    private final long scarceAddress = shared.addressOffset() + SCARCE_OFFSET;
     private final AtomicLong movesStarted = new AtomicLong();
     private final AtomicLong movesFinished = new AtomicLong();
     /** Full magazines: halves of rings that overflowed, waiting for a thread whose ring ran dry. */
@@ -170,7 +176,7 @@ public final class StripedIdCache
      */
     public boolean scarce()
     {
-        return 0 != shared.getIntOpaque(SCARCE_OFFSET);
+        return 0 != UnsafeApi.getIntOpaque(null, scarceAddress);
     }
 
     /** Marks ids scarce; writes only on a change, so threads that read the flag keep the line shared. */
