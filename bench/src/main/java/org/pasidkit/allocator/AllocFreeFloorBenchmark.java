@@ -56,6 +56,14 @@ import org.openjdk.jmh.infra.Control;
  *       store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check, no call. What is left between
  *       this and {@code PasidAllocatorAllocFreeBenchmark.pairT1} is the allocator's bookkeeping; what is between
  *       this and {@code storeCasPairT1} is the protocol's nine stores (each store before the CAS drains with it).</li>
+ *   <li>{@code graceProtocolPairT1}, {@code graceProtocolPairT2}: the same for the grace build's cache-hit pair: the
+ *       pop as above; free's CAS {@code IN_USE -> RETIRED}, an acquire load of the epoch, the append to the stripe's
+ *       retire ring (plain stores of the id and its segment's epoch stamp, release store of its count); and, when the
+ *       cache ring runs dry, the owner's move of the retire ring's aged prefix into it (a CAS of the retire ring's
+ *       {@code taken}, plain slot stores, the tail, a release fence, plain {@code CACHED} stores). The limbo is
+ *       {@value GraceProtocolStripe#LIMBO} ids, each past its grace once that many were retired after it: no epoch
+ *       advance, no reader, no call. What is left between this and {@code pairT1} of {@code pasidkit-grace} is the
+ *       grace build's bookkeeping (the stripe lookup, the amortised advance's checks, the reclaim's calls).</li>
  *   <li>{@code crossRingOnly} (group: 1 producer + 1 consumer): the {@code cross} workload with the allocator taken
  *       out: the producer offers a counter through the same SPSC ring of ints, the consumer polls it. What is left
  *       is the cost of moving one int and the ring's cache lines between the two cores: every cross-thread figure
@@ -74,6 +82,7 @@ public class AllocFreeFloorBenchmark
     private static final byte CACHED = 1;
     private static final byte IN_USE = 2;
     private static final byte CACHING = 5;
+    private static final byte RETIRED = 3;
 
     /** One thread's state byte, alone in a 128-byte aligned block of its own (no false sharing). */
     @State(Scope.Thread)
@@ -216,6 +225,154 @@ public class AllocFreeFloorBenchmark
         UnsafeApi.putByteRelease(null, state, CACHED);
         UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
         return id;
+    }
+
+    /**
+     * One thread's grace build in miniature: a cache ring (laid out as {@link ProtocolStripe}'s), a retire ring with
+     * its epoch stamps and cursors, and the state bytes of {@link #IDS} ids; the cache ring starts full (CACHED), the
+     * retire ring with the rest (RETIRED), its oldest {@code IDS - RING - LIMBO} past their grace.
+     */
+    @State(Scope.Thread)
+    public static class GraceProtocolStripe
+    {
+        /** Cache ring slots: pasidkit's default cache capacity. */
+        static final int RING = 256;
+        /** Ids retired after an id before it counts as past its grace (pasidkit's light limbo is 2-3 advances of 2048). */
+        static final int LIMBO = 4096;
+        /** Ids in all: the ring, the limbo and one ring's worth aged. */
+        static final int IDS = RING + LIMBO + RING;
+        /** Retire ring slots (a power of two above IDS). */
+        static final int BAG = 8192;
+        static final int SEGMENT_SHIFT = 6;
+        private static final int BUSY = 0;
+        private static final int STOP = 4;
+        private static final int HEAD = 64;
+        private static final int TAIL = 72;
+        private static final int SLOTS = 128;
+        private static final int STATES = SLOTS + 4 * RING;
+
+        java.nio.ByteBuffer block;
+        long base;
+        final int[] bagIds = new int[BAG];
+        final long[] bagEpochs = new long[BAG >>> SEGMENT_SHIFT];
+        /** The retire ring's count (owner's release store) and taken (CAS): fields of their own object, as pasidkit's. */
+        final java.util.concurrent.atomic.AtomicLongArray cursors = new java.util.concurrent.atomic.AtomicLongArray(32);
+        /** The global epoch (never advanced here: the limbo alone ages ids). */
+        final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
+
+        @Setup(Level.Trial)
+        public void allocate()
+        {
+            block = BufferUtil.allocateDirectAligned(STATES + IDS + 128, 128);
+            base = BufferUtil.address(block);
+            for (int id = 0; id < RING; id++)
+            {
+                UnsafeApi.putInt(null, base + SLOTS + 4L * id, id);
+                UnsafeApi.putByte(null, base + STATES + id, CACHED);
+            }
+            UnsafeApi.putLongRelease(null, base + TAIL, RING);
+            for (int id = RING; id < IDS; id++)
+            {
+                bagIds[id - RING] = id;
+                UnsafeApi.putByte(null, base + STATES + id, RETIRED);
+            }
+            cursors.setRelease(COUNT, IDS - RING);
+        }
+
+        /** Every pair put back what it took: each id is CACHED in the ring or RETIRED in the retire ring. */
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            final long inRing = UnsafeApi.getLongVolatile(null, base + TAIL) - UnsafeApi.getLongVolatile(null, base + HEAD);
+            final long inBag = cursors.get(COUNT) - cursors.get(TAKEN);
+            if (IDS != inRing + inBag)
+            {
+                throw new IllegalStateException("grace protocol holds " + inRing + " + " + inBag + " ids, not " + IDS);
+            }
+        }
+
+        static final int COUNT = 8;
+        static final int TAKEN = 24;
+    }
+
+    @Benchmark
+    @Threads(1)
+    public int graceProtocolPairT1(final GraceProtocolStripe stripe)
+    {
+        return graceProtocolPair(stripe);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public int graceProtocolPairT2(final GraceProtocolStripe stripe)
+    {
+        return graceProtocolPair(stripe);
+    }
+
+    /** The grace build's cache-hit pair, its accesses only (class comment). */
+    private static int graceProtocolPair(final GraceProtocolStripe stripe)
+    {
+        final long base = stripe.base;
+        final int mask = GraceProtocolStripe.RING - 1;
+        // allocate: enter, pop (after the owner's move when the ring is dry), exit
+        UnsafeApi.putIntOpaque(null, base + GraceProtocolStripe.BUSY, 1);
+        java.lang.invoke.VarHandle.acquireFence(); // NOTE: AsymmetricFence.light() in the membarrier mode
+        if (0 != UnsafeApi.getIntAcquire(null, base + GraceProtocolStripe.STOP))
+        {
+            return -1;
+        }
+        long head = UnsafeApi.getLong(null, base + GraceProtocolStripe.HEAD);
+        if (head >= UnsafeApi.getLong(null, base + GraceProtocolStripe.TAIL) && !graceMove(stripe, base, head))
+        {
+            return -2;
+        }
+        final int id = UnsafeApi.getInt(null, base + GraceProtocolStripe.SLOTS + 4L * ((int)head & mask));
+        final long state = base + GraceProtocolStripe.STATES + id;
+        UnsafeApi.putByte(null, state, IN_USE);
+        UnsafeApi.putLongRelease(null, base + GraceProtocolStripe.HEAD, head + 1);
+        UnsafeApi.putIntRelease(null, base + GraceProtocolStripe.BUSY, 0);
+        // free: CAS, epoch, append to the retire ring
+        if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, RETIRED))
+        {
+            return -3;
+        }
+        final long epoch = stripe.epoch.getAcquire();
+        final java.util.concurrent.atomic.AtomicLongArray cursors = stripe.cursors;
+        final long count = cursors.getPlain(GraceProtocolStripe.COUNT);
+        stripe.bagIds[(int)count & (GraceProtocolStripe.BAG - 1)] = id;
+        stripe.bagEpochs[(int)(count >>> GraceProtocolStripe.SEGMENT_SHIFT) & (stripe.bagEpochs.length - 1)] = epoch;
+        cursors.setRelease(GraceProtocolStripe.COUNT, count + 1);
+        return id;
+    }
+
+    /** The owner's move of the retire ring's aged prefix (up to a ring's worth) into its empty cache ring. */
+    private static boolean graceMove(final GraceProtocolStripe stripe, final long base, final long head)
+    {
+        final java.util.concurrent.atomic.AtomicLongArray cursors = stripe.cursors;
+        final long count = cursors.getPlain(GraceProtocolStripe.COUNT);
+        final long taken = cursors.getAcquire(GraceProtocolStripe.TAKEN);
+        final long end = Math.min(count - GraceProtocolStripe.LIMBO, taken + GraceProtocolStripe.RING);
+        if (end <= taken || !cursors.compareAndSet(GraceProtocolStripe.TAKEN, taken, end))
+        {
+            return false;
+        }
+        final int[] ids = stripe.bagIds;
+        final int n = (int)(end - taken);
+        final int from = (int)taken;
+        final long slots = base + GraceProtocolStripe.SLOTS;
+        for (int i = 0; i < n; i++)
+        {
+            UnsafeApi.putInt(null, slots + 4L * (int)((head + i) & (GraceProtocolStripe.RING - 1)),
+                ids[(from + i) & (GraceProtocolStripe.BAG - 1)]);
+        }
+        UnsafeApi.putLong(null, base + GraceProtocolStripe.TAIL, head + n);
+        java.lang.invoke.VarHandle.releaseFence();
+        final long states = base + GraceProtocolStripe.STATES;
+        for (int i = 0; i < n; i++)
+        {
+            UnsafeApi.putByte(null, states + ids[(from + i) & (GraceProtocolStripe.BAG - 1)], CACHED);
+        }
+        return true;
     }
 
     @Benchmark

@@ -94,8 +94,8 @@ public final class BenchCommand implements Callable<Integer>
         // the best baselines of the 1- and 2-thread pairs.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorAllocFreeBenchmark\\.pairT4$", 1).with("impl", "pasidkit",
             "pasidkit-grace", "atomic-bitmap", "sbitmap"),
-        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT1|storeCasPairT1|protocolPairT1)$", 1),
-        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|storeCasPairT2|protocolPairT2|crossRingOnly)$", 2),
+        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT1|storeCasPairT1|protocolPairT1|graceProtocolPairT1)$", 1),
+        Entry.of("org\\.pasidkit\\.allocator\\.AllocFreeFloorBenchmark\\.(casPairT2|storeCasPairT2|protocolPairT2|graceProtocolPairT2|crossRingOnly)$", 2),
         // NOTE: 0% held is the pairT1 workload, measured above with every implementation: the quick suite leaves it
         // and 99% out, as it leaves out 4 threads and the window workload, to stay within 15 minutes.
         Entry.of("org\\.pasidkit\\.allocator\\.PasidAllocatorHeldSetBenchmark\\.", 1)

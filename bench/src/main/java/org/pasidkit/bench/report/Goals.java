@@ -185,6 +185,8 @@ final class Goals
         final BenchRow storeCasT2 = find(rows, FLOOR + "storeCasPairT2", null);
         final BenchRow protocolT1 = find(rows, FLOOR + "protocolPairT1", null);
         final BenchRow protocolT2 = find(rows, FLOOR + "protocolPairT2", null);
+        final BenchRow graceProtocolT1 = find(rows, FLOOR + "graceProtocolPairT1", null);
+        final BenchRow graceProtocolT2 = find(rows, FLOOR + "graceProtocolPairT2", null);
         final BenchRow bestT1 = best(rows, ALLOC_FREE + "pairT1");
         final BenchRow bestT2 = best(rows, ALLOC_FREE + "pairT2");
         final double bestT1Ns = valueOrNaN(bestT1);
@@ -208,9 +210,14 @@ final class Goals
         againstBest(md, "#13", "grace allocate+free (heavy barriers in the loop), 1 thread: >= 1.3x the best " +
             "non-stranding baseline", graceT1, bestT1, 1.3);
         floor(md, "#13", "the same store and CAS, 1 thread", storeCasT1, bestT1Ns / 1.3, graceT1);
+        floor(md, "#13", "every memory access of the grace build's cache-hit pair in its order (the pop; the free's " +
+            "CAS, epoch load and retire-ring append; the owner's move of aged ids into the dry cache ring) and nothing " +
+            "else, 1 thread", graceProtocolT1, bestT1Ns / 1.3, graceT1);
         againstBest(md, "#13", "grace allocate+free (heavy barriers in the loop), 2 threads: >= 1.3x the best " +
             "non-stranding baseline", graceT2, bestT2, 1.3);
         floor(md, "#13", "the same store and CAS, 2 threads", storeCasT2, bestT2Ns / 1.3, graceT2);
+        floor(md, "#13", "the grace protocol's accesses, 2 threads (each on its own stripe)", graceProtocolT2,
+            bestT2Ns / 1.3, graceT2);
         atMost(md, "#13", "driver-data lookup inside an epoch critical section (enter, lookup, exit): <= 5 ns",
             find(rows, "PasidSpaceEpochLookupBenchmark.enterLookupExit", null), 5, "ns");
         final BenchRow latency = find(rows, "PasidAllocatorGraceLatencyBenchmark.freeToReusable", null,
