@@ -125,45 +125,86 @@ public class AllocFreeFloorBenchmark
     }
 
     /**
-     * One thread's stripe (header and ring as {@link org.pasidkit.allocator.internal.StripeDescriptor} lays them out)
-     * and the state bytes of its ids, off-heap, 128-byte aligned; the ring starts full of {@link #IDS} CACHED ids.
+     * The protocol floors' stripe: header and ring at {@link org.pasidkit.allocator.internal.StripeDescriptor}'s
+     * offsets, a ring of {@link #RING} slots, then the state bytes of the ids; the steps both floors' allocations make.
      */
+    static final class FloorStripe
+    {
+        /** Cache ring slots (a power of two): pasidkit's default cache capacity. */
+        static final int RING = 256;
+        static final int BUSY = 0;
+        static final int STOP = 4;
+        static final int HEAD = 64;
+        static final int TAIL = 72;
+        static final int SLOTS = 128;
+        /** Offset of id 0's state byte. */
+        static final int STATES = SLOTS + 4 * RING;
+
+        private FloorStripe()
+        {
+        }
+
+        /** A block for the stripe and {@code ids} state bytes, its ring full of ids [0, RING), each CACHED. */
+        static java.nio.ByteBuffer allocate(final int ids)
+        {
+            final java.nio.ByteBuffer block = BufferUtil.allocateDirectAligned(STATES + ids + 128, 128);
+            final long base = BufferUtil.address(block);
+            for (int id = 0; id < RING; id++)
+            {
+                UnsafeApi.putInt(null, base + SLOTS + 4L * id, id);
+                UnsafeApi.putByte(null, base + STATES + id, CACHED);
+            }
+            UnsafeApi.putLongRelease(null, base + TAIL, RING);
+            return block;
+        }
+
+        /** Ids in the ring (tail - head), read after the trial. */
+        static long size(final long base)
+        {
+            return UnsafeApi.getLongVolatile(null, base + TAIL) - UnsafeApi.getLongVolatile(null, base + HEAD);
+        }
+
+        /** StripedIdCache.enterAt's accesses: opaque store of busy, light(), acquire load of stop. */
+        static boolean enter(final long base)
+        {
+            UnsafeApi.putIntOpaque(null, base + BUSY, 1);
+            java.lang.invoke.VarHandle.acquireFence(); // NOTE: AsymmetricFence.light() in the membarrier mode
+            return 0 == UnsafeApi.getIntAcquire(null, base + STOP);
+        }
+
+        /** StripedIdCache.popAt then exitAt: the slot at {@code head}, the plain IN_USE store, head, busy. */
+        static int popExit(final long base, final long head)
+        {
+            final int id = UnsafeApi.getInt(null, base + SLOTS + 4L * ((int)head & (RING - 1)));
+            UnsafeApi.putByte(null, base + STATES + id, IN_USE);
+            UnsafeApi.putLongRelease(null, base + HEAD, head + 1);
+            UnsafeApi.putIntRelease(null, base + BUSY, 0);
+            return id;
+        }
+    }
+
+    /** One thread's {@link FloorStripe} with the state bytes of its {@link FloorStripe#RING} ids. */
     @State(Scope.Thread)
     public static class ProtocolStripe
     {
-        /** Ids in the ring, its capacity (a power of two): pasidkit's default cache capacity. */
-        static final int IDS = 256;
-        private static final int BUSY = 0;
-        private static final int STOP = 4;
-        private static final int HEAD = 64;
-        private static final int TAIL = 72;
-        private static final int SLOTS = 128;
-        private static final int STATES = SLOTS + 4 * IDS;
-
         java.nio.ByteBuffer block;
         long base;
 
         @Setup(Level.Trial)
         public void allocate()
         {
-            block = BufferUtil.allocateDirectAligned(STATES + IDS + 128, 128);
+            block = FloorStripe.allocate(FloorStripe.RING);
             base = BufferUtil.address(block);
-            for (int id = 0; id < IDS; id++)
-            {
-                UnsafeApi.putInt(null, base + SLOTS + 4L * id, id);
-                UnsafeApi.putByte(null, base + STATES + id, CACHED);
-            }
-            UnsafeApi.putLongRelease(null, base + TAIL, IDS);
         }
 
-        /** Every pair put back what it took: the ring still holds {@link #IDS} ids, each CACHED. */
+        /** Every pair put back what it took: the ring still holds all its ids. */
         @TearDown(Level.Trial)
         public void check()
         {
-            final long size = UnsafeApi.getLongVolatile(null, base + TAIL) - UnsafeApi.getLongVolatile(null, base + HEAD);
-            if (IDS != size)
+            final long size = FloorStripe.size(base);
+            if (FloorStripe.RING != size)
             {
-                throw new IllegalStateException("protocol ring holds " + size + " ids, not " + IDS);
+                throw new IllegalStateException("protocol ring holds " + size + " ids, not " + FloorStripe.RING);
             }
         }
     }
@@ -185,71 +226,57 @@ public class AllocFreeFloorBenchmark
     /** StripedIdCache.enterPop then enterPush's accesses, as pasidkit's cache hit makes them (class comment). */
     private static int protocolPair(final long base)
     {
-        final int mask = ProtocolStripe.IDS - 1;
         // allocate: enter, pop, exit
-        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.BUSY, 1);
-        java.lang.invoke.VarHandle.acquireFence(); // NOTE: AsymmetricFence.light() in the membarrier mode
-        if (0 != UnsafeApi.getIntAcquire(null, base + ProtocolStripe.STOP))
+        if (!FloorStripe.enter(base))
         {
             return -1;
         }
-        final long head = UnsafeApi.getLong(null, base + ProtocolStripe.HEAD);
-        if (head >= UnsafeApi.getLong(null, base + ProtocolStripe.TAIL))
+        final long head = UnsafeApi.getLong(null, base + FloorStripe.HEAD);
+        if (head >= UnsafeApi.getLong(null, base + FloorStripe.TAIL))
         {
             return -2;
         }
-        final int id = UnsafeApi.getInt(null, base + ProtocolStripe.SLOTS + 4L * ((int)head & mask));
-        final long state = base + ProtocolStripe.STATES + id;
-        UnsafeApi.putByte(null, state, IN_USE);
-        UnsafeApi.putLongRelease(null, base + ProtocolStripe.HEAD, head + 1);
-        UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+        final int id = FloorStripe.popExit(base, head);
+        final long state = base + FloorStripe.STATES + id;
         // free: enter, CAS, stop, push, CACHED, exit
-        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.BUSY, 1);
+        UnsafeApi.putIntOpaque(null, base + FloorStripe.BUSY, 1);
         if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, CACHING))
         {
-            UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+            UnsafeApi.putIntRelease(null, base + FloorStripe.BUSY, 0);
             return -3;
         }
         java.lang.invoke.VarHandle.acquireFence();
-        if (0 != UnsafeApi.getIntAcquire(null, base + ProtocolStripe.STOP))
+        if (0 != UnsafeApi.getIntAcquire(null, base + FloorStripe.STOP))
         {
             return -4;
         }
-        final long tail = UnsafeApi.getLong(null, base + ProtocolStripe.TAIL);
-        if (tail - UnsafeApi.getLong(null, base + ProtocolStripe.HEAD) >= ProtocolStripe.IDS)
+        final long tail = UnsafeApi.getLong(null, base + FloorStripe.TAIL);
+        if (tail - UnsafeApi.getLong(null, base + FloorStripe.HEAD) >= FloorStripe.RING)
         {
             return -5;
         }
-        UnsafeApi.putIntOpaque(null, base + ProtocolStripe.SLOTS + 4L * ((int)tail & mask), id);
-        UnsafeApi.putLong(null, base + ProtocolStripe.TAIL, tail + 1);
+        UnsafeApi.putIntOpaque(null, base + FloorStripe.SLOTS + 4L * ((int)tail & (FloorStripe.RING - 1)), id);
+        UnsafeApi.putLong(null, base + FloorStripe.TAIL, tail + 1);
         UnsafeApi.putByteRelease(null, state, CACHED);
-        UnsafeApi.putIntRelease(null, base + ProtocolStripe.BUSY, 0);
+        UnsafeApi.putIntRelease(null, base + FloorStripe.BUSY, 0);
         return id;
     }
 
     /**
-     * One thread's grace build in miniature: a cache ring (laid out as {@link ProtocolStripe}'s), a retire ring with
+     * One thread's grace build in miniature: a cache ring (a {@link FloorStripe}), a retire ring with
      * its epoch stamps and cursors, and the state bytes of {@link #IDS} ids; the cache ring starts full (CACHED), the
      * retire ring with the rest (RETIRED), its oldest {@code IDS - RING - LIMBO} past their grace.
      */
     @State(Scope.Thread)
     public static class GraceProtocolStripe
     {
-        /** Cache ring slots: pasidkit's default cache capacity. */
-        static final int RING = 256;
         /** Ids retired after an id before it counts as past its grace (pasidkit's light limbo is 2-3 advances of 2048). */
         static final int LIMBO = 4096;
         /** Ids in all: the ring, the limbo and one ring's worth aged. */
-        static final int IDS = RING + LIMBO + RING;
+        static final int IDS = FloorStripe.RING + LIMBO + FloorStripe.RING;
         /** Retire ring slots (a power of two above IDS). */
         static final int BAG = 8192;
         static final int SEGMENT_SHIFT = 6;
-        private static final int BUSY = 0;
-        private static final int STOP = 4;
-        private static final int HEAD = 64;
-        private static final int TAIL = 72;
-        private static final int SLOTS = 128;
-        private static final int STATES = SLOTS + 4 * RING;
 
         java.nio.ByteBuffer block;
         long base;
@@ -263,27 +290,21 @@ public class AllocFreeFloorBenchmark
         @Setup(Level.Trial)
         public void allocate()
         {
-            block = BufferUtil.allocateDirectAligned(STATES + IDS + 128, 128);
+            block = FloorStripe.allocate(IDS);
             base = BufferUtil.address(block);
-            for (int id = 0; id < RING; id++)
+            for (int id = FloorStripe.RING; id < IDS; id++)
             {
-                UnsafeApi.putInt(null, base + SLOTS + 4L * id, id);
-                UnsafeApi.putByte(null, base + STATES + id, CACHED);
+                bagIds[id - FloorStripe.RING] = id;
+                UnsafeApi.putByte(null, base + FloorStripe.STATES + id, RETIRED);
             }
-            UnsafeApi.putLongRelease(null, base + TAIL, RING);
-            for (int id = RING; id < IDS; id++)
-            {
-                bagIds[id - RING] = id;
-                UnsafeApi.putByte(null, base + STATES + id, RETIRED);
-            }
-            cursors.setRelease(COUNT, IDS - RING);
+            cursors.setRelease(COUNT, IDS - FloorStripe.RING);
         }
 
         /** Every pair put back what it took: each id is CACHED in the ring or RETIRED in the retire ring. */
         @TearDown(Level.Trial)
         public void check()
         {
-            final long inRing = UnsafeApi.getLongVolatile(null, base + TAIL) - UnsafeApi.getLongVolatile(null, base + HEAD);
+            final long inRing = FloorStripe.size(base);
             final long inBag = cursors.get(COUNT) - cursors.get(TAKEN);
             if (IDS != inRing + inBag)
             {
@@ -313,26 +334,19 @@ public class AllocFreeFloorBenchmark
     private static int graceProtocolPair(final GraceProtocolStripe stripe)
     {
         final long base = stripe.base;
-        final int mask = GraceProtocolStripe.RING - 1;
         // allocate: enter, pop (after the owner's move when the ring is dry), exit
-        UnsafeApi.putIntOpaque(null, base + GraceProtocolStripe.BUSY, 1);
-        java.lang.invoke.VarHandle.acquireFence(); // NOTE: AsymmetricFence.light() in the membarrier mode
-        if (0 != UnsafeApi.getIntAcquire(null, base + GraceProtocolStripe.STOP))
+        if (!FloorStripe.enter(base))
         {
             return -1;
         }
-        long head = UnsafeApi.getLong(null, base + GraceProtocolStripe.HEAD);
-        if (head >= UnsafeApi.getLong(null, base + GraceProtocolStripe.TAIL) && !graceMove(stripe, base, head))
+        final long head = UnsafeApi.getLong(null, base + FloorStripe.HEAD);
+        if (head >= UnsafeApi.getLong(null, base + FloorStripe.TAIL) && !graceMove(stripe, base, head))
         {
             return -2;
         }
-        final int id = UnsafeApi.getInt(null, base + GraceProtocolStripe.SLOTS + 4L * ((int)head & mask));
-        final long state = base + GraceProtocolStripe.STATES + id;
-        UnsafeApi.putByte(null, state, IN_USE);
-        UnsafeApi.putLongRelease(null, base + GraceProtocolStripe.HEAD, head + 1);
-        UnsafeApi.putIntRelease(null, base + GraceProtocolStripe.BUSY, 0);
+        final int id = FloorStripe.popExit(base, head);
         // free: CAS, epoch, append to the retire ring
-        if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, RETIRED))
+        if (!UnsafeApi.compareAndSetByte(null, base + FloorStripe.STATES + id, IN_USE, RETIRED))
         {
             return -3;
         }
@@ -351,7 +365,7 @@ public class AllocFreeFloorBenchmark
         final java.util.concurrent.atomic.AtomicLongArray cursors = stripe.cursors;
         final long count = cursors.getPlain(GraceProtocolStripe.COUNT);
         final long taken = cursors.getAcquire(GraceProtocolStripe.TAKEN);
-        final long end = Math.min(count - GraceProtocolStripe.LIMBO, taken + GraceProtocolStripe.RING);
+        final long end = Math.min(count - GraceProtocolStripe.LIMBO, taken + FloorStripe.RING);
         if (end <= taken || !cursors.compareAndSet(GraceProtocolStripe.TAKEN, taken, end))
         {
             return false;
@@ -359,15 +373,15 @@ public class AllocFreeFloorBenchmark
         final int[] ids = stripe.bagIds;
         final int n = (int)(end - taken);
         final int from = (int)taken;
-        final long slots = base + GraceProtocolStripe.SLOTS;
+        final long slots = base + FloorStripe.SLOTS;
         for (int i = 0; i < n; i++)
         {
-            UnsafeApi.putInt(null, slots + 4L * (int)((head + i) & (GraceProtocolStripe.RING - 1)),
+            UnsafeApi.putInt(null, slots + 4L * (int)((head + i) & (FloorStripe.RING - 1)),
                 ids[(from + i) & (GraceProtocolStripe.BAG - 1)]);
         }
-        UnsafeApi.putLong(null, base + GraceProtocolStripe.TAIL, head + n);
+        UnsafeApi.putLong(null, base + FloorStripe.TAIL, head + n);
         java.lang.invoke.VarHandle.releaseFence();
-        final long states = base + GraceProtocolStripe.STATES;
+        final long states = base + FloorStripe.STATES;
         for (int i = 0; i < n; i++)
         {
             UnsafeApi.putByte(null, states + ids[(from + i) & (GraceProtocolStripe.BAG - 1)], CACHED);
