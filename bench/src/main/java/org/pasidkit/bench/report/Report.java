@@ -354,9 +354,11 @@ final class Report
 
     /**
      * The fence mode (the report's JVM, and the forks' as the {@code fence.membarrier} metric shows it) and the heavy
-     * barriers the measured iterations paid ({@code HeavyBarrierProfiler}), per second and per million operations.
+     * barriers the measured iterations paid ({@code HeavyBarrierProfiler}), per second and per million operations. The
+     * profiler counts calls of {@code AsymmetricFence.heavy()}: a membarrier in a membarrier fork, a full fence in a
+     * fenced one, and the text says which the count holds.
      */
-    private String fence()
+    String fence()
     {
         final StringBuilder md = new StringBuilder();
         md.append("Fence: ").append(AsymmetricFence.description()).append(" (this JVM)");
@@ -393,9 +395,14 @@ final class Report
             md.append("; the results carry no fence metrics (run without HeavyBarrierProfiler).\n\n");
             return md.toString();
         }
+        // NOTE: heavy() is a membarrier only in the membarrier mode; in a fenced fork the count is of full fences.
+        final String counted = 0 == fenced ? "membarrier calls" : 0 == membarrier ?
+            "full fences: the fenced forks' heavy side, no membarrier" : "membarrier calls in the membarrier forks, " +
+            "full fences in the fenced ones";
         md.append("; benchmark forks: membarrier in ").append(membarrier).append(", fenced in ").append(fenced)
             .append(" of ").append(membarrier + fenced).append(" results. Heavy barriers paid in the measured iterations ")
-            .append("of the whole run: ").append(String.format(Locale.ROOT, "%.0f", total)).append(".\n\n");
+            .append("of the whole run: ").append(String.format(Locale.ROOT, "%.0f", total)).append(" (")
+            .append(counted).append(").\n\n");
         if (!paying.isEmpty())
         {
             md.append("| benchmark | threads | params | heavy barriers | per second | per million ops |\n")
