@@ -270,7 +270,9 @@ public class AllocFreeFloorBenchmark
     @State(Scope.Thread)
     public static class GraceProtocolStripe
     {
-        /** Ids retired after an id before it counts as past its grace (pasidkit's light limbo is 2-3 advances of 2048). */
+        /**
+         * Ids retired after an id before it counts as past its grace (pasidkit's light limbo is 2-3 advances of 2048).
+         */
         static final int LIMBO = 4096;
         /** Ids in all: the ring, the limbo and one ring's worth aged. */
         static final int IDS = FloorStripe.RING + LIMBO + FloorStripe.RING;
@@ -282,7 +284,9 @@ public class AllocFreeFloorBenchmark
         long base;
         final int[] bagIds = new int[BAG];
         final long[] bagEpochs = new long[BAG >>> SEGMENT_SHIFT];
-        /** The retire ring's count (owner's release store) and taken (CAS): fields of their own object, as pasidkit's. */
+        /**
+         * The retire ring's count (owner's release store) and taken (CAS), on lines of their own, as pasidkit's are.
+         */
         final java.util.concurrent.atomic.AtomicLongArray cursors = new java.util.concurrent.atomic.AtomicLongArray(32);
         /** The global epoch (never advanced here: the limbo alone ages ids). */
         final java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
@@ -300,7 +304,7 @@ public class AllocFreeFloorBenchmark
             cursors.setRelease(COUNT, IDS - FloorStripe.RING);
         }
 
-        /** Every pair put back what it took: each id is CACHED in the ring or RETIRED in the retire ring. */
+        /** Every pair put back what it took: the cache ring and the retire ring hold all {@link #IDS} ids between them. */
         @TearDown(Level.Trial)
         public void check()
         {
