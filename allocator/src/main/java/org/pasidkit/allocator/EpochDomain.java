@@ -287,7 +287,7 @@ public final class EpochDomain
             this.pinAddress = buffer.addressOffset() + EpochDescriptor.slotOffset(slot) + EpochDescriptor.PIN_OFFSET;
             this.depthOffset = EpochDescriptor.slotOffset(slot) + EpochDescriptor.DEPTH_OFFSET;
             this.depthAddress = buffer.addressOffset() + depthOffset;
-            this.epochAddress = buffer.addressOffset() + EpochDescriptor.GLOBAL_EPOCH_OFFSET;
+            this.epochAddress = EpochDomain.this.epochAddress; // NOTE: a copy in this object, as the note above says
             buffer.putInt(depthOffset, 0);
         }
 

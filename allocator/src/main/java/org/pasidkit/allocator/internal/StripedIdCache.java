@@ -184,7 +184,7 @@ public final class StripedIdCache
     {
         if (!scarce())
         {
-            shared.putIntOpaque(SCARCE_OFFSET, 1);
+            UnsafeApi.putIntOpaque(null, scarceAddress, 1);
         }
     }
 
@@ -196,7 +196,7 @@ public final class StripedIdCache
     {
         if (scarce())
         {
-            shared.putIntOpaque(SCARCE_OFFSET, 0);
+            UnsafeApi.putIntOpaque(null, scarceAddress, 0);
         }
     }
 
