@@ -240,9 +240,18 @@ public final class IdStateTable
         // (interleaved A/B, bench/RESULTS.md).
         VarHandle.releaseFence();
         final long idBase = this.idBase;
-        for (int i = (int)from, end = i + (int)(to - from); i != end; i++)
+        // NOTE: in runs that do not wrap the ring (at most two): a counted loop over a plain index, whose array range
+        // checks C2 hoists out of the loop (loop predication), instead of a mask and a check at every id.
+        int i = (int)from & mask;
+        for (long left = to - from; left > 0; )
         {
-            UnsafeApi.putByte(null, idBase + ids[i & mask], state);
+            final int run = (int)Math.min(left, mask + 1 - i);
+            for (int end = i + run; i < end; i++)
+            {
+                UnsafeApi.putByte(null, idBase + ids[i], state);
+            }
+            left -= run;
+            i &= mask;
         }
     }
 

@@ -559,20 +559,28 @@ public final class StripedIdCache
         {
             return false;
         }
-        final long slots = base + StripeDescriptor.SLOTS_OFFSET;
-        final int first = (int)from;
-        final int at = (int)tail;
-        for (int i = 0, count = (int)n; i < count; i++)
+        if (mask >= ids.length || 0 != (mask & (mask + 1)))
         {
-            // NOTE: plain slot stores and one plain tail store. A pre-scan reading a slot (opaque) sees the old or the
-            // new id, never a torn one (an aligned int store is atomic, JLS 17.7); it misses at most ids being pushed,
-            // and an owner move is waited out and re-run by a scan (push's notes). The caller's release fence then
-            // orders them before the ids' CACHED stores. Plain, not opaque (as push's single slot store is): opaque
-            // stores are compiler barriers that kept C2 from scheduling the loop, and the batch move cost the grace
-            // pair 0.33 ns more (interleaved A/B, bench/RESULTS.md). Addressed from locals; an int counter, so that C2
-            // compiles a counted loop.
-            UnsafeApi.putInt(
-                null, slots + (long)((at + i) & ringMask) * StripeDescriptor.SLOT_LENGTH, ids[(first + i) & mask]);
+            throw new IllegalArgumentException("mask " + mask + " must be ids.length - 1 (" + ids.length +
+                ", a power of two): the copy reads ids[0 .. mask]");
+        }
+        final long slots = base + StripeDescriptor.SLOTS_OFFSET;
+        // NOTE: copied in runs that wrap neither ring (at most three), each one Unsafe.copyMemory from the retire
+        // ring's int[] to the slots: plain stores in int units (4-aligned addresses and lengths: "coherent (atomic)
+        // units" per Unsafe.copyMemory, so a pre-scan reading a slot (opaque) sees the old or the new id, never a torn
+        // one, as an aligned int store, JLS 17.7); it misses at most ids being pushed, and an owner move is waited out
+        // and re-run by a scan (push's notes). The caller's release fence then orders them before the ids' CACHED
+        // stores.
+        int src = (int)from & mask;
+        int dst = (int)tail & ringMask;
+        for (long left = n; left > 0; )
+        {
+            final int run = (int)Math.min(left, Math.min(mask + 1 - src, ringMask + 1 - dst));
+            UnsafeApi.copyMemory(ids, INT_ARRAY_BASE + ((long)src << 2), null,
+                slots + (long)dst * StripeDescriptor.SLOT_LENGTH, (long)run << 2);
+            left -= run;
+            src = (src + run) & mask;
+            dst = (dst + run) & ringMask;
         }
         UnsafeApi.putLong(null, base + StripeDescriptor.TAIL_OFFSET, tail + n);
         return true;
