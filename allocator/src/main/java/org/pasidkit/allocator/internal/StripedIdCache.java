@@ -232,8 +232,8 @@ public final class StripedIdCache
     {
         // NOTE: the stripe is computed from the thread id alone, so the ring's base address (and every ring load of
         // the operation) waits on one load less than through the home table: the stripe's comparison with owners[]
-        // is a predicted branch, off that chain. Immediate pair 9.07 / 8.63 -> 8.39 / 8.30 ns (single forks,
-        // interleaved; RESULTS.md). Unchecked load (Unsafe): the index is masked by stripeCount - 1.
+        // is a predicted branch, off that chain. Immediate pair (pairT1) 8.57 / 8.65 -> 8.31 / 8.21 ns (single
+        // forks, interleaved; bench/results/stripe-direct-20261205.txt). Unchecked load (Unsafe): the index is masked by stripeCount - 1.
         final int home = (int)thread.getId() & mask;
         if (UnsafeApi.getReference(owners, REF_ARRAY_BASE + (long)home * REF_ARRAY_SCALE) == thread)
         {
