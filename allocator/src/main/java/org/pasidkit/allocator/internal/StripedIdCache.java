@@ -233,7 +233,8 @@ public final class StripedIdCache
         // NOTE: the stripe is computed from the thread id alone, so the ring's base address (and every ring load of
         // the operation) waits on one load less than through the home table: the stripe's comparison with owners[]
         // is a predicted branch, off that chain. Immediate pair (pairT1) 8.57 / 8.65 -> 8.31 / 8.21 ns (single
-        // forks, interleaved; bench/results/stripe-direct-20261205.txt). Unchecked load (Unsafe): the index is masked by stripeCount - 1.
+        // forks, interleaved; bench/results/stripe-direct-20261205.txt). Unchecked load (Unsafe): the index is
+        // masked by stripeCount - 1.
         final int home = (int)thread.getId() & mask;
         if (UnsafeApi.getReference(owners, REF_ARRAY_BASE + (long)home * REF_ARRAY_SCALE) == thread)
         {
@@ -548,6 +549,8 @@ public final class StripedIdCache
      * afterwards (slot first, then the state, as after push).
      *
      * @return false if the batch does not fit in the ring's free slots (nothing pushed).
+     * @throws IllegalArgumentException if {@code mask} is not {@code ids.length - 1} of a power-of-two length (the
+     *     copy reads {@code ids} by address, so a wider mask would read past the array); nothing pushed then.
      */
     public boolean pushAll(final int stripe, final int[] ids, final long from, final long to, final int mask)
     {
