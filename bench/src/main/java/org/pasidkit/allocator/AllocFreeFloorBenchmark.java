@@ -279,6 +279,9 @@ public class AllocFreeFloorBenchmark
         /** Retire ring slots (a power of two above IDS). */
         static final int BAG = 8192;
         static final int SEGMENT_SHIFT = 6;
+        /** Indices of the retire ring's count and taken in {@link #cursors} (128 bytes apart). */
+        static final int COUNT = 8;
+        static final int TAKEN = 24;
 
         java.nio.ByteBuffer block;
         long base;
@@ -315,9 +318,6 @@ public class AllocFreeFloorBenchmark
                 throw new IllegalStateException("grace protocol holds " + inRing + " + " + inBag + " ids, not " + IDS);
             }
         }
-
-        static final int COUNT = 8;
-        static final int TAKEN = 24;
     }
 
     @Benchmark

@@ -235,7 +235,7 @@ public final class StripedIdCache
         // is a predicted branch, off that chain. Immediate pair (pairT1) 8.57 / 8.65 -> 8.31 / 8.21 ns (single
         // forks, interleaved; bench/results/stripe-direct-20261205.txt). Unchecked load (Unsafe): the index is
         // masked by stripeCount - 1.
-        final int home = (int)thread.getId() & mask;
+        final int home = homeOf(thread);
         if (UnsafeApi.getReference(owners, REF_ARRAY_BASE + (long)home * REF_ARRAY_SCALE) == thread)
         {
             return home;
