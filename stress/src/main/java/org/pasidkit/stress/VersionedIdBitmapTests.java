@@ -14,8 +14,8 @@ import org.pasidkit.allocator.internal.VersionedIdBitmap;
 
 /*
  * Races on VersionedIdBitmap, the bitmap of the allocator without caches: claims and releases are one CAS of a word
- * that also steps the word's version, and a search answers "no id" only when a second pass finds every version as
- * the first pass left it (or its one pass finds them as an earlier search that answered "no id" left them).
+ * (a release also steps the word's version), and a search answers "no id" only when a second pass finds every version
+ * as the first pass left it (or its one pass finds them as an earlier search that answered "no id" left them).
  *
  * Run (after `mvn -B -ntp -pl stress -am package`):
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -jar stress/target/jcstress.jar \
@@ -150,6 +150,38 @@ public final class VersionedIdBitmapTests
         public void actor2(final II_Result r)
         {
             r.r2 = bitmap.claim(1, 2, 0);
+        }
+    }
+
+    @JCStressTest
+    @Description("claim vs claim past a full start word: ids 1..32 (word 0, both claimers' start word) are claimed, " +
+        "33 and 34 (word 1) are free, so both claims go on to the search: each claimer gets its own id.")
+    @Outcome(id = {"33, 34", "34, 33"}, expect = Expect.ACCEPTABLE, desc = "each claimer got one of the two ids")
+    @Outcome(id = {"33, 33", "34, 34"}, expect = Expect.FORBIDDEN, desc = "one id handed to both claimers")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a claim failed or returned an id that was not free")
+    @State
+    public static class SearchClaimVsSearchClaim
+    {
+        final VersionedIdBitmap bitmap = new VersionedIdBitmap(1, 34);
+
+        public SearchClaimVsSearchClaim()
+        {
+            for (int id = 1; id <= 32; id++)
+            {
+                bitmap.tryClaim(id);
+            }
+        }
+
+        @Actor
+        public void actor1(final II_Result r)
+        {
+            r.r1 = bitmap.claim(1, 34, 0);
+        }
+
+        @Actor
+        public void actor2(final II_Result r)
+        {
+            r.r2 = bitmap.claim(1, 34, 0);
         }
     }
 

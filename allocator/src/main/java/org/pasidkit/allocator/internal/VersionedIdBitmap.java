@@ -14,26 +14,27 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Off-heap claim bitmap whose words carry a version, for an allocator without caches (a small range): bit {@code i}
  * of word {@code w} is set while id {@code minId + 32 w + i} is in use, and the bit is the only record of it. An
  * allocation is one CAS, a free is one CAS, and "no id" is two passes of loads, validated without any write (one pass
- * when the caller gives the versions sum of its last "no id" and nothing changed since).
+ * when the caller gives the versions sum of its last "no id" and nothing was freed since).
  *
  * <h2>Assumptions and guarantees</h2>
  * <ul>
  *   <li>Threading: any thread may call any method.</li>
  *   <li>Progress: lock-free. Every change is a {@code compareAndSetLong} of one word, retried only when another
  *       thread changed that word; a search that cannot validate its "no id" retries only when another thread
- *       changed a word of the range meanwhile.</li>
+ *       released an id of the range meanwhile.</li>
  *   <li>Linearization: {@link #claim}, {@link #tryClaim} and {@link #release} at their successful CAS. {@link #claim}
  *       answering "no id" at an instant between two passes that each found every word of the range full with the same
- *       versions sum: each word had the same version at both reads, so no word changed between them, and at that
- *       instant every id of the range was claimed. The earlier pass may be an earlier call's ({@code fullSum}): its
+ *       versions sum: each word had the same version at both reads, so no bit of it was cleared between them (only a
+ *       release clears one, and every release steps the version), a word full at the first read stayed full, and at
+ *       that instant every id of the range was claimed. The earlier pass may be an earlier call's ({@code fullSum}): its
  *       reads came before this call began, so the instant is this call's first read.</li>
  *   <li>Invariant: claim bits past {@code maxId} in the last word are set at construction and never cleared; every
- *       CAS that changes a word adds one to its version.</li>
- *   <li>Assumption: no word changes 2^32 times between a search's two reads of it (the versions wrap), nor
- *       (with {@code fullSum}) between the earlier search's read and this one's; sums are compared whole, so a
- *       false match needs at least 2^32 changes of the range's words in all. A thread
- *       descheduled for the 30 s that 2^32 CASes of one word take here would be needed; the same bound as a
- *       32-bit sequence counter (Linux {@code seqcount_t}).</li>
+ *       release (the only CAS that clears a bit) adds one to its word's version; a claim only sets bits.</li>
+ *   <li>Assumption: no word is released into 2^32 times between a search's two reads of it (the versions wrap),
+ *       nor (with {@code fullSum}) between the earlier search's read and this one's; sums are compared whole, so a
+ *       false match needs at least 2^32 releases in the range's words in all. A thread descheduled for the 30 s that
+ *       2^32 CASes of one word take here would be needed; the same bound as a 32-bit sequence counter (Linux
+ *       {@code seqcount_t}).</li>
  *   <li>Allocation: none after construction.</li>
  * </ul>
  *
@@ -46,8 +47,13 @@ import org.agrona.concurrent.UnsafeBuffer;
  *   of no single instant. The cached allocator validates with move counters that every free to the bitmap writes (a
  *   second line per free, read by every failing search); here the word itself says that it changed, so a free and a
  *   claim each write exactly one line, the word, as in sbitmap, and a failing search writes nothing.
- * - The passes compare the sum of the versions: each version only grows (modulo 2^32) by one per change, so
- *   the sums are equal only if no word changed (under the wrap assumption above).
+ * - The passes compare the sum of the versions: each version only grows (modulo 2^32) by one per release, so the
+ *   sums are equal only if no word was released into (under the wrap assumption above).
+ * - Only releases step the version: a claim can only make a full word fuller, so it cannot make "every word full" false
+ *   and need not invalidate a pass. Two threads churning an exhausted range then validate a "no id" with a pass less
+ *   whenever the other thread's last change was a claim; it also keeps the claim a plain bit set, as in sbitmap (the
+ *   exhaustion churn, RESULTS.md 2026-12-05 night). A word's value never recurs between a thread's read and its CAS:
+ *   claims only set bits, and clearing one steps the version.
  * - 32 ids a word instead of 64: the price of the version. 256 ids a cache line; the 512-id range of the exhaustion
  *   churn is two lines.
  */
@@ -107,7 +113,8 @@ public final class VersionedIdBitmap
     /**
      * {@link #claim(int, int, int)}, given the versions sum of an earlier search of the same {@code [lo, hi]} that
      * found every word full ({@code fullSum}, or {@link #NO_SUM}): a search whose first pass finds every word full with
-     * that same sum answers "no id" after that one pass (no word changed since the earlier search read it).
+     * that same sum answers "no id" after that one pass (nothing was released into the range since the earlier search
+     * read it).
      *
      * @return the id ({@code > 0}), now claimed; or {@code -1 - sum} if every id of {@code [lo, hi]} was claimed at
      *     one instant during the call, {@code sum} ({@code >= 0}) being the versions sum to pass as {@code fullSum}
@@ -118,62 +125,91 @@ public final class VersionedIdBitmap
         final int first = wordOf(lo);
         final int last = wordOf(hi);
         final int start = startWord < first || startWord > last ? first : startWord;
+        // NOTE: the words are read by native address, the buffer's address in a local: a volatile load through the
+        // buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
+        final long address = words.addressOffset();
+        final long at = address + wordOffset(start);
+        final long word = UnsafeApi.getLongVolatile(null, at);
+        final long clear = ~word & rangeMask(start, lo, hi);
+        // NOTE: the start word (the hint: where this thread last freed or claimed) first, in a method small enough to
+        // inline into the allocator: on an exhausted range the id a thread just freed is the one it takes next, in the
+        // word its free moved the hint to. The search (a call) only when that word has no free id of [lo, hi] or its
+        // CAS lost.
+        if (0 != clear)
+        {
+            final long bit = clear & -clear;
+            if (UnsafeApi.compareAndSetLong(null, at, word, word | bit))
+            {
+                return minId + (start << WORD_SHIFT) + Long.numberOfTrailingZeros(bit);
+            }
+        }
+        return search(lo, hi, first, last, start, 0 == clear ? fullSum : NO_SUM);
+    }
+
+    /**
+     * The search of {@link #claim(int, int, int, long)} after its start word: {@code fullSum} is {@link #NO_SUM} unless
+     * the start word had no free id of the range (then a tight pass of loads may answer "no id" at once).
+     */
+    private long search(final int lo, final int hi, final int first, final int last, final int start,
+        final long fullSum)
+    {
         // NOTE: only the range's first and last words can hold ids outside it (and the padding past maxId is always
         // claimed): every other word's mask is CLAIM_MASK, so a pass does no range arithmetic per word.
         final long firstMask = rangeMask(first, lo, hi);
         final long lastMask = rangeMask(last, lo, hi);
-        // NOTE: the pass reads the words by native address, the buffer's address in a local: a volatile load through
-        // the buffer is a compiler barrier after which C2 reloads the buffer's fields, at every word.
         final long address = words.addressOffset();
         long previous = fullSum;
-        // NOTE: the tight pass only when the start word (the hint: where this thread last freed or claimed) has no free
-        // bit. On an exhausted range the id a thread just freed is the one it takes next, in the word its free moved
-        // the hint to: the pass from the range's first word read every full word before it first, and that
-        // allocation cost twice sbitmap's in the exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
-        final long startAllowed = start == first ? firstMask : start == last ? lastMask : CLAIM_MASK;
-        if (NO_SUM != fullSum && 0 == (~UnsafeApi.getLongVolatile(null, address + wordOffset(start)) & startAllowed))
+        int from = start;
+        if (NO_SUM != fullSum)
         {
             // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every
             // word of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum,
-            // is a full pass the loop below can pair with (the same argument as the loop's).
+            // is a full pass the loop below can pair with (the same argument as the loop's). If it meets a word with a
+            // clear bit, the loop starts there. Only when the start word was full: a pass from the range's first word
+            // read every full word before the one a thread had just freed into, and that allocation cost twice
+            // sbitmap's in the exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
             final long sum = fullWordsSum(address, first, last);
             if (sum == fullSum)
             {
                 return -1 - sum;
             }
-            if (NO_SUM != sum)
+            if (sum >= 0)
             {
                 previous = sum;
+            }
+            else
+            {
+                from = (int)(-2 - sum);
             }
         }
         while (true)
         {
             long versions = 0;
-            int w = start;
+            int w = from;
             for (int n = last - first; n >= 0; n--)
             {
-                final int offset = wordOffset(w);
+                final long at = address + wordOffset(w);
                 final long allowed = w == first ? firstMask : w == last ? lastMask : CLAIM_MASK;
-                long word = UnsafeApi.getLongVolatile(null, address + offset);
+                long word = UnsafeApi.getLongVolatile(null, at);
                 long clear;
                 while (0 != (clear = ~word & allowed))
                 {
                     final long bit = clear & -clear;
-                    if (words.compareAndSetLong(offset, word, (word | bit) + VERSION_ONE))
+                    if (UnsafeApi.compareAndSetLong(null, at, word, word | bit))
                     {
                         return minId + (w << WORD_SHIFT) + Long.numberOfTrailingZeros(bit);
                     }
                     Thread.onSpinWait();
-                    word = words.getLongVolatile(offset);
+                    word = UnsafeApi.getLongVolatile(null, at);
                 }
                 versions += word >>> VERSION_SHIFT;
                 w = w == last ? first : w + 1;
             }
             // NOTE: a pass that found every word full with the sum of the last such pass (of this call, or of the
-            // earlier search that gave fullSum) validates "no id": equal sums mean no word of the range changed between
-            // its two reads, so the instant between them saw all of them full (the class's linearization argument). A
-            // pass that disagrees is the first of the next pair: it claims what it finds free, so a free behind the
-            // search costs one pass, not two.
+            // earlier search that gave fullSum) validates "no id": equal sums mean no word of the range was freed into
+            // between its two reads, so the instant between them saw all of them full (the class's linearization
+            // argument). A pass that disagrees is the first of the next pair: it claims what it finds free, so a free
+            // behind the search costs one pass, not two.
             if (versions == previous)
             {
                 return -1 - versions;
@@ -184,7 +220,8 @@ public final class VersionedIdBitmap
     }
 
     /**
-     * The versions sum of words {@code [first, last]} if every one has all its claim bits set, else {@link #NO_SUM}.
+     * The versions sum of words {@code [first, last]} if every one has all its claim bits set; else {@code -2 - w} for
+     * the first word {@code w} that has a claim bit clear.
      */
     private static long fullWordsSum(final long address, final int first, final int last)
     {
@@ -194,7 +231,7 @@ public final class VersionedIdBitmap
             final long word = UnsafeApi.getLongVolatile(null, address + wordOffset(w));
             if (CLAIM_MASK != (word & CLAIM_MASK))
             {
-                return NO_SUM;
+                return -2 - w;
             }
             versions += word >>> VERSION_SHIFT;
         }
@@ -214,8 +251,8 @@ public final class VersionedIdBitmap
     }
 
     /**
-     * Flips the bit of {@code id} from {@code claimed} to its opposite with one CAS of its word (stepping the
-     * version); false, with nothing changed, if the bit was not {@code claimed}.
+     * Flips the bit of {@code id} from {@code claimed} to its opposite with one CAS of its word (a release also steps
+     * the version); false, with nothing changed, if the bit was not {@code claimed}.
      */
     private boolean flip(final int id, final boolean claimed)
     {
@@ -228,7 +265,8 @@ public final class VersionedIdBitmap
             {
                 return false;
             }
-            if (words.compareAndSetLong(offset, word, (word ^ bit) + VERSION_ONE))
+            final long next = claimed ? (word ^ bit) + VERSION_ONE : word | bit;
+            if (words.compareAndSetLong(offset, word, next))
             {
                 return true;
             }

@@ -2,12 +2,12 @@ package org.pasidkit.allocator.internal;
 
 /**
  * Layout of the versioned claim bitmap ({@link VersionedIdBitmap}): 64-bit words, each holding the claim bits of 32
- * ids and a version that every change of the word increments, cache-line aligned.
+ * ids and a version that every release of an id in the word increments, cache-line aligned.
  * <pre>
  *   0                              32                             64   (bits of one word)
  *   +------------------------------+------------------------------+
- *   | claim bits: bit i = id       | version: +1 at every CAS     |
- *   | minId + 32 * word + i        | that changed the word        |
+ *   | claim bits: bit i = id       | version: +1 at every release |
+ *   | minId + 32 * word + i        | (the CAS that clears a bit)  |
  *   +------------------------------+------------------------------+
  *   8 bytes a word, words back to back (8 words, 256 ids, a cache line); claim bits past maxId in the last word are
  *   always set.

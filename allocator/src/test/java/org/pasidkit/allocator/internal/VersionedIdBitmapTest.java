@@ -65,13 +65,15 @@ class VersionedIdBitmapTest
         assertTrue(none < 0, "full: " + none);
         final long sum = -1 - none;
         assertEquals(none, bitmap.claim(lo, hi, 0, sum), "nothing changed: the same sum, the same answer");
-        // A free and a claim of the same id: full again, but each change stepped a version.
+        // A free and a claim of the same id: full again, but the free stepped a version (a claim does not).
         assertTrue(bitmap.release(lo));
         assertEquals(lo, bitmap.claim(lo, hi, 0, sum), "a free id is found whatever sum is given");
         final long again = bitmap.claim(lo, hi, 0, sum);
-        assertEquals(-1 - (sum + 2), again, "the old sum no longer validates: two passes, the new sum");
+        assertEquals(-1 - (sum + 1), again, "the old sum no longer validates: two passes, the new sum");
         assertTrue(bitmap.release(hi));
-        assertEquals(hi, bitmap.claim(lo, hi, 0, sum + 2), "a sum recorded before a free does not hide it");
+        assertEquals(hi, bitmap.claim(lo, hi, 0, sum + 1), "a sum recorded before a free does not hide it");
+        assertEquals(-1 - (sum + 2), bitmap.claim(lo, hi, 0, sum + 2),
+            "full again: the release of hi stepped the sum once, its claim did not");
         assertEquals(ids, bitmap.claimedCount());
     }
 }
