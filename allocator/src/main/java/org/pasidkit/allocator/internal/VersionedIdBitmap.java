@@ -168,18 +168,19 @@ public final class VersionedIdBitmap
             // clear bit, the loop starts there. Only when the start word was full: a pass from the range's first word
             // read every full word before the one a thread had just freed into, and that allocation cost twice
             // sbitmap's in the exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
-            final long sum = fullWordsSum(address, first, last);
-            if (sum == fullSum)
+            for (int pass = 0; pass < 2; pass++)
             {
-                return -1 - sum;
-            }
-            if (sum >= 0)
-            {
+                final long sum = fullWordsSum(address, first, last);
+                if (sum == previous)
+                {
+                    return -1 - sum;
+                }
+                if (sum < 0)
+                {
+                    from = (int)(-2 - sum);
+                    break;
+                }
                 previous = sum;
-            }
-            else
-            {
-                from = (int)(-2 - sum);
             }
         }
         while (true)
