@@ -153,10 +153,6 @@ public final class VersionedIdBitmap
     private long search(final int lo, final int hi, final int first, final int last, final int start,
         final long fullSum)
     {
-        // NOTE: only the range's first and last words can hold ids outside it (and the padding past maxId is always
-        // claimed): every other word's mask is CLAIM_MASK, so a pass does no range arithmetic per word.
-        final long firstMask = rangeMask(first, lo, hi);
-        final long lastMask = rangeMask(last, lo, hi);
         final long address = words.addressOffset();
         long previous = fullSum;
         int from = start;
@@ -183,6 +179,10 @@ public final class VersionedIdBitmap
                 previous = sum;
             }
         }
+        // NOTE: only the range's first and last words can hold ids outside it (and the padding past maxId is always
+        // claimed): every other word's mask is CLAIM_MASK, so a pass does no range arithmetic per word.
+        final long firstMask = rangeMask(first, lo, hi);
+        final long lastMask = rangeMask(last, lo, hi);
         while (true)
         {
             long versions = 0;
