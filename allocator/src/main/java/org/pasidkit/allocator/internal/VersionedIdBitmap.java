@@ -257,17 +257,17 @@ public final class VersionedIdBitmap
      */
     private boolean flip(final int id, final boolean claimed)
     {
-        final int offset = wordOffset(wordOf(id));
+        final long at = words.addressOffset() + wordOffset(wordOf(id)); // NOTE: by address, as in claim
         final long bit = bitOf(id);
         while (true)
         {
-            final long word = words.getLongVolatile(offset);
+            final long word = UnsafeApi.getLongVolatile(null, at);
             if (claimed != (0 != (word & bit)))
             {
                 return false;
             }
             final long next = claimed ? (word ^ bit) + VERSION_ONE : word | bit;
-            if (words.compareAndSetLong(offset, word, next))
+            if (UnsafeApi.compareAndSetLong(null, at, word, next))
             {
                 return true;
             }
