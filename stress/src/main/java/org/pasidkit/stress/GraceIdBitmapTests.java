@@ -9,6 +9,7 @@ import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.III_Result;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.ZZJ_Result;
 import org.pasidkit.allocator.EpochDomain;
 import org.pasidkit.allocator.internal.GraceIdBitmap;
@@ -115,6 +116,29 @@ public final class GraceIdBitmapTests
             r.r1 = retired;
             r.r2 = bitmap.state(1) == 0;
             r.r3 = bitmap.state(2) == 3 ? 1 : 2;
+        }
+    }
+
+    @JCStressTest
+    @Description("claim vs claim on a word with two free ids (1 and 2): each claimer gets its own id.")
+    @Outcome(id = {"1, 2", "2, 1"}, expect = Expect.ACCEPTABLE, desc = "each claimer got one of the two ids")
+    @Outcome(id = {"1, 1", "2, 2"}, expect = Expect.FORBIDDEN, desc = "one id handed to both claimers")
+    @Outcome(expect = Expect.FORBIDDEN, desc = "a claim failed or returned an id that was not free")
+    @State
+    public static class ClaimVsClaim
+    {
+        final GraceIdBitmap bitmap = new GraceIdBitmap(1, 2);
+
+        @Actor
+        public void actor1(final II_Result r)
+        {
+            r.r1 = bitmap.claim(0);
+        }
+
+        @Actor
+        public void actor2(final II_Result r)
+        {
+            r.r2 = bitmap.claim(0);
         }
     }
 
