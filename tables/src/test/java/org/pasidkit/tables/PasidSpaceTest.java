@@ -133,7 +133,7 @@ class PasidSpaceTest
     @Test
     void aSmallSpaceReusesAPasidFreedAMomentAgoAtTheNextBind()
     {
-        // 63 PASIDs: an allocator without caches, whose allocations sweep retired ids in batches of 3 (or every 16th
+        // 63 PASIDs: an allocator without caches, whose allocations sweep retired ids in batches of 3 (or every 32nd
         // failure); the bind reclaims when the allocator answers "all in grace", so no reader means no refusal
         final PasidSpace small = PasidSpace.builder().maxPasid(63).build();
         assertFalse(small.allocator().hasPerCpuCaches());
