@@ -159,11 +159,12 @@ public final class VersionedIdBitmap
         if (NO_SUM != fullSum)
         {
             // NOTE: a range that stays full (a repeated "no id"): one tight pass of loads, compares and adds. Every
-            // word of [first, last] with all its claim bits set holds no free id of [lo, hi]; its sum, if not fullSum,
-            // is a full pass the loop below can pair with (the same argument as the loop's). If it meets a word with a
-            // clear bit, the loop starts there. Only when the start word was full: a pass from the range's first word
-            // read every full word before the one a thread had just freed into, and that allocation cost twice
-            // sbitmap's in the exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
+            // word of [first, last] with all its claim bits set holds no free id of [lo, hi]; a sum that is not
+            // fullSum is a full pass that a second tight pass, at once (no pause: a pause cost more than a pass), or the
+            // loop below can pair with (the same argument as the loop's). If a pass meets a word with a clear bit, the
+            // loop starts there. Only when the start word was full: a pass from the range's first word read every full
+            // word before the one a thread had just freed into, and that allocation cost twice sbitmap's in the
+            // exhaustion churn (RESULTS.md, 2026-12-05 afternoon).
             for (int pass = 0; pass < 2; pass++)
             {
                 final long sum = fullWordsSum(address, first, last);
