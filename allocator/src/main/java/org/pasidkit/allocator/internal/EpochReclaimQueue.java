@@ -236,6 +236,7 @@ public final class EpochReclaimQueue
         this.ownReclaimAt = lightLimbo - 2 * BAG_CAPACITY;
         this.advanceEvery = advanceEveryFor(range, stripes, lightLimbo);
         this.heavyAdvanceEvery = Math.max(advanceEvery, ringCapacity / 4);
+        checkLimbo(lightLimbo, ringCapacity);
         this.stripeBags = new StripeRetireBag[stripes];
         for (int s = 0; s < stripes; s++)
         {
@@ -251,6 +252,24 @@ public final class EpochReclaimQueue
         this.quarantineNs = quarantineNs;
         coarseClock.update(clock.nanoTime());
         this.chunks = new RetireTicket[(int)((range + CHUNK_MASK) >>> CHUNK_SHIFT)][];
+    }
+
+    /**
+     * The rings' sizing rule: a light limbo is a power of two in [{@link #RING_CAPACITY}, its ring's capacity], so its
+     * seal threshold ({@code lightLimbo - BAG_CAPACITY}) lies below the ring's capacity, as the heavy one
+     * ({@code ringCapacity - BAG_CAPACITY}) does.
+     *
+     * @throws IllegalStateException if not: {@link #retireOwn}'s fast path appends without a capacity check, relying
+     *     on its owner sealing the oldest bag before the ring fills (a scratch build that broke this rule handed ids out
+     *     twice: an append overwrote a slot a take then copied); nothing is built then.
+     */
+    static void checkLimbo(final int lightLimbo, final int ringCapacity)
+    {
+        if (lightLimbo < RING_CAPACITY || lightLimbo > ringCapacity || 0 != (lightLimbo & (lightLimbo - 1)))
+        {
+            throw new IllegalStateException("light limbo " + lightLimbo + " must be a power of two in [" +
+                RING_CAPACITY + ", ring capacity " + ringCapacity + "]: the owner's append relies on sealing below it");
+        }
     }
 
     /**

@@ -10,6 +10,7 @@ import org.pasidkit.allocator.AsymmetricFence;
 import org.pasidkit.allocator.EpochDomain;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -174,5 +175,40 @@ class EpochReclaimQueueTest
                 queue.reclaimOwn(0, 32, sink);
             }
         }
+    }
+
+    /**
+     * The sizing rule every constructor checks, over every range width from 1 to 2^31 - 1 ids and stripe count from 1
+     * to 1024: the light limbo never exceeds its ring (a limbo past it let an append overwrite a slot a take copied,
+     * in a scratch build), and a sizing that breaks the rule is refused with the values named.
+     */
+    @Test
+    void lightLimboNeverExceedsItsRing()
+    {
+        int checked = 0;
+        for (int bits = 0; bits <= 31; bits++)
+        {
+            for (final long range : new long[] {(1L << bits) - 1, 1L << bits, (1L << bits) + 1})
+            {
+                if (range < 1 || range > Integer.MAX_VALUE)
+                {
+                    continue;
+                }
+                for (int stripes = 1; stripes <= 1024; stripes <<= 1)
+                {
+                    final int limbo = EpochReclaimQueue.lightLimboFor(range, stripes);
+                    final int ring = EpochReclaimQueue.ringCapacityFor(range, stripes);
+                    EpochReclaimQueue.checkLimbo(limbo, ring);
+                    assertTrue(limbo - EpochReclaimQueue.BAG_CAPACITY < ring, "range " + range + ", stripes " + stripes);
+                    checked++;
+                }
+            }
+        }
+        assertEquals(93 * 11, checked); // NOTE: 93 widths (0 and those past 2^31 - 1 skipped), 11 stripe counts
+        final IllegalStateException refused =
+            assertThrows(IllegalStateException.class, () -> EpochReclaimQueue.checkLimbo(32768, 16384));
+        assertTrue(refused.getMessage().contains("light limbo 32768") && refused.getMessage().contains("16384"),
+            refused.getMessage());
+        assertThrows(IllegalStateException.class, () -> EpochReclaimQueue.checkLimbo(3000, 16384));
     }
 }
