@@ -75,7 +75,12 @@ public final class AllocatorCounts
         return reclaimBacklog;
     }
 
-    /** Age of the oldest id in the reclaim queue as of the last reclaim pass, ns. */
+    /**
+     * Age of the oldest id in the shared reclaim queue (sealed bags and tickets) as of the last reclaim pass, ns; for
+     * the allocator without caches, of the oldest RETIRED id its sweeps have seen. Ids still in a stripe's retire ring
+     * carry no time and do not count here (an idle or dead owner's ring can hold some for long: see
+     * {@link #retired()}; {@code PasidAllocator.reclaim()} takes every ring's aged ids).
+     */
     public long oldestWaitNs()
     {
         return oldestWaitNs;
