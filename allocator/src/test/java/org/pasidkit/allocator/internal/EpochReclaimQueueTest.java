@@ -178,9 +178,10 @@ class EpochReclaimQueueTest
     }
 
     /**
-     * The sizing rule every constructor checks, over every range width from 1 to 2^31 - 1 ids and stripe count from 1
-     * to 1024: the light limbo never exceeds its ring (a limbo past it let an append overwrite a slot a take copied,
-     * in a scratch build), and a sizing that breaks the rule is refused with the values named.
+     * The sizing rule every constructor checks, at each power of two from 1 to 2^31 ids and its two neighbours (where
+     * the power-of-two sizing steps; widths up to 2^31 - 1) and every power-of-two stripe count from 1 to 1024: the
+     * light limbo never exceeds its ring (a limbo past it let an append overwrite a slot a take copied, in a scratch
+     * build), and a sizing that breaks the rule is refused with the values named.
      */
     @Test
     void lightLimboNeverExceedsItsRing()
