@@ -76,10 +76,10 @@ public final class AllocatorCounts
     }
 
     /**
-     * Age of the oldest id in the shared reclaim queue (sealed bags and tickets) as of the last reclaim pass, ns; for
-     * the allocator without caches, of the oldest RETIRED id its sweeps have seen. Ids still in a stripe's retire ring
-     * carry no time and do not count here (an idle or dead owner's ring can hold some for long: see
-     * {@link #retired()}; {@code PasidAllocator.reclaim()} takes every ring's aged ids).
+     * Age of the oldest retired id, ns: in the shared reclaim queue (sealed bags and tickets) as of the last reclaim
+     * pass, or in a stripe's retire ring since its epoch began (a lower bound: an idle or dead owner's ring can hold
+     * ids for long while the queue is empty; {@code PasidAllocator.reclaim()} takes every ring's aged ids), whichever
+     * is older; for the allocator without caches, of the oldest RETIRED id its sweeps have seen.
      */
     public long oldestWaitNs()
     {

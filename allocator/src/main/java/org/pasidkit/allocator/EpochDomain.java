@@ -76,6 +76,15 @@ import org.pasidkit.allocator.internal.EpochDescriptor;
  */
 public final class EpochDomain
 {
+    /** Start times {@link #epochAgeNs} remembers: one every {@link #EPOCH_TIME_STRIDE} epochs. */
+    static final int EPOCH_TIMES = 64;
+    /**
+     * Every how many epochs a start time is recorded: a {@code System.nanoTime()} call (about 20 ns here) on every
+     * eighth advance, not on each (a small range's sweep advances twice).
+     */
+    static final int EPOCH_TIME_STRIDE = 8;
+    private static final VarHandle EPOCH_TIMES_ARRAY = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
+
     private final UnsafeBuffer buffer;
     /**
      * The global epoch's native address: {@link #epoch()} is read on every retire, and a load through {@link #buffer}
@@ -84,6 +93,13 @@ public final class EpochDomain
     private final long epochAddress;
     private final int maxReaders;
     private volatile int lastHoldingBack;
+    /**
+     * When each epoch that is a multiple of {@link #EPOCH_TIME_STRIDE} began ({@code System.nanoTime()}), the last
+     * {@link #EPOCH_TIMES} of them, epoch {@code e} at {@code (e / EPOCH_TIME_STRIDE) % EPOCH_TIMES}: a monitoring aid
+     * ({@link #epochAgeNs}), written by an advance just before its CAS and read with opaque accesses; never read by
+     * the grace logic.
+     */
+    private final long[] epochStartNs = new long[EPOCH_TIMES];
 
     /**
      * @param maxReaders most readers registered at once (each costs 128 bytes of native memory).
@@ -95,6 +111,7 @@ public final class EpochDomain
         this.buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(EpochDescriptor.lengthBytes(maxReaders), 128));
         buffer.putLongVolatile(EpochDescriptor.GLOBAL_EPOCH_OFFSET, 0L);
         this.epochAddress = buffer.addressOffset() + EpochDescriptor.GLOBAL_EPOCH_OFFSET;
+        java.util.Arrays.fill(epochStartNs, System.nanoTime());
     }
 
     /** The global epoch (acquire load; pairs with the CAS in {@link #tryAdvance}). */
@@ -211,8 +228,40 @@ public final class EpochDomain
         {
             lastHoldingBack = 0;
         }
+        // NOTE: the start time before the CAS, so a reader of epochAgeNs never finds the new epoch with an older epoch's
+        // time in its slot; a CAS that then fails (another advancer won) wrote about the winner's time: a monitoring
+        // figure, not read by the grace logic. Once per advance (hundreds of retires), not on the retire path.
+        if (0 == ((epoch + 1) & (EPOCH_TIME_STRIDE - 1)))
+        {
+            EPOCH_TIMES_ARRAY.setOpaque(epochStartNs, timeSlot(epoch + 1), System.nanoTime());
+        }
         return buffer.compareAndSetLong(EpochDescriptor.GLOBAL_EPOCH_OFFSET, epoch, epoch + 1) ||
             epoch() != epoch;
+    }
+
+    /**
+     * A lower bound on how long ago {@code epoch} began, in ns, and so on how long an id stamped with it has waited (the
+     * stamp is read after the retire, so the retire happened in that epoch or before): the age of the first recorded
+     * epoch at or after it (start times are kept for every {@link #EPOCH_TIME_STRIDE}-th epoch, the last {@link
+     * #EPOCH_TIMES} of them; an older epoch gets the oldest one kept). 0 if no recorded epoch at or after it has begun
+     * yet. For monitoring ({@link AllocatorCounts#oldestWaitNs()}); 0 B.
+     */
+    public long epochAgeNs(final long epoch)
+    {
+        final long current = epoch();
+        final long oldestKept = Math.max(0, (current & -EPOCH_TIME_STRIDE) - (long)(EPOCH_TIMES - 1) * EPOCH_TIME_STRIDE);
+        final long recorded = Math.max((Math.max(0, epoch) + EPOCH_TIME_STRIDE - 1) & -EPOCH_TIME_STRIDE, oldestKept);
+        if (recorded > current)
+        {
+            return 0;
+        }
+        final long startNs = (long)EPOCH_TIMES_ARRAY.getOpaque(epochStartNs, timeSlot(recorded));
+        return Math.max(0, System.nanoTime() - startNs);
+    }
+
+    private static int timeSlot(final long epoch)
+    {
+        return (int)((epoch / EPOCH_TIME_STRIDE) & (EPOCH_TIMES - 1));
     }
 
     /**

@@ -121,4 +121,41 @@ class EpochDomainTest
         final IllegalStateException closed = assertThrows(IllegalStateException.class, reader::enter);
         assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
     }
+
+    /**
+     * The epochs' start times (a monitoring aid, one kept every EPOCH_TIME_STRIDE epochs): an epoch's age grows with
+     * time; an epoch whose recorded successor has not begun has no age yet (0, a lower bound); one older than the table
+     * reports the oldest start it still holds (a lower bound too).
+     */
+    @Test
+    void epochAgeIsALowerBoundOnTheTimeSinceTheEpochBegan() throws InterruptedException
+    {
+        final EpochDomain domain = new EpochDomain(2);
+        Thread.sleep(20);
+        final long ageOfFirst = domain.epochAgeNs(0);
+        assertTrue(ageOfFirst >= 20_000_000L, "epoch 0 began at construction, 20 ms ago: " + ageOfFirst + " ns");
+        assertTrue(domain.tryAdvance());
+        assertEquals(0, domain.epochAgeNs(1), "epoch 1's age is recorded with epoch " + EpochDomain.EPOCH_TIME_STRIDE);
+        assertEquals(0, domain.epochAgeNs(5), "a future epoch has no age");
+        for (int i = 1; i < EpochDomain.EPOCH_TIME_STRIDE; i++)
+        {
+            assertTrue(domain.tryAdvance());
+        }
+        final long ageOfStride = domain.epochAgeNs(1);
+        assertTrue(ageOfStride < ageOfFirst && ageOfStride < 20_000_000L,
+            "epoch 1 is bounded by epoch " + EpochDomain.EPOCH_TIME_STRIDE + ", which began just now: " + ageOfStride +
+            " ns (epoch 0: " + ageOfFirst + " ns)");
+        for (int i = 0; i < EpochDomain.EPOCH_TIMES * EpochDomain.EPOCH_TIME_STRIDE; i++)
+        {
+            assertTrue(domain.tryAdvance());
+        }
+        final long current = domain.epoch();
+        final long ageOfEvicted = domain.epochAgeNs(0);
+        final long oldestKept = (current & -EpochDomain.EPOCH_TIME_STRIDE) -
+            (long)(EpochDomain.EPOCH_TIMES - 1) * EpochDomain.EPOCH_TIME_STRIDE;
+        final long ageOfOldestKept = domain.epochAgeNs(oldestKept);
+        assertTrue(ageOfEvicted <= ageOfOldestKept && ageOfEvicted < ageOfFirst,
+            "epoch 0 is past the table: the oldest start kept (epoch " + oldestKept + ", " + ageOfOldestKept +
+            " ns) bounds it, got " + ageOfEvicted + " ns");
+    }
 }

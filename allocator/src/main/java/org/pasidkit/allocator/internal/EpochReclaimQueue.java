@@ -1008,12 +1008,26 @@ public final class EpochReclaimQueue
     }
 
     /**
-     * Age of the oldest queued id as of the last reclaim pass, in ns; 0 if the queue was empty then. Without a
-     * quarantine, ids are stamped with a clock that only reclaim passes update, so the figure is coarse.
+     * Age of the oldest retired id, in ns: the larger of the queue head's age as of the last reclaim pass (without a
+     * quarantine, ids are stamped with a clock that only reclaim passes update, so that figure is coarse) and, for each
+     * stripe ring that holds ids, how long ago its oldest segment's epoch began ({@link EpochDomain#epochAgeNs}: a lower
+     * bound). The rings count: an idle or dead owner's ring can hold ids for long while the queue is empty. O(stripes)
+     * loads; for monitoring.
      */
     public long oldestWaitNs()
     {
-        return headPresent ? Math.max(0, clock.nanoTime() - headRetiredNs) : 0;
+        long waitNs = headPresent ? Math.max(0, clock.nanoTime() - headRetiredNs) : 0;
+        for (final StripeRetireBag bag : stripeBags)
+        {
+            final long taken = bag.takenAcquire();
+            // NOTE: count after taken (acquire): a count above taken published the stamp of slot taken; a take racing
+            // this read can only leave a newer stamp there (a smaller age: still a lower bound).
+            if (bag.countAcquire() > taken)
+            {
+                waitNs = Math.max(waitNs, domain.epochAgeNs(bag.epochAt(taken)));
+            }
+        }
+        return waitNs;
     }
 
     private RetireTicket ticket(final int id)
