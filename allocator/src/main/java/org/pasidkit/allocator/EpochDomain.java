@@ -228,9 +228,11 @@ public final class EpochDomain
         {
             lastHoldingBack = 0;
         }
-        // NOTE: the start time before the CAS, so a reader of epochAgeNs never finds the new epoch with an older epoch's
-        // time in its slot; a CAS that then fails (another advancer won) wrote about the winner's time: a monitoring
-        // figure, not read by the grace logic. Once per advance (hundreds of retires), not on the retire path.
+        // NOTE: the start time before the CAS (opaque; the CAS's release orders it before the new epoch, and
+        // epochAgeNs reads the slot after its acquire load of the epoch), so a reader never finds a new epoch with an
+        // older epoch's time in its slot; a CAS that then fails (another advancer won) wrote about the winner's time: a
+        // monitoring figure, not read by the grace logic. On every eighth advance (thousands of retires), not on the
+        // retire path.
         if (0 == ((epoch + 1) & (EPOCH_TIME_STRIDE - 1)))
         {
             EPOCH_TIMES_ARRAY.setOpaque(epochStartNs, timeSlot(epoch + 1), System.nanoTime());
