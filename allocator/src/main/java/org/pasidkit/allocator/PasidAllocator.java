@@ -150,7 +150,8 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
      * answer 35-40 ns, so about 30 answers cost one sweep; waiting that long before buying the sweep costs at most
      * twice the best choice made knowing the future. At 16 the churn's successes paid a sweep every 11.6 of them
      * (0.75x sbitmap's ops/s, same-JVM harness); at 32, 0.86x, with 15% more successful allocations a second
-     * (RESULTS.md, 2026-12-05 night).</p>
+     * (RESULTS.md, 2026-12-05 night; that harness timed every call, which compresses differences: untimed, 32 gives
+     * 0.88-0.99x in the host's slow state, RESULTS.md 2026-12-06).</p>
      */
     public static final int SWEEP_EVERY_FAILURES = 32;
     /** Ints between two direct-mode hints: 128 bytes, so adjacent-line prefetch does not pair two hints. */
