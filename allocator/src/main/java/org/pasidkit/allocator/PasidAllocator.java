@@ -1741,6 +1741,10 @@ public sealed class PasidAllocator implements IdAllocator permits PasidAllocator
             {
                 return false;
             }
+            if (StripedIdCache.PUSH_NOT_ADMITTED == pushed)
+            {
+                return freeToBitmap(stripe, id, from); // a thief holds the ring just now; the state is unchanged
+            }
             if (StripedIdCache.PUSH_FULL == pushed)
             {
                 pushFreed(stripe, id); // NOTE: inside the operation: makes room, pushes, CACHED

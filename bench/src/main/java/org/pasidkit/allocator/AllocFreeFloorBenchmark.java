@@ -51,9 +51,9 @@ import org.openjdk.jmh.infra.Control;
  *       membarrier mode, in its order and with its access modes, on a stripe laid out as {@link
  *       org.pasidkit.allocator.internal.StripeDescriptor} (one per thread) and a state byte per id: allocate's enter
  *       (opaque store of busy, the light side's compiler barrier, acquire load of stop), pop (head, tail and slot
- *       loads, the plain {@code IN_USE} store, release store of head), exit (release store of busy); free's enter, CAS
- *       {@code IN_USE -> CACHING}, load of stop, push (tail and head loads, opaque slot store, tail store), release
- *       store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check, no call. What is left between
+ *       loads, the plain {@code IN_USE} store, release store of head), exit (release store of busy); free's enter
+ *       (busy, the compiler barrier, stop), tail and head loads, CAS {@code IN_USE -> CACHING}, push (opaque slot
+ *       store, tail store), release store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check, no call. What is left between
  *       this and {@code PasidAllocatorAllocFreeBenchmark.pairT1} is the allocator's bookkeeping; what is between
  *       this and {@code storeCasPairT1} is the protocol's nine stores (each store before the CAS drains with it).</li>
  *   <li>{@code graceProtocolPairT1}, {@code graceProtocolPairT2}: the same for the grace build's cache-hit pair: the
@@ -239,13 +239,8 @@ public class AllocFreeFloorBenchmark
         }
         final int id = FloorStripe.popExit(base, head);
         final long state = base + FloorStripe.STATES + id;
-        // free: enter, CAS, stop, push, CACHED, exit
+        // free (membarrier mode): enter (busy, stop), the ring's tail and head, CAS, push, CACHED, exit
         UnsafeApi.putIntOpaque(null, base + FloorStripe.BUSY, 1);
-        if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, CACHING))
-        {
-            UnsafeApi.putIntRelease(null, base + FloorStripe.BUSY, 0);
-            return -3;
-        }
         java.lang.invoke.VarHandle.acquireFence();
         if (0 != UnsafeApi.getIntAcquire(null, base + FloorStripe.STOP))
         {
@@ -255,6 +250,11 @@ public class AllocFreeFloorBenchmark
         if (tail - UnsafeApi.getLong(null, base + FloorStripe.HEAD) >= FloorStripe.RING)
         {
             return -5;
+        }
+        if (!UnsafeApi.compareAndSetByte(null, state, IN_USE, CACHING))
+        {
+            UnsafeApi.putIntRelease(null, base + FloorStripe.BUSY, 0);
+            return -3;
         }
         UnsafeApi.putIntOpaque(null, base + FloorStripe.SLOTS + 4L * ((int)tail & (FloorStripe.RING - 1)), id);
         UnsafeApi.putLong(null, base + FloorStripe.TAIL, tail + 1);

@@ -102,10 +102,15 @@ public final class StripedIdCache
     public static final int PUSHED = 1;
     /** {@link #enterPush}: the id was not in the state expected; nothing changed; no operation is going on. */
     public static final int NOT_IN_STATE = 0;
-    /** {@link #enterPush}: the id is {@code CACHING}; a thief holds the ring: no operation is going on. */
+    /** {@link #enterPush}, fenced mode: the id is {@code CACHING}; a thief holds the ring: no operation is going on. */
     public static final int PUSH_REFUSED = -1;
     /** {@link #enterPush}: the id is {@code CACHING}; the ring is full; the operation goes on (flush, push, exit). */
     public static final int PUSH_FULL = -2;
+    /**
+     * {@link #enterPush}, membarrier mode only: a thief holds the ring; the id's state is unchanged (its CAS was not
+     * tried); no operation is going on.
+     */
+    public static final int PUSH_NOT_ADMITTED = -3;
 
     private final UnsafeBuffer stripes;
     /** The stripes' native address: the fast paths address the buffer directly (locals survive the barriers). */
@@ -413,15 +418,26 @@ public final class StripedIdCache
     }
 
     /**
-     * Owner only: a free into the ring whole: an opaque store of busy, the state CAS {@code from -> CACHING}, an
-     * acquire load of stop, {@link #push}, a release store of {@code CACHED}, {@link #exit}, with the fields read once
-     * as in {@link #enterPop}. One atomic, the CAS: also the store-load fence of the fenced mode. The CAS is a full
-     * fence on every HotSpot platform (x86: a lock-prefixed instruction; AArch64: an acquire-release exclusive pair or
-     * LSE casal, after which an acquire load cannot move up), so it orders busy before stop in the fenced mode too, and
-     * only a compiler barrier ({@code VarHandle.acquireFence()}) is added: the light side in the membarrier mode. 0 B.
+     * Owner only: a free into the ring whole, with the fields read once as in {@link #enterPop}. One atomic, the state
+     * CAS {@code from -> CACHING}, in both modes; the order differs:
+     * <ul>
+     *   <li>membarrier mode: an opaque store of busy, {@link AsymmetricFence#light()}, an acquire load of stop, the
+     *       ring's head and tail, then the CAS, then only stores (the slot, the tail, a release store of
+     *       {@code CACHED}, {@link #exit}). Nothing after the CAS waits for it: a free of a random id, whose state line
+     *       misses, paid the loads behind it (held set at 50%: 14.2-14.6 -> 13.1-14.0 ns, interleaved single forks,
+     *       bench/RESULTS.md).</li>
+     *   <li>fenced mode: an opaque store of busy, the CAS, then the acquire load of stop, then the ring. The CAS is the
+     *       store-load fence between busy and stop: a full fence on every HotSpot platform (x86: a lock-prefixed
+     *       instruction; AArch64: an acquire-release exclusive pair or LSE casal, after which an acquire load cannot
+     *       move up), so it orders busy before stop, and only a compiler barrier ({@code VarHandle.acquireFence()})
+     *       is added.</li>
+     * </ul>
+     * 0 B.
      *
-     * @return {@link #PUSHED}; {@link #NOT_IN_STATE} (the CAS failed: nothing changed); {@link #PUSH_REFUSED} (the id
-     *     is {@code CACHING} and a thief holds the ring: the caller frees it elsewhere); {@link #PUSH_FULL} (the id is
+     * @return {@link #PUSHED}; {@link #NOT_IN_STATE} (the CAS failed: nothing changed); {@link #PUSH_NOT_ADMITTED}
+     *     (membarrier mode: a thief holds the ring; the CAS was not tried, the state is unchanged: the caller frees the
+     *     id elsewhere from {@code from}); {@link #PUSH_REFUSED} (fenced mode: the id is {@code CACHING} and a thief
+     *     holds the ring: the caller frees it elsewhere from {@code CACHING}); {@link #PUSH_FULL} (the id is
      *     {@code CACHING}, the ring is full and the operation goes on: the caller makes room, pushes, exits).
      */
     public int enterPush(final int stripe, final int id, final byte from)
@@ -430,28 +446,57 @@ public final class StripedIdCache
         final int ringMask = this.ringMask;
         final int capacity = this.capacity;
         final long state = states.addressOfHeld(id);
+        final boolean asymmetric = AsymmetricFence.isAsymmetric();
+        long tail = 0;
+        long head = 0;
         UnsafeApi.putIntOpaque(null, base + StripeDescriptor.BUSY_OFFSET, 1);
-        // NOTE: busy first, then the CAS, then the check of stop (admittedAt): one atomic per free in both
-        // modes. The id is CACHING (taken by nobody, counted in use) until it sits in a slot.
+        if (asymmetric)
+        {
+            // NOTE: the membarrier mode: busy, light(), stop, then the ring's head and tail, all before the CAS, so
+            // that nothing after the CAS (which may wait on a missed line: a free of a random id) is a load.
+            AsymmetricFence.light();
+            if (!admittedAt(base))
+            {
+                return PUSH_NOT_ADMITTED;
+            }
+            tail = UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET);
+            head = UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET);
+        }
+        // NOTE: the fenced mode: busy first, then the CAS, then the check of stop (admittedAt): the CAS is the
+        // store-load fence, one atomic per free in both modes. The id is CACHING (taken by nobody, counted in use)
+        // until it sits in a slot.
         if (!UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
         {
             exitAt(base);
             return NOT_IN_STATE;
         }
-        VarHandle.acquireFence();
-        if (!admittedAt(base))
+        if (!asymmetric)
         {
-            return PUSH_REFUSED;
+            VarHandle.acquireFence();
+            if (!admittedAt(base))
+            {
+                return PUSH_REFUSED;
+            }
+            tail = UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET);
+            head = UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET);
         }
-        if (!pushAt(base, id, ringMask, capacity))
+        if (tail - head >= capacity)
         {
             return PUSH_FULL;
         }
+        UnsafeApi.putIntOpaque(null, slotAddress(base, tail, ringMask), id);
+        UnsafeApi.putLong(null, base + StripeDescriptor.TAIL_OFFSET, tail + 1);
         // NOTE: slot first, then CACHED (release): the id becomes CACHED only once it sits in the live window, so a
         // thread that sees it CACHED and then scans finds it (jcstress NoFalseExhausted).
         UnsafeApi.putByteRelease(null, state, IdStateTable.CACHED);
         exitAt(base);
         return PUSHED;
+    }
+
+    /** Tests only: sets a stripe's stop word, as a thief holding the ring does (release store). */
+    void putStopForTest(final int stripe, final int stop)
+    {
+        stripes.putIntRelease(stripe * stripeLength + StripeDescriptor.STOP_OFFSET, stop);
     }
 
     private long baseOf(final int stripe)

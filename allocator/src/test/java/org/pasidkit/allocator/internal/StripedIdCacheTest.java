@@ -4,6 +4,7 @@ import java.util.ArrayDeque;
 import java.util.SplittableRandom;
 
 import org.junit.jupiter.api.Test;
+import org.pasidkit.allocator.AsymmetricFence;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,11 +13,50 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@link StripedIdCache#pushAll}, the owner's batch move (copied in runs that wrap neither ring), against a FIFO model:
- * every wrap position of the source ring and of the cache ring, one thread.
+ * every wrap position of the source ring and of the cache ring, one thread; and {@link StripedIdCache#enterPush} into
+ * a ring a thief holds, in whichever fence mode the run uses (the build runs this class in both).
  */
 class StripedIdCacheTest
 {
     private static final int CAPACITY = 16;
+
+    /**
+     * A free into a ring a thief holds: nothing enters the ring and the caller learns what the id's state is. In the
+     * membarrier mode the owner reads stop before its CAS, so the state is unchanged; in the fenced mode the CAS is the
+     * store-load fence and comes first, so the id is left {@code CACHING} for the caller to free elsewhere.
+     */
+    @Test
+    void aFreeIntoARingAThiefHoldsPushesNothingAndSaysWhatTheStateIs()
+    {
+        final IdStateTable states = new IdStateTable(1, 4096, false);
+        final StripedIdCache cache = new StripedIdCache(1, CAPACITY, states);
+        final int stripe = cache.stripeOf(Thread.currentThread());
+        final int id = 5;
+        states.putRelease(id, IdStateTable.IN_USE);
+        cache.putStopForTest(stripe, 1);
+        final int refused = cache.enterPush(stripe, id, IdStateTable.IN_USE);
+        if (AsymmetricFence.isAsymmetric())
+        {
+            assertEquals(StripedIdCache.PUSH_NOT_ADMITTED, refused, AsymmetricFence.description());
+            assertEquals(IdStateTable.IN_USE, states.get(id), "membarrier mode: the CAS was not tried");
+        }
+        else
+        {
+            assertEquals(StripedIdCache.PUSH_REFUSED, refused, AsymmetricFence.description());
+            assertEquals(IdStateTable.CACHING, states.get(id), "fenced mode: the CAS came first");
+            states.putRelease(id, IdStateTable.IN_USE);
+        }
+        assertEquals(0, cache.size(stripe), "nothing pushed");
+        assertEquals(StripedIdCache.NOT_ADMITTED, cache.enterPop(stripe), "stop still held");
+        cache.putStopForTest(stripe, 0);
+        assertEquals(StripedIdCache.PUSHED, cache.enterPush(stripe, id, IdStateTable.IN_USE), "busy was left at 0");
+        assertEquals(IdStateTable.CACHED, states.get(id));
+        assertEquals(1, cache.size(stripe));
+        assertEquals(StripedIdCache.NOT_IN_STATE, cache.enterPush(stripe, id, IdStateTable.IN_USE), "a second free");
+        assertEquals(1, cache.size(stripe));
+        assertEquals(id, cache.enterPop(stripe));
+        assertEquals(IdStateTable.IN_USE, states.get(id));
+    }
 
     @Test
     void pushAllAppendsTheBatchInOrderWhereverEitherRingWraps()

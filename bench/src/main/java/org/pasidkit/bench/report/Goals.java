@@ -200,7 +200,8 @@ final class Goals
         floor(md, "#13", "one plain store and one CAS of a byte per pair (an owner's pop, the free's CAS) and nothing " +
             "else, 1 thread: the least the asymmetric path does", storeCasT1, bestT1Ns / 1.5, t1);
         floor(md, "#13", "every memory access of the cache-hit pair's protocol in its order (enter, pop, exit, " +
-            "enter, CAS, push, CACHED, exit: nine stores and the CAS) and nothing else, 1 thread", protocolT1,
+            "enter, CAS, push, CACHED, exit: nine stores and the CAS; the free's loads before its CAS) and nothing " +
+            "else, 1 thread", protocolT1,
             bestT1Ns / 1.5, t1);
         againstBest(md, "#13", "immediate allocate+free, 2 threads: >= 1.5x the best non-stranding baseline", t2,
             bestT2, 1.5);
