@@ -39,6 +39,8 @@ final class StressResult
     long revocations;
     long revokedBeforeUnbind;
     long lateUnbindsRevoked;
+    /** {@code AsymmetricFence.heavyBarriers()} at the end of the run: the whole process's, set-up included. */
+    long heavyBarriers;
 
     double opsPerSecond()
     {
@@ -51,6 +53,8 @@ final class StressResult
         sb.append(String.format(Locale.ROOT, "pasidkit stress: %d threads, %.1f s, seed %d, PASIDs 1..%d%s%s%s%n",
             config.threads, elapsedNs / 1e9, config.seed, maxPasid, config.stallReaders ? ", stalled readers" : "",
             config.slowDrivers ? ", slow drivers" : "", config.exhaust ? ", exhaust (99%+ of the range)" : ""));
+        sb.append(String.format(Locale.ROOT, "  fence           %s; heavy side paid %,d times in this process%n",
+            org.pasidkit.allocator.AsymmetricFence.description(), heavyBarriers));
         sb.append(String.format(Locale.ROOT, "  operations      %,14d  (%,.0f ops/s)%n", operations, opsPerSecond()));
         opsByKind.forEach((k, v) -> sb.append(String.format(Locale.ROOT, "    %-16s %,12d%n", k, v)));
         sb.append(String.format(Locale.ROOT, "  reuse latency   p50 %,d ns, p99 %,d ns over %,d reuses (release to reuse)%n",
@@ -98,6 +102,9 @@ final class StressResult
         sb.append(",\"threads\":").append(config.threads);
         sb.append(",\"seconds\":").append(String.format(Locale.ROOT, "%.2f", elapsedNs / 1e9));
         sb.append(",\"seed\":").append(config.seed);
+        sb.append(",\"fence\":\"").append(org.pasidkit.allocator.AsymmetricFence.isAsymmetric() ? "membarrier" : "fenced")
+            .append('"');
+        sb.append(",\"heavyBarriers\":").append(heavyBarriers);
         sb.append(",\"stallReaders\":").append(config.stallReaders);
         sb.append(",\"slowDrivers\":").append(config.slowDrivers);
         sb.append(",\"exhaust\":").append(config.exhaust);

@@ -444,6 +444,7 @@ public final class StressRun
         final StressResult result = new StressResult();
         result.config = config;
         result.elapsedNs = elapsedNs;
+        result.heavyBarriers = org.pasidkit.allocator.AsymmetricFence.heavyBarriers();
         for (final Op op : Op.values())
         {
             result.opsByKind.put(op.name().toLowerCase(java.util.Locale.ROOT), opCounts[op.ordinal()].get());

@@ -10,7 +10,10 @@ import org.pasidkit.tables.counters.CountersFile;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** {@code ./pasidkit stress --counters DIR}: the run's file holds its final operation counts, marked closed. */
+/**
+ * {@code ./pasidkit stress --counters DIR}: the run's file holds its final operation counts, marked closed; the report
+ * names the fence path.
+ */
 class StressRunCountersTest
 {
     @TempDir
@@ -41,5 +44,9 @@ class StressRunCountersTest
             assertTrue(values.get("ATC changes") > 0, values.toString());
             assertEquals(65535, values.get("allocator ids in range"));
         }
+        // NOTE: the report names the fence path the run tested (the build runs the stress module in one mode only).
+        final String mode = org.pasidkit.allocator.AsymmetricFence.isAsymmetric() ? "membarrier" : "fenced";
+        assertTrue(result.json().contains("\"fence\":\"" + mode + "\""), result.json());
+        assertTrue(result.summary().contains(org.pasidkit.allocator.AsymmetricFence.description()), result.summary());
     }
 }
