@@ -53,7 +53,8 @@ import org.openjdk.jmh.infra.Control;
  *       (opaque store of busy, the light side's compiler barrier, acquire load of stop), pop (head, tail and slot
  *       loads, the plain {@code IN_USE} store, release store of head), exit (release store of busy); free's enter
  *       (busy, the compiler barrier, stop), tail and head loads, CAS {@code IN_USE -> CACHING}, push (opaque slot
- *       store, tail store), release store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check, no call. What is left between
+ *       store, tail store), release store of {@code CACHED}, exit. Nothing else: no stripe lookup, no range check,
+ *       no call. What is left between
  *       this and {@code PasidAllocatorAllocFreeBenchmark.pairT1} is the allocator's bookkeeping; what is between
  *       this and {@code storeCasPairT1} is the protocol's nine stores (each store before the CAS drains with it).</li>
  *   <li>{@code graceProtocolPairT1}, {@code graceProtocolPairT2}: the same for the grace build's cache-hit pair: the

@@ -424,8 +424,8 @@ public final class StripedIdCache
      *   <li>membarrier mode: an opaque store of busy, {@link AsymmetricFence#light()}, an acquire load of stop, the
      *       ring's head and tail, then the CAS, then only stores (the slot, the tail, a release store of
      *       {@code CACHED}, {@link #exit}). Nothing after the CAS waits for it: a free of a random id, whose state line
-     *       misses, paid the loads behind it (held set at 50%: 14.2-14.6 -> 13.1-14.0 ns, interleaved single forks,
-     *       bench/RESULTS.md).</li>
+     *       misses, paid the loads behind it (held set at 50%: medians 14.58 -> 14.00 ns over five interleaved single
+     *       forks each, bench/RESULTS.md).</li>
      *   <li>fenced mode: an opaque store of busy, the CAS, then the acquire load of stop, then the ring. The CAS is the
      *       store-load fence between busy and stop: a full fence on every HotSpot platform (x86: a lock-prefixed
      *       instruction; AArch64: an acquire-release exclusive pair or LSE casal, after which an acquire load cannot

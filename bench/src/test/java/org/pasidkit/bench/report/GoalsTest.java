@@ -81,8 +81,8 @@ class GoalsTest
         // 1.5x atomic-bitmap's 11.25 ns needs 7.5 ns: 1.04x the protocol's 7.2; pasidkit's 9.0 is 1.25x it.
         assertTrue(md.contains("| #13 | floor (context): every memory access of the cache-hit pair's protocol in its " +
             "order (enter, pop, exit, enter, CAS, push, CACHED, exit: nine stores and the CAS; the free's loads before " +
-            "its CAS) and nothing else, 1 thread | 7.20 ns (mean 7.20 ± 0.100); the goal needs <= 7.50 ns = 1.04x the floor; pasidkit 9.00 ns = " +
-            "1.25x the floor | context |"), md);
+            "its CAS) and nothing else, 1 thread | 7.20 ns (mean 7.20 ± 0.100); the goal needs <= 7.50 ns = 1.04x " +
+            "the floor; pasidkit 9.00 ns = 1.25x the floor | context |"), md);
         // 1.3x atomic-bitmap's 11.25 ns needs 8.65 ns: 1.08x the grace protocol's 8.0; the grace build's 9.5 is 1.19x.
         assertTrue(md.contains("| #13 | floor (context): every memory access of the grace build's cache-hit pair in " +
             "its order (the pop; the free's CAS, epoch load and retire-ring append; the owner's move of aged ids into " +
