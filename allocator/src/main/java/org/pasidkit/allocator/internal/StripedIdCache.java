@@ -462,9 +462,9 @@ public final class StripedIdCache
             tail = UnsafeApi.getLong(null, base + StripeDescriptor.TAIL_OFFSET);
             head = UnsafeApi.getLong(null, base + StripeDescriptor.HEAD_OFFSET);
         }
-        // NOTE: the fenced mode: busy first, then the CAS, then the check of stop (admittedAt): the CAS is the
-        // store-load fence, one atomic per free in both modes. The id is CACHING (taken by nobody, counted in use)
-        // until it sits in a slot.
+        // NOTE: the one atomic of a free, in both modes; in the fenced mode it comes between busy and the check of
+        // stop (admittedAt, below), as the store-load fence. The id is CACHING (taken by nobody, counted in use) until
+        // it sits in a slot.
         if (!UnsafeApi.compareAndSetByte(null, state, from, IdStateTable.CACHING))
         {
             exitAt(base);
